@@ -1,0 +1,198 @@
+//! # anyio: write async code once, run it on tokio or smol
+//!
+//! `anyio` brings Python [AnyIO](https://anyio.readthedocs.io)'s ideas to Rust. Code written
+//! against anyio runs on **tokio** (the default backend) or **smol**, chosen at run time, and
+//! will get Trio-style structured concurrency on both: task groups, and cancel scopes with
+//! deadlines and shields.
+//!
+//! This release holds the foundation: running programs on either backend, detecting the
+//! backend, time, checkpoints and the test macro. The README's feature table says what
+//! arrives next.
+//!
+//! ## Running async programs
+//!
+//! The simplest anyio program:
+//! ```
+//! anyio::run(async {
+//!     println!("Hello, world!");
+//! })?;
+//! # Ok::<(), anyio::RunError>(())
+//! ```
+//! [`run`] uses the default backend: tokio, unless the `ANYIO_BACKEND` environment variable
+//! names another (`ANYIO_BACKEND=smol cargo test` runs a whole test suite on smol). To choose in
+//! code, and to set the backend's options, use a [`Runner`]:
+//! ```
+//! # #[cfg(feature = "smol")] {
+//! use anyio::{Backend, Runner};
+//!
+//! Runner::new(Backend::Smol).threads(2).run(async {
+//!     println!("Hello from {}", anyio::current_async_library().unwrap());
+//! })?;
+//! # }
+//! # Ok::<(), anyio::RunError>(())
+//! ```
+//!
+//! ## Backend options
+//!
+//! - **tokio**: [`current_thread`](Runner::current_thread) or
+//!   [`multi_thread`](Runner::multi_thread) (the default, as `#[tokio::main]`),
+//!   [`worker_threads`](Runner::worker_threads), and
+//!   [`runtime_factory`](Runner::runtime_factory) to build the runtime from your own
+//!   `tokio::runtime::Builder` (AnyIO's `loop_factory`).
+//! - **smol**: [`threads`](Runner::threads), the number of threads running the executor.
+//!
+//! An option that does not belong to the chosen backend is an error
+//! ([`RunError::InvalidOption`]), never silently ignored.
+//!
+//! ## Native runners
+//!
+//! anyio code need not be started by [`run`]: it works just as well under the backend's own
+//! entry point, and [`current_async_library`] (Python's `sniffio`) tells which one runs it.
+//! ```
+//! use std::time::Duration;
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() {
+//!     anyio::sleep(Duration::from_millis(1)).await;
+//!     println!("I'm running on {}", anyio::current_async_library().unwrap());
+//! }
+//! # main();
+//! ```
+//! `#[tokio::main]`, `tokio::runtime::Runtime::block_on` and `smol::block_on` all work.
+//! Detection looks first for anyio's own runner on the thread, then for a tokio runtime
+//! context, and otherwise, when the `smol` feature is compiled in, uses smol: async-io's reactor
+//! serves any executor. Without the `smol` feature and outside tokio there is no runtime, and
+//! [`current_async_library`] returns [`NoEventLoopError`].
+//!
+//! ## Using native async libraries
+//!
+//! You can mix anyio code with code written for the backend you run on. The rules:
+//!
+//! - **Only libraries native to the running backend work.** A tokio-only library (`reqwest`,
+//!   `tokio::net`, `tokio::time`) works only under the tokio backend. Under smol it fails with
+//!   tokio's own panic, "there is no reactor running, must be called from the context of a
+//!   Tokio 1.x runtime". Libraries written for `futures-io` or async-io work under both.
+//! - **Tasks spawned natively** (`tokio::spawn`, `smol::spawn`) are not subject to anyio's
+//!   cancellation rules: they belong to no cancel scope or task group.
+//! - **Threads started outside anyio cannot call back into the runtime** through anyio's
+//!   thread API on their own; they need a token or a blocking portal (arriving with anyio's
+//!   threads support).
+//!
+//! ## Testing
+//!
+//! `#[anyio::test]` turns an `async fn` test into one `#[test]` per compiled-in backend, named
+//! `<test>::tokio` and `<test>::smol`, so every test runs on every backend:
+//! ```
+//! # #[cfg(any())] // doctests cannot define tests
+//! #[anyio::test]
+//! async fn sleeps() {
+//!     anyio::sleep(std::time::Duration::from_millis(1)).await;
+//! }
+//! ```
+//! See [`test`] and [`main`] for their options.
+//!
+//! ## Cargo features
+//!
+//! | feature | default | what it enables |
+//! |---|---|---|
+//! | `tokio` | yes | the tokio backend |
+//! | `smol` | no | the smol backend (`async-executor` + `async-io`) |
+//! | `macros` | yes | `#[anyio::test]` and `#[anyio::main]` |
+//! | `full` | no | all of the above |
+
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod backend;
+pub mod lowlevel;
+mod runtime;
+mod time;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use runtime::{
+    BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
+    current_async_library, run,
+};
+pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
+
+// Lets the macros' `::anyio::...` paths resolve inside this crate's own unit tests too.
+#[allow(unused_extern_crates)]
+extern crate self as anyio;
+
+/// Runs an `async fn` test on every backend compiled into anyio: one `#[test]` each.
+///
+/// `#[anyio::test] async fn name()` keeps `name` as it is and adds a module `name` holding one
+/// test per backend, `name::tokio` and `name::smol`, so a failure names its backend and
+/// `cargo test name::smol` picks one. A backend whose cargo feature is off gets no test.
+///
+/// Each test builds its own runtime: by default a current-thread tokio runtime (as
+/// `#[tokio::test]`) and a single-threaded smol executor. The test may return anything a
+/// `#[test]` may, such as `Result<(), E>`; other attributes (`#[should_panic]`, `#[ignore]`)
+/// apply to every generated test.
+///
+/// # Options
+/// | option | meaning |
+/// |---|---|
+/// | `backends(tokio)`, `backends(smol)`, `backends(tokio, smol)` | run on these backends only |
+/// | `flavor = "current_thread"` / `"multi_thread"` | the tokio runtime's flavour |
+/// | `worker_threads = N` | tokio's worker threads (implies `multi_thread`) |
+/// | `threads = N` | smol's executor threads |
+///
+/// An option that belongs to no backend the test runs on, an unknown option, a function that
+/// is not `async`, takes arguments or is generic: each is a compile error that says so.
+///
+/// # Examples
+/// ```
+/// # // Doctests cannot hold `#[test]`s; this shows the use and checks that it compiles.
+/// use std::time::Duration;
+///
+/// #[anyio::test]
+/// async fn sleeps_on_every_backend() {
+///     let start = anyio::current_time();
+///     anyio::sleep(Duration::from_millis(1)).await;
+///     assert!(anyio::current_time() > start);
+/// }
+///
+/// #[anyio::test(backends(tokio), flavor = "multi_thread", worker_threads = 2)]
+/// async fn on_a_multi_thread_tokio() -> Result<(), anyio::NoEventLoopError> {
+///     assert_eq!(anyio::current_async_library()?, anyio::Backend::Tokio);
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use anyio_macros::test;
+
+/// Runs `async fn main` on an anyio runtime.
+///
+/// Without options it runs on the default backend, like [`run`]: tokio unless
+/// `ANYIO_BACKEND` names another. The return type is kept, so `main` may return a `Result`.
+///
+/// # Options
+/// | option | meaning |
+/// |---|---|
+/// | `backend = "tokio"` / `"smol"` | run on this backend (a compile error if its feature is off) |
+/// | `flavor = "current_thread"` / `"multi_thread"` | the tokio runtime's flavour |
+/// | `worker_threads = N` | tokio's worker threads |
+/// | `threads = N` | smol's executor threads |
+///
+/// # Panics
+/// When the runtime cannot start ([`RunError`]): an unknown `ANYIO_BACKEND`, or an option that
+/// does not belong to the backend `ANYIO_BACKEND` chose.
+///
+/// # Examples
+/// ```
+/// #[anyio::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     anyio::sleep(std::time::Duration::from_millis(1)).await;
+///     println!("Hello from {}", anyio::current_async_library()?);
+///     Ok(())
+/// }
+/// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use anyio_macros::main;

@@ -1,0 +1,136 @@
+//! Errors from starting a runtime and from looking for one.
+
+use std::fmt;
+use std::io;
+
+use super::{Backend, UnknownBackendError};
+
+/// No async runtime runs the calling code (AnyIO's `NoEventLoopError`).
+///
+/// Returned by [`current_async_library`](crate::current_async_library). anyio's async
+/// operations panic with this error's message instead, as tokio's do outside a runtime, because
+/// calling them there is a programming error.
+///
+/// With the `smol` feature compiled in this error does not occur: async-io's reactor runs under
+/// any executor, so code that no tokio runtime and no anyio runner claims runs on the smol
+/// backend.
+///
+/// # Examples
+/// ```
+/// # #[cfg(not(feature = "smol"))] {
+/// // Outside any runtime, in a build without the `smol` feature:
+/// let error = anyio::current_async_library().unwrap_err();
+/// assert!(error.to_string().starts_with("no async runtime is running"));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoEventLoopError {
+    _private: (),
+}
+
+impl NoEventLoopError {
+    #[cfg_attr(feature = "smol", allow(dead_code))]
+    pub(crate) fn new() -> Self {
+        NoEventLoopError { _private: () }
+    }
+}
+
+impl fmt::Display for NoEventLoopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "no async runtime is running on this thread: call this from inside anyio::run, \
+             #[anyio::main] or a tokio runtime, or enable anyio's `smol` feature",
+        )
+    }
+}
+
+impl std::error::Error for NoEventLoopError {}
+
+/// Why [`run`](crate::run) or [`Runner::run`](crate::Runner::run) could not start the future.
+///
+/// # Examples
+/// ```
+/// use anyio::{Backend, Runner, RunError};
+///
+/// // `threads` is a smol option; on tokio it is refused, not ignored.
+/// let error = Runner::tokio().threads(2).run(async {}).unwrap_err();
+/// assert!(matches!(error, RunError::InvalidOption { option: "threads", .. }));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RunError {
+    /// This thread already runs an async runtime, so starting another would block it.
+    AlreadyRunning {
+        /// The runtime that is already running.
+        backend: Backend,
+    },
+    /// `ANYIO_BACKEND` names no backend.
+    InvalidEnvironment {
+        /// The environment variable.
+        variable: &'static str,
+        /// What was wrong with its value.
+        source: UnknownBackendError,
+    },
+    /// The backend is not compiled in.
+    BackendNotEnabled {
+        /// The backend that was asked for.
+        backend: Backend,
+    },
+    /// An option does not apply to the chosen backend, or contradicts another option.
+    InvalidOption {
+        /// The option, as its [`Runner`](crate::Runner) method is named.
+        option: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The runtime could not be built (tokio's builder failed, or a thread could not start).
+    Build {
+        /// The backend whose runtime failed to build.
+        backend: Backend,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::AlreadyRunning { backend } => {
+                write!(f, "already running {backend} in this thread")
+            }
+            RunError::InvalidEnvironment { variable, source } => write!(f, "{variable}: {source}"),
+            RunError::BackendNotEnabled { backend } => write!(
+                f,
+                "the {backend} backend is not compiled in: enable the `{}` feature of anyio",
+                backend.feature()
+            ),
+            RunError::InvalidOption { option, reason } => {
+                write!(f, "invalid runner option `{option}`: {reason}")
+            }
+            RunError::Build { backend, source } => {
+                write!(f, "could not start the {backend} runtime: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::InvalidEnvironment { source, .. } => Some(source),
+            RunError::Build { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<RunError> for io::Error {
+    fn from(error: RunError) -> io::Error {
+        let kind = match &error {
+            RunError::Build { source, .. } => source.kind(),
+            RunError::AlreadyRunning { .. } => io::ErrorKind::Other,
+            _ => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, error)
+    }
+}
