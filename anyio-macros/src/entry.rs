@@ -66,3 +66,25 @@ pub(crate) fn check_signature(function: &ItemFn, what: &str) -> syn::Result<()> 
     }
     Ok(())
 }
+
+/// The compile error, plus a synchronous stand-in for the function when it parses, so that the
+/// error is not followed by a second, misleading one ("`main` function not found").
+pub(crate) fn with_stand_in(error: syn::Error, item: TokenStream) -> TokenStream {
+    let error = error.into_compile_error();
+    match syn::parse2::<ItemFn>(item) {
+        Ok(ItemFn {
+            attrs, vis, sig, ..
+        }) => {
+            let name = &sig.ident;
+            let output = &sig.output;
+            quote! {
+                #error
+                #(#attrs)*
+                #vis fn #name() #output {
+                    ::core::panic!("#[anyio::main] failed to compile")
+                }
+            }
+        }
+        Err(_) => error,
+    }
+}

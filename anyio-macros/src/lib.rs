@@ -18,7 +18,9 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Runs an `async fn main` on an anyio runtime (`anyio::main`).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    entry::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    let item = proc_macro2::TokenStream::from(item);
+    match entry::expand(args.into(), item.clone()) {
+        Ok(expanded) => expanded.into(),
+        Err(error) => entry::with_stand_in(error, item).into(),
+    }
 }

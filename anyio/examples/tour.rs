@@ -1,1 +1,93 @@
-fn main() {}
+//! A tour of anyio: the same async code on every backend, started from anyio's own runner and
+//! from each backend's native entry point, reporting which library runs it.
+//!
+//! ```text
+//! cargo run -p anyio --example tour --all-features
+//! ANYIO_BACKEND=smol cargo run -p anyio --example tour --all-features
+//! ```
+
+use std::error::Error;
+use std::panic;
+use std::time::Duration;
+
+use anyio::{Backend, Runner};
+
+/// Backend-agnostic code: it never names tokio or smol.
+async fn report(entry: &str) -> Backend {
+    let start = anyio::current_time();
+    anyio::sleep(Duration::from_millis(10)).await;
+    // A zero sleep is a yield, not a timer; so is a checkpoint.
+    anyio::sleep(Duration::ZERO).await;
+    anyio::lowlevel::checkpoint().await;
+    let backend = anyio::current_async_library().expect("anyio code runs inside a runtime");
+    let slept = anyio::current_time() - start;
+    println!(
+        "  {entry:<44} -> {backend:<5} (slept {:.1} ms)",
+        millis(slept)
+    );
+    backend
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    println!("anyio's own runner:");
+    let default = anyio::run(report("anyio::run (ANYIO_BACKEND or tokio)"))?;
+    for backend in Backend::available() {
+        Runner::new(backend).run(report(&format!("Runner::new(Backend::{backend:?})")))?;
+    }
+    Runner::tokio()
+        .current_thread()
+        .run(report("Runner::tokio().current_thread()"))?;
+    Runner::smol()
+        .threads(2)
+        .run(report("Runner::smol().threads(2)"))?;
+
+    println!("native runners:");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(report("tokio Runtime::block_on"));
+    runtime.block_on(async { tokio::spawn(report("tokio::spawn")).await })?;
+    drop(runtime);
+    smol::block_on(report("smol::block_on"));
+
+    println!("rules of the road:");
+    let nested = Runner::smol().run(async { anyio::run(async {}) })?;
+    println!(
+        "  anyio::run inside a runtime                  -> error: {}",
+        nested.unwrap_err()
+    );
+    let invalid = Runner::smol().worker_threads(4).run(async {});
+    println!(
+        "  an option of another backend                 -> error: {}",
+        invalid.unwrap_err()
+    );
+    println!(
+        "  a tokio-only library under smol              -> panic: {}",
+        tokio_only_library_under_smol()
+    );
+    println!("the default backend of this process was {default}");
+    Ok(())
+}
+
+/// `tokio::time::sleep` needs a tokio runtime; under the smol backend it panics. anyio cannot
+/// change that: only libraries native to the running backend (or runtime-agnostic ones) work.
+fn tokio_only_library_under_smol() -> String {
+    let quiet = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let outcome = panic::catch_unwind(|| {
+        Runner::smol().run(async { tokio::time::sleep(Duration::from_millis(1)).await })
+    });
+    panic::set_hook(quiet);
+    match outcome {
+        Ok(_) => "none (unexpected)".to_owned(),
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    }
+}

@@ -56,7 +56,6 @@
 //!     anyio::sleep(Duration::from_millis(1)).await;
 //!     println!("I'm running on {}", anyio::current_async_library().unwrap());
 //! }
-//! # main();
 //! ```
 //! `#[tokio::main]`, `tokio::runtime::Runtime::block_on` and `smol::block_on` all work.
 //! Detection looks first for anyio's own runner on the thread, then for a tokio runtime
@@ -107,6 +106,11 @@ mod backend;
 pub mod lowlevel;
 mod runtime;
 mod time;
+
+/// The README's examples, compiled and run as doctests so that they stay true.
+#[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -88,8 +88,9 @@ impl Backend {
 }
 
 impl fmt::Display for Backend {
+    /// Writes the name; width and alignment flags apply (`{:<5}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -52,7 +52,7 @@ pub(crate) enum TokioFlavor {
 
 /// Builds the tokio runtime builder; see [`Runner::runtime_factory`].
 #[cfg(feature = "tokio")]
-pub(crate) type RuntimeFactory = Box<dyn FnOnce() -> ::tokio::runtime::Builder>;
+pub(crate) type RuntimeFactory = Box<dyn FnOnce() -> ::tokio::runtime::Builder + Send>;
 
 /// Options of the tokio backend, as the user set them (`None`: not set).
 #[derive(Default)]
@@ -287,7 +287,7 @@ impl Runner {
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn runtime_factory(
         mut self,
-        factory: impl FnOnce() -> ::tokio::runtime::Builder + 'static,
+        factory: impl FnOnce() -> ::tokio::runtime::Builder + Send + 'static,
     ) -> Self {
         self.tokio.factory = Some(Box::new(factory));
         self

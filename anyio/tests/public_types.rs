@@ -1,0 +1,25 @@
+//! Auto traits of the public types: what users can move across threads and share.
+
+fn send_sync<T: Send + Sync>() {}
+fn send<T: Send>() {}
+
+#[test]
+fn public_types_are_send_and_sync_where_sound() {
+    send_sync::<anyio::Backend>();
+    send_sync::<anyio::Sleep>();
+    send_sync::<anyio::lowlevel::Checkpoint>();
+    send_sync::<anyio::RunError>();
+    send_sync::<anyio::NoEventLoopError>();
+    send_sync::<anyio::UnknownBackendError>();
+    // A runner may be built on one thread and run on another; its tokio runtime factory is a
+    // `Send` closure but not a `Sync` one, so the runner is not shared by reference.
+    send::<anyio::Runner>();
+}
+
+#[test]
+fn errors_are_std_errors() {
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    error::<anyio::RunError>();
+    error::<anyio::NoEventLoopError>();
+    error::<anyio::UnknownBackendError>();
+}

@@ -1,0 +1,5 @@
+#[anyio::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[anyio::test]
+async fn generic<T: Default>() {}
+
+fn main() {}

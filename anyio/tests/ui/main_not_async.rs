@@ -1,0 +1,2 @@
+#[anyio::main]
+fn main() {}

@@ -1,0 +1,2 @@
+#[anyio::main(backend = "asyncio")]
+async fn main() {}

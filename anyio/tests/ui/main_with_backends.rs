@@ -1,0 +1,2 @@
+#[anyio::main(backends(tokio))]
+async fn main() {}

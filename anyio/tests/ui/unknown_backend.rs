@@ -1,0 +1,4 @@
+#[anyio::test(backends(trio))]
+async fn unknown_backend() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[anyio::test]
+async fn with_arguments(count: u32) {
+    let _ = count;
+}
+
+fn main() {}
