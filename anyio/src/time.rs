@@ -96,8 +96,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// anyio::run(async {
 ///     // Race it against something that does finish; the sleeper is dropped.
-///     let slept = tokio::time::timeout(Duration::from_millis(5), anyio::sleep_forever()).await;
-///     assert!(slept.is_err());
+///     let winner = futures_lite::future::or(
+///         async { anyio::sleep_forever().await; "forever" },
+///         async { anyio::sleep(Duration::from_millis(5)).await; "five ms" },
+///     )
+///     .await;
+///     assert_eq!(winner, "five ms");
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
 /// ```
