@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyio::{Backend, RunError, Runner};
 
+mod common;
+
 /// A default runner for every backend compiled in.
 fn both() -> impl Iterator<Item = Runner> {
     Backend::available().map(Runner::new)
@@ -131,12 +133,7 @@ fn contradictory_or_zero_options_are_refused() {
 #[test]
 fn runtime_factory_settings_are_honoured() {
     // A paused clock auto-advances to the next timer: an hour passes at once.
-    let runner = Runner::tokio().runtime_factory(|| {
-        let mut builder = tokio::runtime::Builder::new_current_thread();
-        builder.start_paused(true);
-        builder
-    });
-    let elapsed = runner
+    let elapsed = common::paused_tokio()
         .run(async {
             let start = anyio::current_time();
             anyio::sleep(Duration::from_secs(3600)).await;
