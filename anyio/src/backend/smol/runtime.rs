@@ -19,9 +19,12 @@ use crate::runtime::{Backend, RunError, SmolOptions};
 pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Output, RunError> {
     let threads = options.threads.unwrap_or_else(default_thread_count);
     let executor = Arc::new(Executor::new());
-    let mut pool = WorkerPool::new();
-    for index in 1..threads {
-        pool.spawn(index, &executor)?;
+    // A single-threaded runner needs no stop signal and no pool.
+    let mut pool = (threads > 1).then(WorkerPool::new);
+    if let Some(pool) = &mut pool {
+        for index in 1..threads {
+            pool.spawn(index, &executor)?;
+        }
     }
 
     // The marker outlives the executor: tasks dropped at shutdown still see smol.
@@ -29,7 +32,9 @@ pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Outpu
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         async_io::block_on(executor.run(future))
     }));
-    pool.shutdown();
+    if let Some(pool) = &mut pool {
+        pool.shutdown();
+    }
     // The workers have exited and dropped their handles, so this drops the executor and with it
     // every task still left, on this thread.
     drop(executor);
