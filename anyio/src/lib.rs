@@ -5,9 +5,9 @@
 //! will get Trio-style structured concurrency on both: task groups, and cancel scopes with
 //! deadlines and shields.
 //!
-//! This release holds the foundation: running programs on either backend, detecting the
-//! backend, time, checkpoints and the test macro. The README's feature table says what
-//! arrives next.
+//! This release holds the foundation (running programs on either backend, detecting the
+//! backend, time, checkpoints, the test macro) and [cancel scopes](cancel). The README's
+//! feature table says what arrives next.
 //!
 //! ## Running async programs
 //!
@@ -103,6 +103,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
+pub mod cancel;
 pub mod lowlevel;
 mod runtime;
 mod time;
@@ -116,6 +117,10 @@ struct ReadmeDoctests;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use cancel::{
+    CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
+    fail_after, fail_at, move_on_after, move_on_at,
+};
 pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,

@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::backend;
+use crate::cancel::{CancelScope, Scoped};
 
 /// Yields to the scheduler once, so that other ready tasks run before this one goes on.
 ///
@@ -62,5 +63,118 @@ impl Future for Checkpoint {
         backend::schedule_yield(backend, cx);
         self.yielded = true;
         Poll::Pending
+    }
+}
+
+/// Suspends if the calling code is effectively cancelled, so that its scope drops it here;
+/// otherwise completes at once, without yielding.
+///
+/// # Cancel safety
+/// Cancel safe: it holds no state.
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let scope = anyio::CancelScope::new();
+///     let handle = scope.handle();
+///     let outcome = scope
+///         .run(async {
+///             anyio::lowlevel::checkpoint_if_cancelled().await; // not cancelled: no yield
+///             handle.cancel();
+///             anyio::lowlevel::checkpoint_if_cancelled().await; // dropped here
+///             unreachable!()
+///         })
+///         .await;
+///     assert_eq!(outcome, None::<()>);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn checkpoint_if_cancelled() -> CheckpointIfCancelled {
+    CheckpointIfCancelled { _private: () }
+}
+
+/// The future returned by [`checkpoint_if_cancelled`].
+///
+/// # Examples
+/// ```
+/// let check: anyio::lowlevel::CheckpointIfCancelled = anyio::lowlevel::checkpoint_if_cancelled();
+/// anyio::run(check)?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct CheckpointIfCancelled {
+    _private: (),
+}
+
+impl Future for CheckpointIfCancelled {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let now = || {
+            backend::now(backend::current_or_panic(
+                "anyio::lowlevel::checkpoint_if_cancelled",
+            ))
+        };
+        if crate::cancel::current_cancelled(now) {
+            // The enclosing scope drops the body at this suspension. If a shield elsewhere in
+            // the body holds it for now, the task is woken again by whatever that shield awaits.
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+}
+
+/// Yields to the scheduler once, shielded from cancellation: the calling code is not dropped at
+/// this suspension point even if it is cancelled.
+///
+/// # Cancel safety
+/// Cancel safe: it holds no state. (Only a drop from outside anyio's scopes can interrupt it.)
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let scope = anyio::CancelScope::new();
+///     scope.handle().cancel();
+///     let outcome = scope
+///         .run(async {
+///             anyio::lowlevel::cancel_shielded_checkpoint().await; // survives
+///             "reached"
+///         })
+///         .await;
+///     assert_eq!(outcome, Some("reached"));
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn cancel_shielded_checkpoint() -> CancelShieldedCheckpoint {
+    CancelShieldedCheckpoint {
+        inner: CancelScope::new().shield(true).run(checkpoint()),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`cancel_shielded_checkpoint`].
+    ///
+    /// # Examples
+    /// ```
+    /// let yield_now: anyio::lowlevel::CancelShieldedCheckpoint =
+    ///     anyio::lowlevel::cancel_shielded_checkpoint();
+    /// anyio::run(yield_now)?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct CancelShieldedCheckpoint {
+        #[pin]
+        inner: Scoped<Checkpoint>,
+    }
+}
+
+impl Future for CancelShieldedCheckpoint {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll(cx).map(drop)
     }
 }

@@ -11,6 +11,10 @@ fn public_types_are_send_and_sync_where_sound() {
     send_sync::<anyio::RunError>();
     send_sync::<anyio::NoEventLoopError>();
     send_sync::<anyio::UnknownBackendError>();
+    send_sync::<anyio::CancelHandle>();
+    send_sync::<anyio::TimeoutError>();
+    send::<anyio::CancelScope>();
+    send_sync::<anyio::Scoped<anyio::Sleep>>();
     // A runner may be built on one thread and run on another; its tokio runtime factory is a
     // `Send` closure but not a `Sync` one, so the runner is not shared by reference.
     send::<anyio::Runner>();
@@ -22,4 +26,5 @@ fn errors_are_std_errors() {
     error::<anyio::RunError>();
     error::<anyio::NoEventLoopError>();
     error::<anyio::UnknownBackendError>();
+    error::<anyio::TimeoutError>();
 }

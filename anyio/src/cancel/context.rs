@@ -1,0 +1,122 @@
+//! The current scope: a thread-local stack of the scopes being polled right now.
+//!
+//! Each scope's future pushes a frame for the duration of every poll of its body and pops it
+//! after. A scope nested in that body, or a task spawned from it, finds its parent on top of the
+//! stack, on any executor and any thread, without the body passing anything down.
+//!
+//! Frames are lazy: a scope gets a tree node (an `Arc` allocation, and a link into its parent's
+//! list of children) only once something needs it: a handle, a nested scope or task that needs
+//! a parent, or the body suspending with a deadline or a shield. A scope around a future that
+//! completes in its first poll therefore costs no allocation at all.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::node::ScopeNode;
+
+/// One scope being polled on this thread.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    /// The scope's node, once it has one. Moved in for the poll and back out after, so a poll
+    /// costs no reference-count traffic.
+    pub(crate) node: Option<Arc<ScopeNode>>,
+    /// The scope's settings, used if the node has to be created during this poll.
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) shield: bool,
+}
+
+thread_local! {
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Pops its frame when dropped, so a panicking body leaves the stack as it found it.
+#[derive(Debug)]
+pub(crate) struct FrameGuard {
+    depth: usize,
+    finished: bool,
+}
+
+/// Pushes `frame` for the duration of one poll.
+pub(crate) fn push(frame: Frame) -> FrameGuard {
+    let depth = FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        frames.push(frame);
+        frames.len()
+    });
+    FrameGuard {
+        depth,
+        finished: false,
+    }
+}
+
+impl FrameGuard {
+    /// Pops the frame and returns it, with the node that a nested scope may have created.
+    pub(crate) fn finish(mut self) -> Frame {
+        self.finished = true;
+        pop(self.depth)
+    }
+}
+
+impl Drop for FrameGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            drop(pop(self.depth));
+        }
+    }
+}
+
+fn pop(depth: usize) -> Frame {
+    FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        debug_assert_eq!(frames.len(), depth, "scope frames popped out of order");
+        frames
+            .pop()
+            .expect("a scope frame was pushed for this poll")
+    })
+}
+
+/// The node of the innermost scope being polled on this thread, created (with its ancestors')
+/// if it has none yet. `None` outside every scope.
+pub(crate) fn current() -> Option<Arc<ScopeNode>> {
+    FRAMES.with(|frames| materialize(&mut frames.borrow_mut()))
+}
+
+/// Gives the top frame a node, linked under the frame below it.
+fn materialize(frames: &mut [Frame]) -> Option<Arc<ScopeNode>> {
+    let (top, below) = frames.split_last_mut()?;
+    if let Some(node) = &top.node {
+        if !node.is_entered() {
+            // A scope with a handle is entered on its first poll, before its frame is pushed;
+            // this only happens if a nested scope asks during that very push.
+            node.enter(materialize(below));
+        }
+        return Some(Arc::clone(node));
+    }
+    let parent = materialize(below);
+    let node = ScopeNode::new(top.deadline, top.shield, false);
+    node.enter(parent);
+    top.node = Some(Arc::clone(&node));
+    Some(node)
+}
+
+/// Whether the code being polled is effectively cancelled, without creating any node: walks the
+/// frames from the innermost out to the first one that has a node (whose ancestors then answer)
+/// or that shields. A lazy frame cannot have been cancelled by anyone but its own deadline,
+/// which `now` is asked about only if such a frame has one.
+pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
+    FRAMES.with(|frames| {
+        for frame in frames.borrow().iter().rev() {
+            if let Some(node) = &frame.node {
+                return node.effectively_cancelled();
+            }
+            if frame.deadline.is_some_and(|deadline| deadline <= now()) {
+                return true;
+            }
+            if frame.shield {
+                return false;
+            }
+        }
+        false
+    })
+}

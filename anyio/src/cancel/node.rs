@@ -1,0 +1,390 @@
+//! One node of the scope tree: the state of a cancel scope that is shared beyond the future
+//! running it (with its handles, its descendants and its timer).
+//!
+//! Flags that every poll reads (cancelled? shielded?) are atomics, so walking up the tree to
+//! find out whether a scope is *effectively* cancelled takes no lock. Everything else (the
+//! deadline, the waker, the list of children) sits behind a mutex that no code holds while it
+//! takes another one: a walk locks one node at a time.
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::Waker;
+use std::time::Instant;
+
+/// `cancel()` was called on the scope, or its deadline passed.
+const CANCEL_CALLED: u8 = 1 << 0;
+/// The cancellation came from the deadline (only meaningful with `CANCEL_CALLED`).
+const BY_DEADLINE: u8 = 1 << 1;
+/// The scope shields its body from the cancellation of its ancestors.
+const SHIELD: u8 = 1 << 2;
+/// The scope's future has started running its body.
+const ENTERED: u8 = 1 << 3;
+/// The scope's future has finished or been dropped; the node is inert.
+const EXITED: u8 = 1 << 4;
+/// The scope completed as cancelled (its body was dropped by its own cancellation).
+const CAUGHT: u8 = 1 << 5;
+
+/// Why a scope was cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CancelReason {
+    /// `cancel()` was called.
+    Explicit,
+    /// The deadline passed.
+    Deadline,
+}
+
+/// A node of the scope tree.
+#[derive(Debug)]
+pub(crate) struct ScopeNode {
+    /// Set once, when the scope is entered. `None` inside: the scope has no parent.
+    parent: OnceLock<Option<Arc<ScopeNode>>>,
+    /// The root scope of a task spawned into a task group. Holds stop here: a shield or a group
+    /// inside a task holds the scopes of that task only (the group holds the rest).
+    task_root: bool,
+    flags: AtomicU8,
+    /// How many shields and live task groups inside this scope's body (in the same task) keep
+    /// the body from being dropped.
+    holds: AtomicUsize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    deadline: Option<Instant>,
+    /// The waker of the task that runs the scope's future.
+    waker: Option<Waker>,
+    /// The scopes entered inside this one (in any task), to wake when this one is cancelled.
+    children: Children,
+    /// Our slot in the parent's `children`.
+    slot: Option<usize>,
+    /// Whether this scope's shield currently holds its ancestors.
+    shield_holds: bool,
+}
+
+/// A slab of weak references to child nodes: O(1) insertion and removal, so a task group with
+/// ten thousand children does not pay quadratic costs as they come and go.
+#[derive(Debug, Default)]
+struct Children {
+    slots: Vec<Option<Weak<ScopeNode>>>,
+    free: Vec<usize>,
+}
+
+impl Children {
+    fn insert(&mut self, child: Weak<ScopeNode>) -> usize {
+        match self.free.pop() {
+            Some(index) => {
+                self.slots[index] = Some(child);
+                index
+            }
+            None => {
+                self.slots.push(Some(child));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, index: usize) {
+        if let Some(slot) = self.slots.get_mut(index) {
+            if slot.take().is_some() {
+                self.free.push(index);
+            }
+        }
+    }
+
+    fn live(&self) -> Vec<Arc<ScopeNode>> {
+        self.slots
+            .iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+}
+
+impl ScopeNode {
+    /// A node that is not entered yet.
+    pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
+        Arc::new(ScopeNode {
+            parent: OnceLock::new(),
+            task_root,
+            flags: AtomicU8::new(if shield { SHIELD } else { 0 }),
+            holds: AtomicUsize::new(0),
+            inner: Mutex::new(Inner {
+                deadline,
+                ..Inner::default()
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // No code panics while holding the lock, but a poisoned lock must not take the whole
+        // scope tree down with it: the data is plain state that stays consistent.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn flag(&self, flag: u8) -> bool {
+        self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
+    pub(crate) fn parent(&self) -> Option<&Arc<ScopeNode>> {
+        self.parent.get().and_then(Option::as_ref)
+    }
+
+    pub(crate) fn is_entered(&self) -> bool {
+        self.flag(ENTERED)
+    }
+
+    /// Links the node under `parent` and marks it running. Called once, by the scope's future.
+    pub(crate) fn enter(self: &Arc<Self>, parent: Option<Arc<ScopeNode>>) {
+        if let Some(parent) = &parent {
+            let slot = parent.lock().children.insert(Arc::downgrade(self));
+            self.lock().slot = Some(slot);
+        }
+        let _ = self.parent.set(parent);
+        self.flags.fetch_or(ENTERED, Ordering::AcqRel);
+        let mut inner = self.lock();
+        if self.flag(SHIELD) && !inner.shield_holds {
+            inner.shield_holds = true;
+            drop(inner);
+            self.hold_ancestors();
+        }
+    }
+
+    /// Marks the scope finished, releases what it holds and unlinks it from its parent.
+    /// Idempotent.
+    pub(crate) fn exit(&self, caught: bool) {
+        let previous = self
+            .flags
+            .fetch_or(EXITED | if caught { CAUGHT } else { 0 }, Ordering::AcqRel);
+        if previous & EXITED != 0 || previous & ENTERED == 0 {
+            return;
+        }
+        let (slot, shield_holds) = {
+            let mut inner = self.lock();
+            inner.waker = None;
+            (inner.slot.take(), std::mem::take(&mut inner.shield_holds))
+        };
+        if shield_holds {
+            self.release_ancestors();
+        }
+        if let (Some(parent), Some(slot)) = (self.parent(), slot) {
+            parent.lock().children.remove(slot);
+        }
+    }
+
+    /// Cancels the scope: its future drops its body at the next suspension point, and every
+    /// task running under it (unless shielded from it) is woken to do the same. A no-op once
+    /// the scope has exited, and on a scope already cancelled.
+    pub(crate) fn cancel(&self, reason: CancelReason) {
+        let reason_flag = match reason {
+            CancelReason::Explicit => CANCEL_CALLED,
+            CancelReason::Deadline => CANCEL_CALLED | BY_DEADLINE,
+        };
+        let mut current = self.flags.load(Ordering::Acquire);
+        loop {
+            if current & (EXITED | CANCEL_CALLED) != 0 {
+                return;
+            }
+            match self.flags.compare_exchange_weak(
+                current,
+                current | reason_flag,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        self.wake_tree();
+    }
+
+    /// Wakes this scope's task and, below it, every scope that is not shielded from it.
+    fn wake_tree(&self) {
+        let (waker, children) = {
+            let inner = self.lock();
+            (inner.waker.clone(), inner.children.live())
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        for child in children {
+            if !child.flag(SHIELD) {
+                child.wake_tree();
+            }
+        }
+    }
+
+    /// Whether `cancel()` was called or the deadline passed.
+    pub(crate) fn cancel_called(&self) -> bool {
+        self.flag(CANCEL_CALLED)
+    }
+
+    /// Why the scope was cancelled, if it was.
+    pub(crate) fn cancel_reason(&self) -> Option<CancelReason> {
+        let flags = self.flags.load(Ordering::Acquire);
+        match (flags & CANCEL_CALLED != 0, flags & BY_DEADLINE != 0) {
+            (false, _) => None,
+            (true, false) => Some(CancelReason::Explicit),
+            (true, true) => Some(CancelReason::Deadline),
+        }
+    }
+
+    pub(crate) fn cancelled_caught(&self) -> bool {
+        self.flag(CAUGHT)
+    }
+
+    pub(crate) fn shield(&self) -> bool {
+        self.flag(SHIELD)
+    }
+
+    /// The scope, or an ancestor up to and including the nearest shield, is cancelled.
+    pub(crate) fn effectively_cancelled(&self) -> bool {
+        let mut node = self;
+        loop {
+            let flags = node.flags.load(Ordering::Acquire);
+            if flags & CANCEL_CALLED != 0 {
+                return true;
+            }
+            if flags & SHIELD != 0 {
+                return false;
+            }
+            match node.parent() {
+                Some(parent) => node = parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// Whether the scope's future should drop its body now: the scope is where the
+    /// cancellation belongs (for a task root: it is cancelled at all), and nothing inside the
+    /// body holds it.
+    pub(crate) fn should_drop_body(&self) -> bool {
+        if self.holds.load(Ordering::Acquire) != 0 {
+            return false;
+        }
+        if self.task_root {
+            return self.effectively_cancelled();
+        }
+        // Attribution: the outermost effectively cancelled scope takes the cancellation; a
+        // scope whose own ancestor is cancelled is dropped along with that ancestor's body.
+        self.cancel_called() && !self.cancelled_from_above()
+    }
+
+    /// An ancestor visible through this scope (it is not shielded) is effectively cancelled.
+    fn cancelled_from_above(&self) -> bool {
+        !self.shield()
+            && self
+                .parent()
+                .is_some_and(|parent| parent.effectively_cancelled())
+    }
+
+    /// Remembers the waker of the task running the scope's future.
+    pub(crate) fn register_waker(&self, waker: &Waker) {
+        let mut inner = self.lock();
+        match &inner.waker {
+            Some(current) if current.will_wake(waker) => {}
+            _ => inner.waker = Some(waker.clone()),
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.lock().deadline
+    }
+
+    /// Moves the deadline and wakes the scope's task to re-arm its timer. No effect once the
+    /// scope is cancelled or has exited.
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        if self.flag(CANCEL_CALLED | EXITED) {
+            return;
+        }
+        let waker = {
+            let mut inner = self.lock();
+            inner.deadline = deadline;
+            inner.waker.clone()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Switches the shield on or off; on a running scope this takes or gives back its hold on
+    /// the enclosing scopes, and switching it off lets a pending outer cancellation through.
+    pub(crate) fn set_shield(&self, shield: bool) {
+        let mut inner = self.lock();
+        if shield {
+            self.flags.fetch_or(SHIELD, Ordering::AcqRel);
+        } else {
+            self.flags.fetch_and(!SHIELD, Ordering::AcqRel);
+        }
+        let running = self.flag(ENTERED) && !self.flag(EXITED);
+        let change = running && inner.shield_holds != shield;
+        if change {
+            inner.shield_holds = shield;
+        }
+        drop(inner);
+        if change {
+            if shield {
+                self.hold_ancestors();
+            } else {
+                self.release_ancestors();
+            }
+        }
+        if !shield {
+            // Either this scope's body or an enclosing one may now be dropped.
+            self.wake_tree();
+        }
+    }
+
+    /// Keeps every enclosing scope in this task from dropping its body.
+    pub(crate) fn hold_ancestors(&self) {
+        if self.task_root {
+            return;
+        }
+        let mut node = self.parent();
+        while let Some(ancestor) = node {
+            ancestor.holds.fetch_add(1, Ordering::AcqRel);
+            if ancestor.task_root {
+                break;
+            }
+            node = ancestor.parent();
+        }
+    }
+
+    /// Gives back a hold taken by [`hold_ancestors`](Self::hold_ancestors).
+    pub(crate) fn release_ancestors(&self) {
+        if self.task_root {
+            return;
+        }
+        let mut node = self.parent();
+        while let Some(ancestor) = node {
+            ancestor.holds.fetch_sub(1, Ordering::AcqRel);
+            if ancestor.task_root {
+                break;
+            }
+            node = ancestor.parent();
+        }
+    }
+
+    /// The earliest deadline of this scope and its ancestors up to the nearest shield; the
+    /// current time if one of them is already cancelled.
+    pub(crate) fn effective_deadline(&self, now: impl Fn() -> Instant) -> Option<Instant> {
+        let mut earliest: Option<Instant> = None;
+        let mut node = self;
+        loop {
+            if node.cancel_called() {
+                return Some(now());
+            }
+            if let Some(deadline) = node.deadline() {
+                earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
+            }
+            if node.shield() {
+                return earliest;
+            }
+            match node.parent() {
+                Some(parent) => node = parent,
+                None => return earliest,
+            }
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! [`CancelScope`], its [`CancelHandle`], and [`Scoped`], the future that runs a body in it.
+
+use std::cell::OnceCell;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use pin_project_lite::pin_project;
+
+use super::context::{self, Frame};
+use super::node::{CancelReason, ScopeNode};
+use crate::backend::{self, Timer};
+
+/// A region of code that can be cancelled as a whole, by a call or by a deadline (AnyIO's and
+/// Trio's `CancelScope`).
+///
+/// Build the scope, take [`handle`](CancelScope::handle)s to control it from anywhere, then
+/// [`run`](CancelScope::run) a future in it. When the scope is cancelled, the future is dropped
+/// at its next suspension point and `run` completes with `None`. See the
+/// [module docs](crate::cancel) for the rules: which scope takes a cancellation, shields, and
+/// what defers a drop.
+///
+/// A scope is used once: `run` takes it by value.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use anyio::CancelScope;
+///
+/// anyio::run(async {
+///     let scope = CancelScope::new();
+///     let handle = scope.handle();
+///     let outcome = scope
+///         .run(async {
+///             handle.cancel();
+///             anyio::sleep(Duration::from_secs(3600)).await; // dropped here
+///             unreachable!();
+///         })
+///         .await;
+///     assert_eq!(outcome, None::<()>);
+///     assert!(handle.cancelled_caught());
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct CancelScope {
+    deadline: Option<Instant>,
+    shield: bool,
+    /// Created by the first [`handle`](CancelScope::handle); otherwise on demand while running.
+    node: OnceCell<Arc<ScopeNode>>,
+}
+
+impl CancelScope {
+    /// A scope with no deadline that is not shielded.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// assert_eq!(scope.get_deadline(), None);
+    /// ```
+    pub fn new() -> Self {
+        CancelScope {
+            deadline: None,
+            shield: false,
+            node: OnceCell::new(),
+        }
+    }
+
+    /// Sets the deadline on the backend's clock ([`current_time`](crate::current_time)): when
+    /// it passes, the scope is cancelled. A deadline that has already passed cancels the body
+    /// at its first suspension point.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let deadline = anyio::current_time() + Duration::from_millis(10);
+    ///     let outcome = anyio::CancelScope::new()
+    ///         .deadline(deadline)
+    ///         .run(anyio::sleep_forever())
+    ///         .await;
+    ///     assert_eq!(outcome, None);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        if let Some(node) = self.node.get() {
+            node.set_deadline(Some(deadline));
+        }
+        self
+    }
+
+    /// Shields the body from the cancellation of enclosing scopes (its own still applies).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let outer = anyio::CancelScope::new();
+    ///     let cancel = outer.handle();
+    ///     let done = outer
+    ///         .run(async {
+    ///             cancel.cancel();
+    ///             // Cleanup that must finish even though the outer scope is cancelled:
+    ///             anyio::CancelScope::new()
+    ///                 .shield(true)
+    ///                 .run(anyio::sleep(std::time::Duration::from_millis(1)))
+    ///                 .await
+    ///         })
+    ///         .await;
+    ///     // The shielded sleep completed; the outer body was then dropped at its next
+    ///     // suspension point (there was none, so it completed too).
+    ///     assert_eq!(done, Some(Some(())));
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn shield(mut self, shield: bool) -> Self {
+        self.shield = shield;
+        if let Some(node) = self.node.get() {
+            node.set_shield(shield);
+        }
+        self
+    }
+
+    /// The deadline set so far.
+    ///
+    /// # Examples
+    /// ```
+    /// let deadline = std::time::Instant::now();
+    /// assert_eq!(anyio::CancelScope::new().deadline(deadline).get_deadline(), Some(deadline));
+    /// ```
+    pub fn get_deadline(&self) -> Option<Instant> {
+        match self.node.get() {
+            Some(node) => node.deadline(),
+            None => self.deadline,
+        }
+    }
+
+    /// A handle that cancels the scope, moves its deadline and toggles its shield, from any
+    /// task or thread, before, during or after it runs.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// let handle = scope.handle();
+    /// handle.cancel(); // before it runs: honoured at its first suspension point
+    /// assert!(handle.cancel_called());
+    /// ```
+    pub fn handle(&self) -> CancelHandle {
+        let node = self
+            .node
+            .get_or_init(|| ScopeNode::new(self.deadline, self.shield, false));
+        CancelHandle {
+            node: Arc::clone(node),
+        }
+    }
+
+    /// Runs `future` in this scope.
+    ///
+    /// The returned future completes with `Some(output)` when the body completes, and with
+    /// `None` when this scope's cancellation dropped the body. A body that completes without
+    /// suspending again completes normally even if the scope was cancelled meanwhile.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let outcome = anyio::CancelScope::new().run(async { 1 + 1 }).await;
+    ///     assert_eq!(outcome, Some(2));
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn run<F: IntoFuture>(self, future: F) -> Scoped<F::IntoFuture> {
+        Scoped {
+            body: Body::Running {
+                future: future.into_future(),
+            },
+            timer: TimerSlot::Unarmed,
+            scope: ScopeState {
+                node: self.node.into_inner(),
+                deadline: self.deadline,
+                shield: self.shield,
+                started: false,
+            },
+        }
+    }
+}
+
+impl Default for CancelScope {
+    fn default() -> Self {
+        CancelScope::new()
+    }
+}
+
+impl fmt::Debug for CancelScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelScope")
+            .field("deadline", &self.get_deadline())
+            .field(
+                "shield",
+                &self.node.get().map_or(self.shield, |n| n.shield()),
+            )
+            .field(
+                "cancel_called",
+                &self.node.get().is_some_and(|n| n.cancel_called()),
+            )
+            .finish()
+    }
+}
+
+/// Controls a [`CancelScope`] from anywhere: other tasks, other OS threads, before the scope
+/// runs or after it finished. Cheap to clone; `Send + Sync`.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+///
+/// anyio::run(async {
+///     let scope = anyio::CancelScope::new();
+///     let handle = scope.handle();
+///     std::thread::spawn(move || {
+///         std::thread::sleep(Duration::from_millis(10));
+///         handle.cancel();
+///     });
+///     assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[derive(Clone)]
+pub struct CancelHandle {
+    node: Arc<ScopeNode>,
+}
+
+impl CancelHandle {
+    /// Cancels the scope. Idempotent; a no-op once the scope has finished.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// scope.handle().cancel();
+    /// assert!(scope.handle().cancel_called());
+    /// ```
+    pub fn cancel(&self) {
+        self.node.cancel(CancelReason::Explicit);
+    }
+
+    /// Whether the scope was cancelled, by [`cancel`](Self::cancel) or by its deadline.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(!anyio::CancelScope::new().handle().cancel_called());
+    /// ```
+    pub fn cancel_called(&self) -> bool {
+        self.node.cancel_called()
+    }
+
+    /// Whether the scope's deadline passed (rather than [`cancel`](Self::cancel) being called).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let scope = anyio::CancelScope::new().deadline(anyio::current_time());
+    ///     let handle = scope.handle();
+    ///     scope.run(anyio::sleep_forever()).await;
+    ///     assert!(handle.deadline_reached());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn deadline_reached(&self) -> bool {
+        self.node.cancel_reason() == Some(CancelReason::Deadline)
+    }
+
+    /// Whether the scope finished because its own cancellation dropped its body.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let scope = anyio::CancelScope::new();
+    ///     let handle = scope.handle();
+    ///     handle.cancel();
+    ///     scope.run(anyio::lowlevel::checkpoint()).await;
+    ///     assert!(handle.cancelled_caught());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn cancelled_caught(&self) -> bool {
+        self.node.cancelled_caught()
+    }
+
+    /// The scope's deadline.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::CancelScope::new().handle().deadline(), None);
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        self.node.deadline()
+    }
+
+    /// Moves the deadline (earlier, later, or away with `None`); a running scope re-arms its
+    /// timer, and a deadline already passed cancels it at once. No effect once the scope is
+    /// cancelled or finished.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let scope = anyio::CancelScope::new().deadline(anyio::current_time() + Duration::from_secs(3600));
+    ///     let handle = scope.handle();
+    ///     handle.set_deadline(Some(anyio::current_time() + Duration::from_millis(5)));
+    ///     assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn set_deadline(&self, deadline: Option<Instant>) {
+        self.node.set_deadline(deadline);
+    }
+
+    /// Whether the scope shields its body from enclosing cancellations.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(anyio::CancelScope::new().shield(true).handle().shield());
+    /// ```
+    pub fn shield(&self) -> bool {
+        self.node.shield()
+    }
+
+    /// Switches the shield on or off while the scope runs; switching it off lets a pending
+    /// cancellation of an enclosing scope through.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// scope.handle().set_shield(true);
+    /// assert!(scope.handle().shield());
+    /// ```
+    pub fn set_shield(&self, shield: bool) {
+        self.node.set_shield(shield);
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("cancel_called", &self.cancel_called())
+            .field("cancelled_caught", &self.cancelled_caught())
+            .field("deadline", &self.deadline())
+            .field("shield", &self.shield())
+            .finish()
+    }
+}
+
+pin_project! {
+    /// The future returned by [`CancelScope::run`] and [`move_on_after`](crate::move_on_after):
+    /// `Some(output)` when the body completes, `None` when the scope's own cancellation
+    /// dropped it.
+    ///
+    /// # Cancel safety
+    /// Dropping it drops the body, as dropping any future does, and leaves the scope finished.
+    ///
+    /// # Panics
+    /// When polled after it completed, and when its deadline must be armed outside any
+    /// runtime (see [`NoEventLoopError`](crate::NoEventLoopError)).
+    ///
+    /// # Examples
+    /// ```
+    /// let scoped: anyio::Scoped<_> = anyio::CancelScope::new().run(async { 5 });
+    /// assert_eq!(anyio::run(scoped)?, Some(5));
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Scoped<F> {
+        // Field order is drop order: the body (and every scope inside it) goes first.
+        #[pin]
+        body: Body<F>,
+        #[pin]
+        timer: TimerSlot,
+        scope: ScopeState,
+    }
+}
+
+pin_project! {
+    #[project = BodyProj]
+    enum Body<F> {
+        Running { #[pin] future: F },
+        Done,
+    }
+}
+
+pin_project! {
+    #[project = TimerSlotProj]
+    #[derive(Debug)]
+    enum TimerSlot {
+        Unarmed,
+        Armed { deadline: Instant, #[pin] timer: Timer },
+    }
+}
+
+/// The scope's own state; exits the node when dropped, however the future ends.
+#[derive(Debug)]
+struct ScopeState {
+    node: Option<Arc<ScopeNode>>,
+    deadline: Option<Instant>,
+    shield: bool,
+    started: bool,
+}
+
+impl Drop for ScopeState {
+    fn drop(&mut self) {
+        if let Some(node) = &self.node {
+            node.exit(false);
+        }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let BodyProj::Running { future } = this.body.as_mut().project() else {
+            panic!("`anyio::Scoped` polled after it completed");
+        };
+        let scope = &mut *this.scope;
+        if !scope.started {
+            scope.started = true;
+            if let Some(node) = &scope.node {
+                node.enter(context::current());
+            }
+        }
+
+        let guard = context::push(Frame {
+            node: scope.node.take(),
+            deadline: scope.deadline,
+            shield: scope.shield,
+        });
+        let polled = future.poll(cx);
+        scope.node = guard.finish().node;
+
+        if let Poll::Ready(output) = polled {
+            this.body.set(Body::Done);
+            if let Some(node) = &scope.node {
+                node.exit(false);
+            }
+            return Poll::Ready(Some(output));
+        }
+
+        // The body is suspended. A scope nobody can reach (no handle, no deadline, no shield,
+        // no nested scope or task) needs no node: only its ancestors can cancel it, and they
+        // drop it along with their own bodies.
+        if scope.node.is_none() && scope.deadline.is_none() && !scope.shield {
+            return Poll::Pending;
+        }
+        let node = scope.node.get_or_insert_with(|| {
+            let node = ScopeNode::new(scope.deadline, scope.shield, false);
+            node.enter(context::current());
+            node
+        });
+        node.register_waker(cx.waker());
+        if !node.cancel_called() {
+            watch_deadline(node, this.timer.as_mut(), cx);
+        }
+        if node.should_drop_body() {
+            this.body.set(Body::Done);
+            node.exit(true);
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+}
+
+/// Keeps the scope's timer armed for its current deadline, and cancels the scope when the
+/// deadline has passed. The clock is read only when the deadline is new or has moved.
+fn watch_deadline(node: &ScopeNode, mut timer: Pin<&mut TimerSlot>, cx: &mut Context<'_>) {
+    let Some(deadline) = node.deadline() else {
+        timer.set(TimerSlot::Unarmed);
+        return;
+    };
+    let armed_for = match &*timer {
+        TimerSlot::Armed { deadline, .. } => Some(*deadline),
+        TimerSlot::Unarmed => None,
+    };
+    if armed_for != Some(deadline) {
+        let backend = backend::current_or_panic("anyio::CancelScope (deadline)");
+        if deadline <= backend::now(backend) {
+            timer.set(TimerSlot::Unarmed);
+            node.cancel(CancelReason::Deadline);
+            return;
+        }
+        match timer.as_mut().project() {
+            TimerSlotProj::Armed {
+                deadline: armed,
+                timer: armed_timer,
+            } => {
+                *armed = deadline;
+                armed_timer.reset(deadline);
+            }
+            TimerSlotProj::Unarmed => timer.set(TimerSlot::Armed {
+                deadline,
+                timer: Timer::at(backend, deadline),
+            }),
+        }
+    }
+    if let TimerSlotProj::Armed { timer: armed, .. } = timer.as_mut().project() {
+        if armed.poll_fire(cx).is_ready() {
+            timer.set(TimerSlot::Unarmed);
+            node.cancel(CancelReason::Deadline);
+        }
+    }
+}
+
+impl<F> fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scoped")
+            .field("deadline", &self.scope.deadline)
+            .field("shield", &self.scope.shield)
+            .field("running", &matches!(self.body, Body::Running { .. }))
+            .finish()
+    }
+}

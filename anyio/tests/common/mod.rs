@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
+
+use std::future::Future;
+use std::time::Duration;
+
+/// A tokio runner on a current-thread runtime with a paused clock: when every task is idle,
+/// tokio jumps the clock to the next timer, so timers show up as time passing instantly.
+pub fn paused_tokio() -> anyio::Runner {
+    anyio::Runner::tokio().runtime_factory(|| {
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.start_paused(true);
+        builder
+    })
+}
+
+/// Asserts that `future` is still pending after a short real sleep, and drops it: a
+/// cancellation mid-flight.
+pub async fn assert_outlasted<F: Future>(future: F) {
+    let raced = futures_lite::future::or(
+        async {
+            future.await;
+            "the future finished"
+        },
+        async {
+            anyio::sleep(Duration::from_millis(5)).await;
+            "still pending"
+        },
+    )
+    .await;
+    assert_eq!(raced, "still pending");
+}
