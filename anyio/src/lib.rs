@@ -106,6 +106,7 @@ mod backend;
 pub mod cancel;
 pub mod lowlevel;
 mod runtime;
+pub mod task;
 mod time;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
@@ -124,6 +125,11 @@ pub use cancel::{
 pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,
+};
+pub use task::{
+    GroupClosedError, StartError, StartFuture, TaskError, TaskGroup, TaskGroupError,
+    TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState, TaskStatus,
+    get_current_task, get_running_tasks, task_group,
 };
 pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
 

@@ -28,8 +28,12 @@ pub(crate) mod smol;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;
 
+mod spawn;
 mod timer;
 
+#[cfg(feature = "smol")]
+pub(crate) use spawn::smol_executor;
+pub(crate) use spawn::spawn_detached;
 pub(crate) use timer::Timer;
 
 #[cfg(not(any(feature = "tokio", feature = "smol")))]

@@ -57,8 +57,9 @@
 //! - Entering registers the node with its parent and exiting (completion, cancellation or
 //!   drop) unregisters it and releases its holds, exactly once.
 
-mod context;
-mod node;
+pub(crate) mod context;
+pub(crate) mod deadline;
+pub(crate) mod node;
 mod scope;
 mod timeout;
 

@@ -260,15 +260,52 @@ impl ScopeNode {
     /// cancellation belongs (for a task root: it is cancelled at all), and nothing inside the
     /// body holds it.
     pub(crate) fn should_drop_body(&self) -> bool {
+        if self.task_root {
+            return self.should_drop_on_any_cancellation();
+        }
         if self.holds.load(Ordering::Acquire) != 0 {
             return false;
         }
-        if self.task_root {
-            return self.effectively_cancelled();
-        }
         // Attribution: the outermost effectively cancelled scope takes the cancellation; a
         // scope whose own ancestor is cancelled is dropped along with that ancestor's body.
+        self.is_cancellation_origin()
+    }
+
+    /// For a task root or a task group's own scope: the body goes as soon as the scope is
+    /// effectively cancelled, whichever scope the cancellation belongs to, unless held.
+    pub(crate) fn should_drop_on_any_cancellation(&self) -> bool {
+        self.holds.load(Ordering::Acquire) == 0 && self.effectively_cancelled()
+    }
+
+    /// Whether the cancellation that reached this scope is its own: it was cancelled and no
+    /// ancestor visible through it is.
+    pub(crate) fn is_cancellation_origin(&self) -> bool {
         self.cancel_called() && !self.cancelled_from_above()
+    }
+
+    /// Wakes the task running the scope's future.
+    pub(crate) fn wake(&self) {
+        let waker = self.lock().waker.clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Keeps this scope and every enclosing one in its task from dropping their bodies (a
+    /// `start()` waiting for its child holds the caller's scopes this way).
+    pub(crate) fn hold_self_and_ancestors(&self) {
+        self.holds.fetch_add(1, Ordering::AcqRel);
+        if !self.task_root {
+            self.hold_ancestors();
+        }
+    }
+
+    /// Gives back a hold taken by [`hold_self_and_ancestors`](Self::hold_self_and_ancestors).
+    pub(crate) fn release_self_and_ancestors(&self) {
+        self.holds.fetch_sub(1, Ordering::AcqRel);
+        if !self.task_root {
+            self.release_ancestors();
+        }
     }
 
     /// An ancestor visible through this scope (it is not shielded) is effectively cancelled.

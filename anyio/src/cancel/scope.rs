@@ -11,8 +11,8 @@ use std::time::Instant;
 use pin_project_lite::pin_project;
 
 use super::context::{self, Frame};
+use super::deadline::Deadline;
 use super::node::{CancelReason, ScopeNode};
-use crate::backend::{self, Timer};
 
 /// A region of code that can be cancelled as a whole, by a call or by a deadline (AnyIO's and
 /// Trio's `CancelScope`).
@@ -177,7 +177,7 @@ impl CancelScope {
             body: Body::Running {
                 future: future.into_future(),
             },
-            timer: TimerSlot::Unarmed,
+            timer: Deadline::new(),
             scope: ScopeState {
                 node: self.node.into_inner(),
                 deadline: self.deadline,
@@ -234,6 +234,10 @@ pub struct CancelHandle {
 }
 
 impl CancelHandle {
+    pub(crate) fn from_node(node: Arc<ScopeNode>) -> Self {
+        CancelHandle { node }
+    }
+
     /// Cancels the scope. Idempotent; a no-op once the scope has finished.
     ///
     /// # Examples
@@ -378,7 +382,7 @@ pin_project! {
         #[pin]
         body: Body<F>,
         #[pin]
-        timer: TimerSlot,
+        timer: Deadline,
         scope: ScopeState,
     }
 }
@@ -388,15 +392,6 @@ pin_project! {
     enum Body<F> {
         Running { #[pin] future: F },
         Done,
-    }
-}
-
-pin_project! {
-    #[project = TimerSlotProj]
-    #[derive(Debug)]
-    enum TimerSlot {
-        Unarmed,
-        Armed { deadline: Instant, #[pin] timer: Timer },
     }
 }
 
@@ -462,7 +457,7 @@ impl<F: Future> Future for Scoped<F> {
         });
         node.register_waker(cx.waker());
         if !node.cancel_called() {
-            watch_deadline(node, this.timer.as_mut(), cx);
+            this.timer.as_mut().watch(node, cx);
         }
         if node.should_drop_body() {
             this.body.set(Body::Done);
@@ -470,46 +465,6 @@ impl<F: Future> Future for Scoped<F> {
             return Poll::Ready(None);
         }
         Poll::Pending
-    }
-}
-
-/// Keeps the scope's timer armed for its current deadline, and cancels the scope when the
-/// deadline has passed. The clock is read only when the deadline is new or has moved.
-fn watch_deadline(node: &ScopeNode, mut timer: Pin<&mut TimerSlot>, cx: &mut Context<'_>) {
-    let Some(deadline) = node.deadline() else {
-        timer.set(TimerSlot::Unarmed);
-        return;
-    };
-    let armed_for = match &*timer {
-        TimerSlot::Armed { deadline, .. } => Some(*deadline),
-        TimerSlot::Unarmed => None,
-    };
-    if armed_for != Some(deadline) {
-        let backend = backend::current_or_panic("anyio::CancelScope (deadline)");
-        if deadline <= backend::now(backend) {
-            timer.set(TimerSlot::Unarmed);
-            node.cancel(CancelReason::Deadline);
-            return;
-        }
-        match timer.as_mut().project() {
-            TimerSlotProj::Armed {
-                deadline: armed,
-                timer: armed_timer,
-            } => {
-                *armed = deadline;
-                armed_timer.reset(deadline);
-            }
-            TimerSlotProj::Unarmed => timer.set(TimerSlot::Armed {
-                deadline,
-                timer: Timer::at(backend, deadline),
-            }),
-        }
-    }
-    if let TimerSlotProj::Armed { timer: armed, .. } = timer.as_mut().project() {
-        if armed.poll_fire(cx).is_ready() {
-            timer.set(TimerSlot::Unarmed);
-            node.cancel(CancelReason::Deadline);
-        }
     }
 }
 

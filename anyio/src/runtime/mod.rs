@@ -27,6 +27,7 @@ use std::future::Future;
 
 mod backend;
 mod error;
+mod main_task;
 mod runner;
 
 pub use backend::{Backend, UnknownBackendError};

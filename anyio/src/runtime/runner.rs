@@ -338,6 +338,7 @@ impl Runner {
         if let Some(running) = running_on_this_thread() {
             return Err(RunError::AlreadyRunning { backend: running });
         }
+        let future = super::main_task::MainTask::new(future);
         match active {
             #[cfg(feature = "tokio")]
             Active::Tokio => backend::tokio::runtime::run(self.tokio, future),

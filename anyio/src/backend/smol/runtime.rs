@@ -29,12 +29,14 @@ pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Outpu
 
     // The marker outlives the executor: tasks dropped at shutdown still see smol.
     let _marker = backend::enter(Active::Smol);
+    let executor_guard = backend::smol_executor::enter(&executor);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         async_io::block_on(executor.run(future))
     }));
     if let Some(pool) = &mut pool {
         pool.shutdown();
     }
+    drop(executor_guard);
     // The workers have exited and dropped their handles, so this drops the executor and with it
     // every task still left, on this thread.
     drop(executor);
@@ -73,6 +75,7 @@ impl WorkerPool {
             .name(format!("anyio-smol-{index}"))
             .spawn(move || {
                 let _marker = backend::enter(Active::Smol);
+                let _executor = backend::smol_executor::enter(&executor);
                 // `recv` fails once the pool closes the channel: that is the stop signal.
                 async_io::block_on(executor.run(stopped.recv())).ok();
             })

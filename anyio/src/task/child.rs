@@ -1,0 +1,162 @@
+//! The future that runs one child of a task group as a runtime task.
+//!
+//! It plays the part of a cancel scope for the whole task (the task's *root* scope, a child of
+//! the group's scope), catches the child's panic so that the group can re-raise it after the
+//! siblings have finished, and reports the outcome to the group, the handle, or a waiting
+//! `start()`.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::group::GroupShared;
+use super::handle::{HandleShared, Outcome};
+use super::info::{self, Registration, TaskInfo};
+use super::result::TaskResult;
+use super::start::StartShared;
+use crate::cancel::context::{self, Frame};
+use crate::cancel::node::ScopeNode;
+
+/// How a child ended, for the group.
+pub(crate) enum Ending<E> {
+    Returned,
+    Failed(E),
+    Panicked(Box<dyn Any + Send>),
+    Cancelled,
+}
+
+pin_project! {
+    pub(crate) struct ChildTask<F, R: TaskResult<E>, E> {
+        #[pin]
+        body: Body<F>,
+        root: Option<Arc<ScopeNode>>,
+        task: Option<TaskInfo>,
+        group: Arc<GroupShared<E>>,
+        handle: Arc<HandleShared<R::Ok>>,
+        start: Option<Arc<dyn StartShared<E>>>,
+        registration: Option<Registration>,
+    }
+
+    impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E> {
+        // A runtime that shuts down (or any executor dropping the task) ends a child without a
+        // last poll; it still reports, so that nothing waits for it forever.
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if let Body::Running { .. } = *this.body {
+                this.body.set(Body::Done);
+                this.handle.finish(Outcome::Cancelled);
+                if let Some(root) = this.root.as_ref() {
+                    root.exit(true);
+                }
+                this.registration.take();
+                finish(this.group, this.start.take(), Ending::Cancelled);
+            }
+        }
+    }
+}
+
+/// Hands a child's ending to the caller of `start()` (before `started()`) or to its group.
+fn finish<E>(group: &GroupShared<E>, start: Option<Arc<dyn StartShared<E>>>, ending: Ending<E>) {
+    match start {
+        Some(start) if !start.is_started() => {
+            start.child_ended(ending);
+            group.child_done(Ending::Returned);
+        }
+        _ => group.child_done(ending),
+    }
+}
+
+pin_project! {
+    #[project = BodyProj]
+    enum Body<F> {
+        Running { #[pin] future: F },
+        Done,
+    }
+}
+
+impl<F, R, E> ChildTask<F, R, E>
+where
+    F: Future<Output = R>,
+    R: TaskResult<E>,
+{
+    pub(crate) fn new(
+        future: F,
+        group: Arc<GroupShared<E>>,
+        handle: Arc<HandleShared<R::Ok>>,
+        start: Option<Arc<dyn StartShared<E>>>,
+    ) -> Self {
+        let registration = info::register(&handle.info);
+        ChildTask {
+            body: Body::Running { future },
+            root: Some(Arc::clone(&handle.root)),
+            task: Some(handle.info.clone()),
+            group,
+            handle,
+            start,
+            registration: Some(registration),
+        }
+    }
+}
+
+impl<F, R, E> Future for ChildTask<F, R, E>
+where
+    F: Future<Output = R>,
+    R: TaskResult<E>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let BodyProj::Running { future } = this.body.as_mut().project() else {
+            return Poll::Ready(());
+        };
+        let root_slot = &mut *this.root;
+        let polled = info::with_current(this.task, || {
+            let guard = context::push(Frame {
+                node: root_slot.take(),
+                deadline: None,
+                shield: false,
+            });
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+            *root_slot = guard.finish().node;
+            polled
+        });
+        let root = root_slot.as_ref().expect("a task root keeps its node");
+        let ending = match polled {
+            Ok(Poll::Ready(output)) => match output.into_result() {
+                Ok(value) => {
+                    this.handle.finish(Outcome::Finished(value));
+                    Ending::Returned
+                }
+                Err(error) => {
+                    this.handle.finish(Outcome::Failed);
+                    Ending::Failed(error)
+                }
+            },
+            Err(payload) => {
+                this.handle.finish(Outcome::Panicked);
+                Ending::Panicked(payload)
+            }
+            Ok(Poll::Pending) => {
+                root.register_waker(cx.waker());
+                if !this.group.is_aborted() && !root.should_drop_body() {
+                    return Poll::Pending;
+                }
+                this.handle.finish(Outcome::Cancelled);
+                Ending::Cancelled
+            }
+        };
+        // The body goes first (it may hold scopes of this task), then the root scope.
+        this.body.set(Body::Done);
+        root.exit(matches!(ending, Ending::Cancelled));
+        // Off the list of running tasks before the group learns that the task ended.
+        this.registration.take();
+        finish(this.group, this.start.take(), ending);
+        Poll::Ready(())
+    }
+}

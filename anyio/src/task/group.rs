@@ -1,0 +1,790 @@
+//! Task groups: [`task_group`], the [`TaskGroup`] handle, and the group's bookkeeping.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::child::{ChildTask, Ending};
+use super::handle::{HandleShared, TaskHandle};
+use super::info::{self, TaskId, TaskInfo};
+use super::result::TaskResult;
+use super::start::{StartFuture, TaskStatus};
+use crate::backend;
+use crate::cancel::CancelHandle;
+use crate::cancel::context::{self, Frame};
+use crate::cancel::deadline::Deadline;
+use crate::cancel::node::{CancelReason, ScopeNode};
+
+/// Runs `body` with a [`TaskGroup`], and completes when the body and every task spawned into
+/// the group have finished (structured concurrency, AnyIO's `create_task_group`).
+///
+/// The body runs inside the group's cancel scope. When the body or a child fails (returns
+/// `Err`, or panics), the group is cancelled: the body and every other child are dropped at
+/// their next suspension point, and the group waits for them before it completes.
+///
+/// - `Ok(value)`: the body returned `value` (or `()`), and no child failed.
+/// - `Err(TaskGroupError)`: every error returned by the body and the children, in the order
+///   they happened; or, with no error, the group's own [`cancel`](TaskGroup::cancel) dropped
+///   the body before it returned ([`TaskGroupError::is_cancelled`]).
+/// - A panic in the body or a child is re-raised here once every other task has finished.
+///
+/// Cancellation alone is not an error: when an enclosing scope is cancelled and nothing
+/// failed, the group winds its tasks down and is dropped with the enclosing body. When
+/// something did fail, the errors are still returned (errors beat cancellation), so the code
+/// after the group sees them before its own next suspension point.
+///
+/// A group with running children keeps every enclosing scope from dropping its body until
+/// the children have wound down: no child outlives its group on the cancel path.
+///
+/// # Cancel safety
+/// Dropping the returned future from outside anyio's scopes (a `select!`, a timeout of
+/// another library) aborts the children without waiting for them: each is dropped when next
+/// woken, shields and all.
+///
+/// # Panics
+/// Re-raises the first panic of the body or a child, after all of them have finished.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use anyio::TaskGroup;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Oops;
+///
+/// anyio::run(async {
+///     let result = anyio::task_group(|tg: TaskGroup<Oops>| async move {
+///         tg.spawn(async {
+///             anyio::sleep(Duration::from_millis(5)).await;
+///             Err::<(), _>(Oops)
+///         });
+///         // Cancelled when the child fails:
+///         tg.spawn(anyio::sleep_forever());
+///         anyio::sleep_forever().await;
+///         Ok(())
+///     })
+///     .await;
+///     assert_eq!(result.unwrap_err().errors(), [Oops]);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn task_group<B, Fut, E>(body: B) -> TaskGroupFuture<Fut, E>
+where
+    B: FnOnce(TaskGroup<E>) -> Fut,
+    Fut: Future,
+    Fut::Output: TaskResult<E>,
+{
+    let shared = Arc::new(GroupShared {
+        node: ScopeNode::new(None, false, false),
+        aborted: AtomicBool::new(false),
+        state: Mutex::new(GroupState {
+            phase: Phase::Unstarted,
+            host: None,
+            live: 0,
+            errors: Vec::new(),
+            panic: None,
+        }),
+    });
+    let future = body(TaskGroup {
+        shared: Arc::clone(&shared),
+    });
+    TaskGroupFuture {
+        body: Body::Running { future },
+        node: Some(Arc::clone(&shared.node)),
+        value: None,
+        timer: Deadline::new(),
+        guard: AbortOnDrop { shared },
+    }
+}
+
+/// The handle of a running task group: spawns children, starts them, cancels the group.
+///
+/// Cheap to clone and `Send + Sync`, so children can spawn siblings.
+///
+/// # Examples
+/// ```
+/// use std::convert::Infallible;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// anyio::run(async {
+///     let done = Arc::new(AtomicUsize::new(0));
+///     let counter = Arc::clone(&done);
+///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///         for _ in 0..10 {
+///             let counter = Arc::clone(&counter);
+///             tg.spawn(async move {
+///                 anyio::lowlevel::checkpoint().await;
+///                 counter.fetch_add(1, Ordering::SeqCst);
+///             });
+///         }
+///         Ok(())
+///     })
+///     .await
+///     .unwrap();
+///     assert_eq!(done.load(Ordering::SeqCst), 10); // all ten finished before the group did
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct TaskGroup<E> {
+    shared: Arc<GroupShared<E>>,
+}
+
+impl<E> Clone for TaskGroup<E> {
+    fn clone(&self) -> Self {
+        TaskGroup {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<E> fmt::Debug for TaskGroup<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("TaskGroup")
+            .field("active", &(state.phase == Phase::Active))
+            .field("live_children", &state.live)
+            .field("errors", &state.errors.len())
+            .field("cancel_called", &self.shared.node.cancel_called())
+            .finish()
+    }
+}
+
+/// Spawning into a task group that is not running: it has not started, or has finished.
+///
+/// # Examples
+/// ```
+/// let error = anyio::GroupClosedError::new();
+/// assert_eq!(error.to_string(), "this task group is not active; no new tasks can be started");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupClosedError {
+    _private: (),
+}
+
+impl GroupClosedError {
+    /// The error, for code that wraps anyio's spawning.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::GroupClosedError::new(), anyio::GroupClosedError::default());
+    /// ```
+    pub fn new() -> Self {
+        GroupClosedError { _private: () }
+    }
+}
+
+impl Default for GroupClosedError {
+    fn default() -> Self {
+        GroupClosedError::new()
+    }
+}
+
+impl fmt::Display for GroupClosedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("this task group is not active; no new tasks can be started")
+    }
+}
+
+impl std::error::Error for GroupClosedError {}
+
+impl<E: Send + 'static> TaskGroup<E> {
+    /// Spawns `future` as a child task, named after the future's type.
+    ///
+    /// The child starts on a later poll of the scheduler, never inside this call; a child
+    /// spawned into a cancelled group runs until its first suspension point. Children are
+    /// runtime tasks: on a multi-thread runtime they run in parallel.
+    ///
+    /// # Panics
+    /// When the group is not running (see [`try_spawn`](Self::try_spawn)), and outside any
+    /// runtime.
+    ///
+    /// # Examples
+    /// See [`TaskGroup`].
+    /// ```
+    /// # use std::convert::Infallible;
+    /// anyio::run(async {
+    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///         let handle = tg.spawn(async { Ok("done") });
+    ///         assert_eq!(handle.await, Ok("done"));
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn<F, R>(&self, future: F) -> TaskHandle<R::Ok>
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E> + Send + 'static,
+        R::Ok: Send + 'static,
+    {
+        self.spawn_named(Cow::Borrowed(std::any::type_name::<F>()), future)
+    }
+
+    /// Spawns `future` as a child task called `name` (see [`TaskInfo::name`]).
+    ///
+    /// # Panics
+    /// When the group is not running (see [`try_spawn`](Self::try_spawn)), and outside any
+    /// runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::convert::Infallible;
+    /// anyio::run(async {
+    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///         tg.spawn_named(format!("worker-{}", 1), async {
+    ///             assert_eq!(anyio::get_current_task().unwrap().name(), "worker-1");
+    ///         });
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<F, R>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        future: F,
+    ) -> TaskHandle<R::Ok>
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E> + Send + 'static,
+        R::Ok: Send + 'static,
+    {
+        match self.spawn_inner(name.into(), future, None) {
+            Ok(handle) => handle,
+            Err(error) => panic!("anyio::TaskGroup::spawn: {error}"),
+        }
+    }
+
+    /// Spawns `future` as a child task, or reports that the group is not running.
+    ///
+    /// # Errors
+    /// [`GroupClosedError`] before the group's future is first polled and after it finished.
+    ///
+    /// # Panics
+    /// Outside any runtime.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::convert::Infallible;
+    /// anyio::run(async {
+    ///     let mut leaked = None;
+    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| {
+    ///         leaked = Some(tg.clone());
+    ///         async { Ok(()) }
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    ///     let error = leaked.unwrap().try_spawn(async {}).unwrap_err();
+    ///     assert_eq!(error, anyio::GroupClosedError::new());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn try_spawn<F, R>(&self, future: F) -> Result<TaskHandle<R::Ok>, GroupClosedError>
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E> + Send + 'static,
+        R::Ok: Send + 'static,
+    {
+        self.spawn_inner(Cow::Borrowed(std::any::type_name::<F>()), future, None)
+    }
+
+    pub(crate) fn spawn_inner<F, R>(
+        &self,
+        name: Cow<'static, str>,
+        future: F,
+        start: Option<Arc<dyn super::start::StartShared<E>>>,
+    ) -> Result<TaskHandle<R::Ok>, GroupClosedError>
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E> + Send + 'static,
+        R::Ok: Send + 'static,
+    {
+        let backend = backend::current_or_panic("anyio::TaskGroup::spawn");
+        let host = self.shared.admit()?;
+        let root = ScopeNode::new(None, false, true);
+        root.enter(Some(Arc::clone(&self.shared.node)));
+        let task = TaskInfo::new(name, host);
+        let handle = HandleShared::new(root, task);
+        let child = ChildTask::new(future, Arc::clone(&self.shared), Arc::clone(&handle), start);
+        backend::spawn_detached(backend, child);
+        Ok(TaskHandle::new(handle))
+    }
+
+    /// Starts `task` as a child and waits until it reports that it is ready, returning the
+    /// value it passed to [`TaskStatus::started`] (AnyIO's `TaskGroup.start`).
+    ///
+    /// Until the child calls `started`, it belongs to the caller: an error it returns comes
+    /// out of this call (and does not touch the group), a panic is re-raised here, and
+    /// cancelling the caller cancels the child (and waits for it) but not the group. After
+    /// `started`, the child is an ordinary member of the group.
+    ///
+    /// # Errors
+    /// See [`StartError`](crate::StartError).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::convert::Infallible;
+    /// use anyio::{TaskGroup, TaskStatus};
+    ///
+    /// anyio::run(async {
+    ///     anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+    ///         let port = tg
+    ///             .start(|status: TaskStatus<u16>| async move {
+    ///                 // ... bind a listener, then:
+    ///                 status.started(8080);
+    ///                 anyio::sleep_forever().await; // serve
+    ///             })
+    ///             .await
+    ///             .unwrap();
+    ///         assert_eq!(port, 8080);
+    ///         tg.cancel(); // stop serving
+    ///         Ok(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn start<V, B, F, R>(&self, task: B) -> StartFuture<V, E>
+    where
+        V: Send + 'static,
+        B: FnOnce(TaskStatus<V>) -> F,
+        F: Future<Output = R> + Send + 'static,
+        R: TaskResult<E> + Send + 'static,
+        R::Ok: Send + 'static,
+    {
+        StartFuture::new(self, task)
+    }
+}
+
+impl<E> TaskGroup<E> {
+    /// Cancels the group: the body and every child are dropped at their next suspension point.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::convert::Infallible;
+    /// anyio::run(async {
+    ///     let result = anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///         tg.spawn(anyio::sleep_forever());
+    ///         tg.cancel();
+    ///         Ok("the body returned before suspending again")
+    ///     })
+    ///     .await;
+    ///     assert_eq!(result.unwrap(), "the body returned before suspending again");
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn cancel(&self) {
+        self.shared.node.cancel(CancelReason::Explicit);
+    }
+
+    /// A handle on the group's own cancel scope (AnyIO's `TaskGroup.cancel_scope`): cancel it,
+    /// give it a deadline, shield it.
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::convert::Infallible;
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let result = anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///         tg.cancel_scope().set_deadline(Some(anyio::current_time() + Duration::from_millis(5)));
+    ///         tg.spawn(anyio::sleep_forever());
+    ///         anyio::sleep_forever().await;
+    ///         Ok(())
+    ///     })
+    ///     .await;
+    ///     assert!(result.unwrap_err().is_cancelled());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn cancel_scope(&self) -> CancelHandle {
+        CancelHandle::from_node(Arc::clone(&self.shared.node))
+    }
+}
+
+/// Every error of a failed task group, or the group's own cancellation.
+///
+/// # Examples
+/// ```
+/// # #[derive(Debug, PartialEq)] struct Oops;
+/// anyio::run(async {
+///     let error = anyio::task_group(|_tg: anyio::TaskGroup<Oops>| async { Err::<(), _>(Oops) })
+///         .await
+///         .unwrap_err();
+///     assert_eq!(error.errors(), [Oops]);
+///     assert!(!error.is_cancelled());
+///     assert_eq!(error.to_string(), "a task group failed: Oops");
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[derive(Debug)]
+pub struct TaskGroupError<E> {
+    errors: Vec<E>,
+}
+
+impl<E> TaskGroupError<E> {
+    /// The errors, in the order the tasks failed.
+    ///
+    /// # Examples
+    /// See [`TaskGroupError`].
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|_tg: anyio::TaskGroup<&str>| async { Err::<(), _>("bad") }).await.unwrap_err();
+    /// assert_eq!(error.errors(), ["bad"]);
+    /// # })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn errors(&self) -> &[E] {
+        &self.errors
+    }
+
+    /// The errors, owned.
+    ///
+    /// # Examples
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|_tg: anyio::TaskGroup<&str>| async { Err::<(), _>("bad") }).await.unwrap_err();
+    /// assert_eq!(error.into_errors(), vec!["bad"]);
+    /// # })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn into_errors(self) -> Vec<E> {
+        self.errors
+    }
+
+    /// No task failed: the group's own cancellation ([`TaskGroup::cancel`] or a deadline on its
+    /// [`cancel_scope`](TaskGroup::cancel_scope)) dropped the body before it returned a value.
+    ///
+    /// # Examples
+    /// See [`TaskGroup::cancel_scope`].
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg: anyio::TaskGroup<()>| async move {
+    ///     tg.cancel();
+    ///     anyio::lowlevel::checkpoint().await;
+    ///     Ok(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert!(error.is_cancelled());
+    /// # })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The first error, which usually caused the others' cancellation.
+    ///
+    /// # Examples
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|_tg: anyio::TaskGroup<&str>| async { Err::<(), _>("bad") }).await.unwrap_err();
+    /// assert_eq!(error.first(), Some(&"bad"));
+    /// # })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn first(&self) -> Option<&E> {
+        self.errors.first()
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for TaskGroupError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errors.as_slice() {
+            [] => f.write_str("the task group was cancelled before its body returned"),
+            [only] => write!(f, "a task group failed: {only:?}"),
+            [first, rest @ ..] => write!(
+                f,
+                "{} tasks in a task group failed; the first: {first:?}",
+                rest.len() + 1
+            ),
+        }
+    }
+}
+
+impl<E: fmt::Debug + std::error::Error + 'static> std::error::Error for TaskGroupError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.errors.first().map(|error| error as _)
+    }
+}
+
+/// The state a group shares with its handles and children.
+pub(crate) struct GroupShared<E> {
+    /// The group's own cancel scope; the children's root scopes hang below it.
+    pub(crate) node: Arc<ScopeNode>,
+    /// Set when the group's future is dropped from outside anyio's scopes.
+    aborted: AtomicBool,
+    state: Mutex<GroupState<E>>,
+}
+
+struct GroupState<E> {
+    phase: Phase,
+    /// The task running the group's body: the parent of its children.
+    host: Option<TaskId>,
+    live: usize,
+    errors: Vec<E>,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Unstarted,
+    Active,
+    Closed,
+}
+
+impl<E> GroupShared<E> {
+    fn lock(&self) -> MutexGuard<'_, GroupState<E>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+
+    /// Counts a new child in, if the group runs; returns the host task for the child's info.
+    fn admit(&self) -> Result<Option<TaskId>, GroupClosedError> {
+        let mut state = self.lock();
+        if state.phase != Phase::Active {
+            return Err(GroupClosedError::new());
+        }
+        state.live += 1;
+        if state.live == 1 {
+            // A group with live children holds the enclosing scopes of its host task.
+            self.node.hold_ancestors();
+        }
+        Ok(state.host)
+    }
+
+    /// Counts a child out and records how it ended; a failure cancels the group.
+    pub(crate) fn child_done(&self, ending: Ending<E>) {
+        let (failed, last) = {
+            let mut state = self.lock();
+            let failed = match ending {
+                Ending::Failed(error) => {
+                    state.errors.push(error);
+                    true
+                }
+                Ending::Panicked(payload) => {
+                    state.panic.get_or_insert(payload);
+                    true
+                }
+                Ending::Returned | Ending::Cancelled => false,
+            };
+            state.live -= 1;
+            (failed, state.live == 0)
+        };
+        if failed {
+            self.node.cancel(CancelReason::Explicit);
+        }
+        if last {
+            self.node.release_ancestors();
+            self.node.wake();
+        }
+    }
+
+    /// Records a failure of the group's body.
+    fn body_failed(&self, ending: Ending<E>) {
+        {
+            let mut state = self.lock();
+            match ending {
+                Ending::Failed(error) => state.errors.push(error),
+                Ending::Panicked(payload) => {
+                    state.panic.get_or_insert(payload);
+                }
+                Ending::Returned | Ending::Cancelled => return,
+            }
+        }
+        self.node.cancel(CancelReason::Explicit);
+    }
+}
+
+pin_project! {
+    /// The future returned by [`task_group`].
+    ///
+    /// # Examples
+    /// ```
+    /// # use std::convert::Infallible;
+    /// let group = anyio::task_group(|_tg: anyio::TaskGroup<Infallible>| async { Ok(1) });
+    /// assert_eq!(anyio::run(group)?.unwrap(), 1);
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct TaskGroupFuture<Fut: Future, E>
+    where
+        Fut::Output: TaskResult<E>,
+    {
+        #[pin]
+        body: Body<Fut>,
+        // The group's node, moved into the frame stack for each poll of the body.
+        node: Option<Arc<ScopeNode>>,
+        value: Option<<Fut::Output as TaskResult<E>>::Ok>,
+        // The group's own deadline (set through `cancel_scope()`).
+        #[pin]
+        timer: Deadline,
+        guard: AbortOnDrop<E>,
+    }
+}
+
+pin_project! {
+    #[project = BodyProj]
+    enum Body<F> {
+        Running { #[pin] future: F },
+        Waiting,
+        Done,
+    }
+}
+
+/// Aborts the children if the group's future is dropped before it completed.
+struct AbortOnDrop<E> {
+    shared: Arc<GroupShared<E>>,
+}
+
+impl<E> Drop for AbortOnDrop<E> {
+    fn drop(&mut self) {
+        let shared = &self.shared;
+        let live = {
+            let mut state = shared.lock();
+            let was_active = state.phase == Phase::Active;
+            state.phase = Phase::Closed;
+            was_active.then_some(state.live)
+        };
+        match live {
+            Some(live) if live > 0 => {
+                shared.aborted.store(true, Ordering::Release);
+                shared.node.cancel(CancelReason::Explicit);
+                // The holds are released by the last child to finish, as always.
+                shared.node.exit(false);
+            }
+            _ => shared.node.exit(false),
+        }
+    }
+}
+
+impl<Fut, E> Future for TaskGroupFuture<Fut, E>
+where
+    Fut: Future,
+    Fut::Output: TaskResult<E>,
+{
+    type Output = Result<<Fut::Output as TaskResult<E>>::Ok, TaskGroupError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let shared = &this.guard.shared;
+        {
+            let mut state = shared.lock();
+            if state.phase == Phase::Unstarted {
+                state.phase = Phase::Active;
+                state.host = info::get_current_task().map(|task| task.id());
+                drop(state);
+                shared.node.enter(context::current());
+            }
+        }
+
+        if let BodyProj::Running { future } = this.body.as_mut().project() {
+            let node_slot = &mut *this.node;
+            let guard = context::push(Frame {
+                node: node_slot.take(),
+                deadline: None,
+                shield: false,
+            });
+            let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+            *node_slot = guard.finish().node;
+            match polled {
+                Ok(Poll::Ready(output)) => {
+                    this.body.set(Body::Waiting);
+                    match output.into_result() {
+                        Ok(value) => *this.value = Some(value),
+                        Err(error) => shared.body_failed(Ending::Failed(error)),
+                    }
+                }
+                Err(payload) => {
+                    this.body.set(Body::Waiting);
+                    shared.body_failed(Ending::Panicked(payload));
+                }
+                Ok(Poll::Pending) => {
+                    shared.node.register_waker(cx.waker());
+                    this.timer.as_mut().watch(&shared.node, cx);
+                    if !shared.node.should_drop_on_any_cancellation() {
+                        return Poll::Pending;
+                    }
+                    // The group is cancelled (its own cancel, a failure, or an enclosing
+                    // scope): drop the body here, then wait for the children.
+                    this.body.set(Body::Waiting);
+                }
+            }
+        }
+
+        if let BodyProj::Done = this.body.as_mut().project() {
+            // Completed as cancelled from above: the enclosing scope drops us.
+            return Poll::Pending;
+        }
+
+        // Waiting for the children; the group's deadline still applies to them.
+        shared.node.register_waker(cx.waker());
+        this.timer.as_mut().watch(&shared.node, cx);
+        let (errors, panic) = {
+            let mut state = shared.lock();
+            if state.live > 0 {
+                return Poll::Pending;
+            }
+            state.phase = Phase::Closed;
+            (std::mem::take(&mut state.errors), state.panic.take())
+        };
+        this.body.set(Body::Done);
+        if let Some(payload) = panic {
+            shared.node.exit(false);
+            panic::resume_unwind(payload);
+        }
+        if !errors.is_empty() {
+            shared.node.exit(false);
+            return Poll::Ready(Err(TaskGroupError { errors }));
+        }
+        if let Some(value) = this.value.take() {
+            shared.node.exit(false);
+            return Poll::Ready(Ok(value));
+        }
+        if shared.node.is_cancellation_origin() {
+            shared.node.exit(true);
+            return Poll::Ready(Err(TaskGroupError { errors }));
+        }
+        // An enclosing scope was cancelled and nothing failed: that scope takes the
+        // cancellation and drops this future with its body.
+        Poll::Pending
+    }
+}
+
+impl<Fut: Future, E> fmt::Debug for TaskGroupFuture<Fut, E>
+where
+    Fut::Output: TaskResult<E>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroupFuture")
+            .field(
+                "group",
+                &TaskGroup {
+                    shared: Arc::clone(&self.guard.shared),
+                },
+            )
+            .finish()
+    }
+}

@@ -1,0 +1,240 @@
+//! Task identity: ids, names, the current task and the registry of running tasks.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A task's identity, unique within the process for its lifetime (never reused).
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let me = anyio::get_current_task().unwrap();
+///     println!("task {} is called {}", me.id(), me.name());
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(u64);
+
+impl TaskId {
+    fn next() -> TaskId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        TaskId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async { assert!(anyio::get_current_task().unwrap().id().as_u64() > 0) })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What anyio knows about a task (AnyIO's `TaskInfo`): its id, name and the task that spawned
+/// it. Two infos are equal when their ids are.
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let root = anyio::get_current_task().unwrap();
+///     anyio::task_group(|tg: anyio::TaskGroup<std::convert::Infallible>| async move {
+///         tg.spawn_named("child", async move {
+///             let me = anyio::get_current_task().unwrap();
+///             assert_eq!(me.name(), "child");
+///             assert_eq!(me.parent_id(), Some(root.id()));
+///         });
+///         Ok(())
+///     })
+///     .await
+///     .unwrap();
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    inner: Arc<Identity>,
+}
+
+#[derive(Debug)]
+struct Identity {
+    id: TaskId,
+    name: Cow<'static, str>,
+    parent_id: Option<TaskId>,
+}
+
+impl TaskInfo {
+    pub(crate) fn new(name: Cow<'static, str>, parent_id: Option<TaskId>) -> TaskInfo {
+        TaskInfo {
+            inner: Arc::new(Identity {
+                id: TaskId::next(),
+                name,
+                parent_id,
+            }),
+        }
+    }
+
+    /// The task's id.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let task = anyio::get_current_task().unwrap();
+    ///     assert_eq!(task.id(), anyio::get_current_task().unwrap().id());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.inner.id
+    }
+
+    /// The task's name: the one given to [`TaskGroup::spawn_named`](crate::TaskGroup::spawn_named),
+    /// or else the type name of its future.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async { assert_eq!(anyio::get_current_task().unwrap().name(), "anyio::run") })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The id of the task that spawned this one (the task running the group's body), if any.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async { assert_eq!(anyio::get_current_task().unwrap().parent_id(), None) })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn parent_id(&self) -> Option<TaskId> {
+        self.inner.parent_id
+    }
+}
+
+impl PartialEq for TaskInfo {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for TaskInfo {}
+
+impl std::hash::Hash for TaskInfo {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<TaskInfo>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `task` as this thread's current task (one poll of it). The info is moved in
+/// and back out, so this costs no reference counting; a panic in `f` still restores the
+/// previous task.
+pub(crate) fn with_current<R>(task: &mut Option<TaskInfo>, f: impl FnOnce() -> R) -> R {
+    struct SwapBack<'a>(&'a mut Option<TaskInfo>);
+    impl Drop for SwapBack<'_> {
+        fn drop(&mut self) {
+            CURRENT.with(|current| std::mem::swap(&mut *current.borrow_mut(), self.0));
+        }
+    }
+    CURRENT.with(|current| std::mem::swap(&mut *current.borrow_mut(), task));
+    let _swap_back = SwapBack(task);
+    f()
+}
+
+/// The anyio task running the calling code (AnyIO's `get_current_task`): the main future of
+/// [`run`](crate::run) / [`Runner::run`](crate::Runner::run), or a task spawned into a
+/// [task group](crate::task_group). `None` in a task that anyio did not start (a native
+/// `tokio::spawn`, or code under a native runner outside any task group).
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let main = anyio::get_current_task().unwrap();
+///     assert_eq!(main.name(), "anyio::run");
+/// })?;
+/// assert!(anyio::get_current_task().is_none());
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn get_current_task() -> Option<TaskInfo> {
+    CURRENT.with(|current| current.borrow().clone())
+}
+
+/// Every anyio task running now, in the whole process, in no particular order (AnyIO's
+/// `get_running_tasks`).
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let me = anyio::get_current_task().unwrap();
+///     assert!(anyio::get_running_tasks().contains(&me));
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn get_running_tasks() -> Vec<TaskInfo> {
+    registry()
+        .shards
+        .iter()
+        .flat_map(|shard| lock(shard).values().cloned().collect::<Vec<_>>())
+        .collect()
+}
+
+/// Live tasks, sharded by id so that spawning on many threads does not contend on one lock.
+struct Registry {
+    shards: [Mutex<HashMap<TaskId, TaskInfo>>; SHARDS],
+}
+
+const SHARDS: usize = 16;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry {
+        shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+    })
+}
+
+fn lock(
+    shard: &Mutex<HashMap<TaskId, TaskInfo>>,
+) -> std::sync::MutexGuard<'_, HashMap<TaskId, TaskInfo>> {
+    shard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn shard_of(id: TaskId) -> &'static Mutex<HashMap<TaskId, TaskInfo>> {
+    &registry().shards[(id.0 as usize) % SHARDS]
+}
+
+/// Lists `task` in [`get_running_tasks`] until the returned guard drops.
+pub(crate) fn register(task: &TaskInfo) -> Registration {
+    lock(shard_of(task.id())).insert(task.id(), task.clone());
+    Registration { id: task.id() }
+}
+
+/// Removes its task from the registry when dropped.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    id: TaskId,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        lock(shard_of(self.id)).remove(&self.id);
+    }
+}
