@@ -106,6 +106,7 @@ mod backend;
 pub mod cancel;
 pub mod lowlevel;
 mod runtime;
+mod slab;
 pub mod task;
 mod time;
 

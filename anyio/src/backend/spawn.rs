@@ -55,13 +55,14 @@ pub(crate) mod smol_executor {
         }
     }
 
-    /// Calls `f` with this thread's executor, or the fallback one.
+    /// Calls `f` with this thread's executor, or the fallback one. (Borrowed, not cloned: a
+    /// reference-count update per spawn would bounce the executor's cache line between the
+    /// threads that spawn.)
     pub(crate) fn with_current<R>(f: impl FnOnce(&Executor<'static>) -> R) -> R {
-        let current = CURRENT.with(|current| current.borrow().clone());
-        match current {
-            Some(executor) => f(&executor),
+        CURRENT.with(|current| match &*current.borrow() {
+            Some(executor) => f(executor),
             None => f(fallback()),
-        }
+        })
     }
 
     /// The process-wide executor for code that runs under a native smol runner.

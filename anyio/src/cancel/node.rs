@@ -6,10 +6,13 @@
 //! deadline, the waker, the list of children) sits behind a mutex that no code holds while it
 //! takes another one: a walk locks one node at a time.
 
+use std::fmt;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::Waker;
 use std::time::Instant;
+
+use crate::slab::Slab;
 
 /// `cancel()` was called on the scope, or its deadline passed.
 const CANCEL_CALLED: u8 = 1 << 0;
@@ -24,6 +27,13 @@ const EXITED: u8 = 1 << 4;
 /// The scope completed as cancelled (its body was dropped by its own cancellation).
 const CAUGHT: u8 = 1 << 5;
 
+/// Something beside the children list that has scopes to wake when a node is cancelled: a
+/// task group's children.
+pub(crate) trait Fanout: Send + Sync {
+    /// The root scopes of the live children.
+    fn roots(&self) -> Vec<Arc<ScopeNode>>;
+}
+
 /// Why a scope was cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CancelReason {
@@ -34,7 +44,6 @@ pub(crate) enum CancelReason {
 }
 
 /// A node of the scope tree.
-#[derive(Debug)]
 pub(crate) struct ScopeNode {
     /// Set once, when the scope is entered. `None` inside: the scope has no parent.
     parent: OnceLock<Option<Arc<ScopeNode>>>,
@@ -42,61 +51,36 @@ pub(crate) struct ScopeNode {
     /// inside a task holds the scopes of that task only (the group holds the rest).
     task_root: bool,
     flags: AtomicU8,
+    /// For a task group's scope: the group, which lists its children's root scopes itself (under
+    /// the lock it takes anyway to count them), so that spawning touches one lock, not two.
+    fanout: OnceLock<Weak<dyn Fanout>>,
     /// How many shields and live task groups inside this scope's body (in the same task) keep
     /// the body from being dropped.
     holds: AtomicUsize,
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Inner {
     deadline: Option<Instant>,
     /// The waker of the task that runs the scope's future.
     waker: Option<Waker>,
     /// The scopes entered inside this one (in any task), to wake when this one is cancelled.
-    children: Children,
+    children: Slab<Weak<ScopeNode>>,
     /// Our slot in the parent's `children`.
     slot: Option<usize>,
     /// Whether this scope's shield currently holds its ancestors.
     shield_holds: bool,
 }
 
-/// A slab of weak references to child nodes: O(1) insertion and removal, so a task group with
-/// ten thousand children does not pay quadratic costs as they come and go.
-#[derive(Debug, Default)]
-struct Children {
-    slots: Vec<Option<Weak<ScopeNode>>>,
-    free: Vec<usize>,
-}
-
-impl Children {
-    fn insert(&mut self, child: Weak<ScopeNode>) -> usize {
-        match self.free.pop() {
-            Some(index) => {
-                self.slots[index] = Some(child);
-                index
-            }
-            None => {
-                self.slots.push(Some(child));
-                self.slots.len() - 1
-            }
-        }
-    }
-
-    fn remove(&mut self, index: usize) {
-        if let Some(slot) = self.slots.get_mut(index) {
-            if slot.take().is_some() {
-                self.free.push(index);
-            }
-        }
-    }
-
-    fn live(&self) -> Vec<Arc<ScopeNode>> {
-        self.slots
-            .iter()
-            .flatten()
-            .filter_map(Weak::upgrade)
-            .collect()
+impl fmt::Debug for ScopeNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopeNode")
+            .field("task_root", &self.task_root)
+            .field("flags", &self.flags.load(Ordering::Relaxed))
+            .field("holds", &self.holds.load(Ordering::Relaxed))
+            .field("has_parent", &self.parent().is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,6 +91,7 @@ impl ScopeNode {
             parent: OnceLock::new(),
             task_root,
             flags: AtomicU8::new(if shield { SHIELD } else { 0 }),
+            fanout: OnceLock::new(),
             holds: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 deadline,
@@ -149,6 +134,18 @@ impl ScopeNode {
             drop(inner);
             self.hold_ancestors();
         }
+    }
+
+    /// Makes `fanout` wake its scopes when this node is cancelled. Set once, by a task group.
+    pub(crate) fn set_fanout(&self, fanout: Weak<dyn Fanout>) {
+        let _ = self.fanout.set(fanout);
+    }
+
+    /// Links a task's root scope under `parent` without listing it there: the parent's
+    /// [`Fanout`] (its task group) lists it.
+    pub(crate) fn enter_unlisted(&self, parent: Arc<ScopeNode>) {
+        let _ = self.parent.set(Some(parent));
+        self.flags.fetch_or(ENTERED, Ordering::AcqRel);
     }
 
     /// Marks the scope finished, releases what it holds and unlinks it from its parent.
@@ -201,10 +198,20 @@ impl ScopeNode {
 
     /// Wakes this scope's task and, below it, every scope that is not shielded from it.
     fn wake_tree(&self) {
-        let (waker, children) = {
+        let (waker, mut children) = {
             let inner = self.lock();
-            (inner.waker.clone(), inner.children.live())
+            (
+                inner.waker.clone(),
+                inner
+                    .children
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .collect::<Vec<_>>(),
+            )
         };
+        if let Some(fanout) = self.fanout.get().and_then(Weak::upgrade) {
+            children.extend(fanout.roots());
+        }
         if let Some(waker) = waker {
             waker.wake();
         }

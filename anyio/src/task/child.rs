@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 
 use super::group::GroupShared;
 use super::handle::{HandleShared, Outcome};
-use super::info::{self, Registration, TaskInfo};
+use super::info::{self, TaskInfo};
 use super::result::TaskResult;
 use super::start::StartShared;
 use crate::cancel::context::{self, Frame};
@@ -39,7 +39,8 @@ pin_project! {
         group: Arc<GroupShared<E>>,
         handle: Arc<HandleShared<R::Ok>>,
         start: Option<Arc<dyn StartShared<E>>>,
-        registration: Option<Registration>,
+        // The child's slot in its group's list, once it has suspended.
+        slot: Option<usize>,
     }
 
     impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E> {
@@ -53,21 +54,25 @@ pin_project! {
                 if let Some(root) = this.root.as_ref() {
                     root.exit(true);
                 }
-                this.registration.take();
-                finish(this.group, this.start.take(), Ending::Cancelled);
+                finish(this.group, this.slot.take(), this.start.take(), Ending::Cancelled);
             }
         }
     }
 }
 
 /// Hands a child's ending to the caller of `start()` (before `started()`) or to its group.
-fn finish<E>(group: &GroupShared<E>, start: Option<Arc<dyn StartShared<E>>>, ending: Ending<E>) {
+fn finish<E>(
+    group: &GroupShared<E>,
+    slot: Option<usize>,
+    start: Option<Arc<dyn StartShared<E>>>,
+    ending: Ending<E>,
+) {
     match start {
         Some(start) if !start.is_started() => {
             start.child_ended(ending);
-            group.child_done(Ending::Returned);
+            group.child_done(slot, Ending::Returned);
         }
-        _ => group.child_done(ending),
+        _ => group.child_done(slot, ending),
     }
 }
 
@@ -90,7 +95,6 @@ where
         handle: Arc<HandleShared<R::Ok>>,
         start: Option<Arc<dyn StartShared<E>>>,
     ) -> Self {
-        let registration = info::register(&handle.info);
         ChildTask {
             body: Body::Running { future },
             root: Some(Arc::clone(&handle.root)),
@@ -98,7 +102,7 @@ where
             group,
             handle,
             start,
-            registration: Some(registration),
+            slot: None,
         }
     }
 }
@@ -144,6 +148,11 @@ where
             }
             Ok(Poll::Pending) => {
                 root.register_waker(cx.waker());
+                if this.slot.is_none() {
+                    // Listed before the cancellation check below: a cancellation of the group
+                    // either finds this child in the list, or is seen by the check.
+                    *this.slot = Some(this.group.list_child(&this.handle.info, root));
+                }
                 if !this.group.is_aborted() && !root.should_drop_body() {
                     return Poll::Pending;
                 }
@@ -154,9 +163,7 @@ where
         // The body goes first (it may hold scopes of this task), then the root scope.
         this.body.set(Body::Done);
         root.exit(matches!(ending, Ending::Cancelled));
-        // Off the list of running tasks before the group learns that the task ended.
-        this.registration.take();
-        finish(this.group, this.start.take(), ending);
+        finish(this.group, this.slot.take(), this.start.take(), ending);
         Poll::Ready(())
     }
 }

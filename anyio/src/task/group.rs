@@ -6,8 +6,8 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -21,7 +21,8 @@ use crate::backend;
 use crate::cancel::CancelHandle;
 use crate::cancel::context::{self, Frame};
 use crate::cancel::deadline::Deadline;
-use crate::cancel::node::{CancelReason, ScopeNode};
+use crate::cancel::node::{CancelReason, Fanout, ScopeNode};
+use crate::slab::Slab;
 
 /// Runs `body` with a [`TaskGroup`], and completes when the body and every task spawned into
 /// the group have finished (structured concurrency, AnyIO's `create_task_group`).
@@ -81,18 +82,22 @@ where
     B: FnOnce(TaskGroup<E>) -> Fut,
     Fut: Future,
     Fut::Output: TaskResult<E>,
+    E: Send + 'static,
 {
     let shared = Arc::new(GroupShared {
         node: ScopeNode::new(None, false, false),
         aborted: AtomicBool::new(false),
+        live: AtomicUsize::new(UNSTARTED),
+        host: OnceLock::new(),
         state: Mutex::new(GroupState {
-            phase: Phase::Unstarted,
-            host: None,
-            live: 0,
+            children: Slab::default(),
             errors: Vec::new(),
             panic: None,
+            listing: None,
         }),
     });
+    let fanout: Arc<dyn Fanout> = Arc::clone(&shared) as Arc<dyn Fanout>;
+    shared.node.set_fanout(Arc::downgrade(&fanout));
     let future = body(TaskGroup {
         shared: Arc::clone(&shared),
     });
@@ -148,11 +153,11 @@ impl<E> Clone for TaskGroup<E> {
 
 impl<E> fmt::Debug for TaskGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.shared.lock();
+        let live = self.shared.live.load(Ordering::Acquire);
         f.debug_struct("TaskGroup")
-            .field("active", &(state.phase == Phase::Active))
-            .field("live_children", &state.live)
-            .field("errors", &state.errors.len())
+            .field("active", &(live & (UNSTARTED | CLOSED) == 0))
+            .field("live_children", &(live & !(UNSTARTED | CLOSED)))
+            .field("errors", &self.shared.lock().errors.len())
             .field("cancel_called", &self.shared.node.cancel_called())
             .finish()
     }
@@ -317,9 +322,8 @@ impl<E: Send + 'static> TaskGroup<E> {
         let backend = backend::current_or_panic("anyio::TaskGroup::spawn");
         let host = self.shared.admit()?;
         let root = ScopeNode::new(None, false, true);
-        root.enter(Some(Arc::clone(&self.shared.node)));
-        let task = TaskInfo::new(name, host);
-        let handle = HandleShared::new(root, task);
+        root.enter_unlisted(Arc::clone(&self.shared.node));
+        let handle = HandleShared::new(root, TaskInfo::new(name, host));
         let child = ChildTask::new(future, Arc::clone(&self.shared), Arc::clone(&handle), start);
         backend::spawn_detached(backend, child);
         Ok(TaskHandle::new(handle))
@@ -531,23 +535,55 @@ pub(crate) struct GroupShared<E> {
     pub(crate) node: Arc<ScopeNode>,
     /// Set when the group's future is dropped from outside anyio's scopes.
     aborted: AtomicBool,
+    /// The number of live children, with the `UNSTARTED` and `CLOSED` bits: spawning and
+    /// finishing a child that never suspends touch only this word.
+    live: AtomicUsize,
+    /// The task running the group's body: the parent of its children.
+    host: OnceLock<Option<TaskId>>,
+    /// Failures, and the children that are suspended.
     state: Mutex<GroupState<E>>,
 }
 
+/// `live`: the group's future has not been polled yet.
+const UNSTARTED: usize = 1 << (usize::BITS - 1);
+/// `live`: the group has finished; nothing can be spawned any more.
+const CLOSED: usize = 1 << (usize::BITS - 2);
+
 struct GroupState<E> {
-    phase: Phase,
-    /// The task running the group's body: the parent of its children.
-    host: Option<TaskId>,
-    live: usize,
+    /// The children that have suspended at least once: their identity (for
+    /// `get_running_tasks`) and root scope (to wake them when the group is cancelled). A child
+    /// that has not suspended yet needs no waking: it checks the group's cancellation itself
+    /// when it first suspends, after listing itself here.
+    children: Slab<Child>,
     errors: Vec<E>,
     panic: Option<Box<dyn Any + Send>>,
+    /// The group's entry in the list of running groups, while it runs.
+    listing: Option<info::Listing>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Unstarted,
-    Active,
-    Closed,
+struct Child {
+    task: TaskInfo,
+    root: Arc<ScopeNode>,
+}
+
+impl<E: Send> Fanout for GroupShared<E> {
+    fn roots(&self) -> Vec<Arc<ScopeNode>> {
+        self.lock()
+            .children
+            .iter()
+            .map(|child| Arc::clone(&child.root))
+            .collect()
+    }
+}
+
+impl<E: Send> info::ListsTasks for GroupShared<E> {
+    fn tasks(&self) -> Vec<TaskInfo> {
+        self.lock()
+            .children
+            .iter()
+            .map(|child| child.task.clone())
+            .collect()
+    }
 }
 
 impl<E> GroupShared<E> {
@@ -561,42 +597,59 @@ impl<E> GroupShared<E> {
         self.aborted.load(Ordering::Acquire)
     }
 
-    /// Counts a new child in, if the group runs; returns the host task for the child's info.
+    /// Counts a new child in, if the group runs; returns the host task, the child's parent.
     fn admit(&self) -> Result<Option<TaskId>, GroupClosedError> {
-        let mut state = self.lock();
-        if state.phase != Phase::Active {
-            return Err(GroupClosedError::new());
+        let mut live = self.live.load(Ordering::Acquire);
+        loop {
+            if live & (UNSTARTED | CLOSED) != 0 {
+                return Err(GroupClosedError::new());
+            }
+            match self.live.compare_exchange_weak(
+                live,
+                live + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => live = actual,
+            }
         }
-        state.live += 1;
-        if state.live == 1 {
+        if live == 0 {
             // A group with live children holds the enclosing scopes of its host task.
             self.node.hold_ancestors();
         }
-        Ok(state.host)
+        Ok(self.host.get().copied().flatten())
     }
 
-    /// Counts a child out and records how it ended; a failure cancels the group.
-    pub(crate) fn child_done(&self, ending: Ending<E>) {
-        let (failed, last) = {
+    /// Lists a child that suspends, so that a cancellation of the group wakes it.
+    pub(crate) fn list_child(&self, task: &TaskInfo, root: &Arc<ScopeNode>) -> usize {
+        self.lock().children.insert(Child {
+            task: task.clone(),
+            root: Arc::clone(root),
+        })
+    }
+
+    /// Counts a child out (unlisting it from `slot`) and records how it ended; a failure
+    /// cancels the group.
+    pub(crate) fn child_done(&self, slot: Option<usize>, ending: Ending<E>) {
+        let failed = matches!(ending, Ending::Failed(_) | Ending::Panicked(_));
+        if failed || slot.is_some() {
             let mut state = self.lock();
-            let failed = match ending {
-                Ending::Failed(error) => {
-                    state.errors.push(error);
-                    true
-                }
+            if let Some(slot) = slot {
+                state.children.remove(slot);
+            }
+            match ending {
+                Ending::Failed(error) => state.errors.push(error),
                 Ending::Panicked(payload) => {
                     state.panic.get_or_insert(payload);
-                    true
                 }
-                Ending::Returned | Ending::Cancelled => false,
-            };
-            state.live -= 1;
-            (failed, state.live == 0)
-        };
+                Ending::Returned | Ending::Cancelled => {}
+            }
+        }
         if failed {
             self.node.cancel(CancelReason::Explicit);
         }
-        if last {
+        if self.live.fetch_sub(1, Ordering::AcqRel) & !(UNSTARTED | CLOSED) == 1 {
             self.node.release_ancestors();
             self.node.wake();
         }
@@ -662,14 +715,10 @@ struct AbortOnDrop<E> {
 impl<E> Drop for AbortOnDrop<E> {
     fn drop(&mut self) {
         let shared = &self.shared;
-        let live = {
-            let mut state = shared.lock();
-            let was_active = state.phase == Phase::Active;
-            state.phase = Phase::Closed;
-            was_active.then_some(state.live)
-        };
-        match live {
-            Some(live) if live > 0 => {
+        let previous = shared.live.fetch_or(CLOSED, Ordering::AcqRel);
+        shared.lock().listing = None;
+        match previous & !(UNSTARTED | CLOSED) {
+            live if live > 0 => {
                 shared.aborted.store(true, Ordering::Release);
                 shared.node.cancel(CancelReason::Explicit);
                 // The holds are released by the last child to finish, as always.
@@ -684,20 +733,21 @@ impl<Fut, E> Future for TaskGroupFuture<Fut, E>
 where
     Fut: Future,
     Fut::Output: TaskResult<E>,
+    E: Send + 'static,
 {
     type Output = Result<<Fut::Output as TaskResult<E>>::Ok, TaskGroupError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let shared = &this.guard.shared;
-        {
-            let mut state = shared.lock();
-            if state.phase == Phase::Unstarted {
-                state.phase = Phase::Active;
-                state.host = info::get_current_task().map(|task| task.id());
-                drop(state);
-                shared.node.enter(context::current());
-            }
+        if shared.live.load(Ordering::Acquire) & UNSTARTED != 0 {
+            let _ = shared
+                .host
+                .set(info::get_current_task().map(|task| task.id()));
+            let tasks: Arc<dyn info::ListsTasks> = Arc::clone(shared) as _;
+            shared.lock().listing = Some(info::list_group(Arc::downgrade(&tasks)));
+            shared.node.enter(context::current());
+            shared.live.fetch_and(!UNSTARTED, Ordering::AcqRel);
         }
 
         if let BodyProj::Running { future } = this.body.as_mut().project() {
@@ -742,12 +792,17 @@ where
         // Waiting for the children; the group's deadline still applies to them.
         shared.node.register_waker(cx.waker());
         this.timer.as_mut().watch(&shared.node, cx);
+        // Close the group, unless a child is still live (or was spawned just now).
+        if shared
+            .live
+            .compare_exchange(0, CLOSED, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Poll::Pending;
+        }
         let (errors, panic) = {
             let mut state = shared.lock();
-            if state.live > 0 {
-                return Poll::Pending;
-            }
-            state.phase = Phase::Closed;
+            state.listing = None;
             (std::mem::take(&mut state.errors), state.panic.take())
         };
         this.body.set(Body::Done);

@@ -2,10 +2,11 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::slab::Slab;
 
 /// A task's identity, unique within the process for its lifetime (never reused).
 ///
@@ -176,8 +177,12 @@ pub fn get_current_task() -> Option<TaskInfo> {
     CURRENT.with(|current| current.borrow().clone())
 }
 
-/// Every anyio task running now, in the whole process, in no particular order (AnyIO's
-/// `get_running_tasks`).
+/// The anyio tasks running now, in the whole process, in no particular order (AnyIO's
+/// `get_running_tasks`): the main tasks of anyio's runners, the calling task, and every child
+/// of a task group that has suspended at least once. A child that has not yet reached its
+/// first suspension point (one just spawned, or one still in its first poll on another
+/// thread) may be missing: children list themselves only when they first suspend, which
+/// keeps spawning free of locks.
 ///
 /// # Examples
 /// ```
@@ -188,53 +193,80 @@ pub fn get_current_task() -> Option<TaskInfo> {
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub fn get_running_tasks() -> Vec<TaskInfo> {
-    registry()
-        .shards
+    let mut tasks: Vec<TaskInfo> = lock(&registry().main_tasks).iter().cloned().collect();
+    let groups: Vec<_> = lock(&registry().groups)
         .iter()
-        .flat_map(|shard| lock(shard).values().cloned().collect::<Vec<_>>())
-        .collect()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for group in groups {
+        tasks.extend(group.tasks());
+    }
+    if let Some(current) = get_current_task() {
+        if !tasks.contains(&current) {
+            tasks.push(current);
+        }
+    }
+    tasks
 }
 
-/// Live tasks, sharded by id so that spawning on many threads does not contend on one lock.
+/// A task group, which lists its own children.
+pub(crate) trait ListsTasks: Send + Sync {
+    fn tasks(&self) -> Vec<TaskInfo>;
+}
+
+/// The main tasks of anyio's runners, and the running task groups (which list their children
+/// under the lock they take anyway to count them, so spawning takes no global lock).
 struct Registry {
-    shards: [Mutex<HashMap<TaskId, TaskInfo>>; SHARDS],
+    main_tasks: Mutex<Slab<TaskInfo>>,
+    groups: Mutex<Slab<Weak<dyn ListsTasks>>>,
 }
-
-const SHARDS: usize = 16;
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| Registry {
-        shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+        main_tasks: Mutex::new(Slab::default()),
+        groups: Mutex::new(Slab::default()),
     })
 }
 
-fn lock(
-    shard: &Mutex<HashMap<TaskId, TaskInfo>>,
-) -> std::sync::MutexGuard<'_, HashMap<TaskId, TaskInfo>> {
-    shard
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn shard_of(id: TaskId) -> &'static Mutex<HashMap<TaskId, TaskInfo>> {
-    &registry().shards[(id.0 as usize) % SHARDS]
-}
-
-/// Lists `task` in [`get_running_tasks`] until the returned guard drops.
+/// Lists a runner's main task in [`get_running_tasks`] until the returned guard drops.
 pub(crate) fn register(task: &TaskInfo) -> Registration {
-    lock(shard_of(task.id())).insert(task.id(), task.clone());
-    Registration { id: task.id() }
+    let slot = lock(&registry().main_tasks).insert(task.clone());
+    Registration { slot }
 }
 
-/// Removes its task from the registry when dropped.
+/// Removes its main task from the registry when dropped.
 #[derive(Debug)]
 pub(crate) struct Registration {
-    id: TaskId,
+    slot: usize,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        lock(shard_of(self.id)).remove(&self.id);
+        lock(&registry().main_tasks).remove(self.slot);
+    }
+}
+
+/// Lists a task group's children in [`get_running_tasks`] until the returned guard drops.
+pub(crate) fn list_group(group: Weak<dyn ListsTasks>) -> Listing {
+    let slot = lock(&registry().groups).insert(group);
+    Listing { slot }
+}
+
+/// Removes its group from the registry when dropped.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    slot: usize,
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        lock(&registry().groups).remove(self.slot);
     }
 }

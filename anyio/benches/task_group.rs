@@ -1,0 +1,111 @@
+//! Spawning and joining 100,000 empty children: an anyio task group beside tokio's `JoinSet`
+//! and async-executor's spawn + join, on two-thread runtimes, in the same run.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const CHILDREN: usize = 100_000;
+
+async fn anyio_group() {
+    anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+        for _ in 0..CHILDREN {
+            tg.spawn(async {});
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+fn tokio_groups(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_join_100k/tokio");
+    group.sample_size(10);
+    group.bench_function("native", |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::tokio()
+                .worker_threads(2)
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let mut set = tokio::task::JoinSet::new();
+                        for _ in 0..CHILDREN {
+                            set.spawn(async {});
+                        }
+                        while set.join_next().await.is_some() {}
+                    }
+                    start.elapsed()
+                })
+                .unwrap()
+        })
+    });
+    group.bench_function("anyio", |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::tokio()
+                .worker_threads(2)
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        anyio_group().await;
+                    }
+                    start.elapsed()
+                })
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn smol_groups(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_join_100k/smol");
+    group.sample_size(10);
+    group.bench_function("native", |b| {
+        b.iter_custom(|iters| {
+            let executor = Arc::new(async_executor::Executor::new());
+            let (stop, stopped) = async_channel::bounded::<()>(1);
+            let worker = {
+                let executor = Arc::clone(&executor);
+                std::thread::spawn(move || async_io::block_on(executor.run(stopped.recv())).ok())
+            };
+            let elapsed = async_io::block_on(executor.run(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let tasks: Vec<_> = (0..CHILDREN).map(|_| executor.spawn(async {})).collect();
+                    for task in tasks {
+                        task.await;
+                    }
+                }
+                start.elapsed()
+            }));
+            drop(stop);
+            worker.join().unwrap();
+            elapsed
+        })
+    });
+    group.bench_function("anyio", |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::smol()
+                .threads(2)
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        anyio_group().await;
+                    }
+                    start.elapsed()
+                })
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    targets = tokio_groups, smol_groups
+}
+criterion_main!(benches);
