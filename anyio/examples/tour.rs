@@ -10,7 +10,7 @@ use std::error::Error;
 use std::panic;
 use std::time::Duration;
 
-use anyio::{Backend, Runner};
+use anyio::{Backend, CancelScope, Runner, TaskGroup};
 
 /// Backend-agnostic code: it never names tokio or smol.
 async fn report(entry: &str) -> Backend {
@@ -26,6 +26,60 @@ async fn report(entry: &str) -> Backend {
         millis(slept)
     );
     backend
+}
+
+/// Structured concurrency, the same on every backend: timeouts, shields, task groups.
+async fn structured() -> Result<(), Box<dyn Error>> {
+    // A timeout that gives up quietly, and one that is an error.
+    let gave_up = anyio::move_on_after(Duration::from_millis(5), anyio::sleep_forever()).await;
+    let timed_out = anyio::fail_after(Duration::from_millis(5), anyio::sleep_forever())
+        .await
+        .map_err(|error| error.to_string());
+    println!("    move_on_after -> {gave_up:?}, fail_after -> {timed_out:?}");
+
+    // Cancelling a scope drops its body at the next suspension point; a shield inside lets
+    // cleanup finish first.
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let outcome = scope
+        .run(async {
+            handle.cancel();
+            CancelScope::new()
+                .shield(true)
+                .run(anyio::sleep(Duration::from_millis(2)))
+                .await;
+            println!("    shielded cleanup finished inside a cancelled scope");
+            anyio::sleep_forever().await;
+        })
+        .await;
+    println!(
+        "    cancelled scope -> {outcome:?}, caught: {}",
+        handle.cancelled_caught()
+    );
+
+    // A task group: one child fails, its siblings are cancelled, the error comes back.
+    let failed = anyio::task_group(|tg: TaskGroup<String>| async move {
+        let port = tg
+            .start(|status: anyio::TaskStatus<u16>| async move {
+                status.started(8080);
+                anyio::sleep_forever().await;
+            })
+            .await
+            .map_err(|error| error.to_string())?;
+        println!("    a child started and reported port {port}");
+        tg.spawn_named("worker", async {
+            anyio::sleep(Duration::from_millis(3)).await;
+            Err::<(), _>("the worker failed".to_owned())
+        });
+        anyio::sleep_forever().await;
+        Ok(())
+    })
+    .await;
+    println!(
+        "    task group -> {:?}",
+        failed.map_err(|error| error.into_errors())
+    );
+    Ok(())
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -53,6 +107,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     runtime.block_on(async { tokio::spawn(report("tokio::spawn")).await })?;
     drop(runtime);
     smol::block_on(report("smol::block_on"));
+
+    println!("structured concurrency:");
+    for backend in Backend::available() {
+        println!("  on {backend}:");
+        Runner::new(backend).run(structured())??;
+    }
 
     println!("rules of the road:");
     let nested = Runner::smol().run(async { anyio::run(async {}) })?;
