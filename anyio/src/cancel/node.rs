@@ -7,8 +7,20 @@
 //! takes another one: a walk locks one node at a time.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
+
+// Under `--cfg anyio_loom` the lock and the atomics that order the tree's protocol are loom's, so the
+// model checker explores their interleavings (see the `loom_model` tests below). Loom has no
+// `Weak` or `OnceLock`: the reference counts and the once-set parent link stay std's.
+#[cfg(anyio_loom)]
+use loom::sync::atomic::{AtomicU8, AtomicUsize};
+#[cfg(anyio_loom)]
+use loom::sync::{Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+#[cfg(not(anyio_loom))]
+use std::sync::atomic::{AtomicU8, AtomicUsize};
+#[cfg(not(anyio_loom))]
+use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -430,5 +442,136 @@ impl ScopeNode {
                 None => return earliest,
             }
         }
+    }
+}
+
+/// Loom models of the tree's cancel, hold and wake paths. Run with
+/// `RUSTFLAGS="--cfg anyio_loom" cargo test -p anyio --lib --release loom_model`.
+#[cfg(all(test, anyio_loom))]
+mod loom_model {
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    use loom::sync::atomic::AtomicUsize;
+    use loom::thread;
+
+    use super::{CancelReason, Ordering, ScopeNode};
+
+    /// A waker that counts its wake-ups in a loom atomic.
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&counter));
+        (counter, waker)
+    }
+
+    /// A cancel from another thread is never lost: the scope's future either sees the flag
+    /// after registering its waker, or is woken.
+    #[test]
+    fn cancel_races_with_waker_registration() {
+        loom::model(|| {
+            let node = ScopeNode::new(None, false, false);
+            node.enter(None);
+            let (woken, waker) = counting_waker();
+            let canceller = {
+                let node = Arc::clone(&node);
+                thread::spawn(move || node.cancel(CancelReason::Explicit))
+            };
+            node.register_waker(&waker);
+            let dropped = node.should_drop_body();
+            canceller.join().unwrap();
+            assert!(dropped || woken.0.load(Ordering::SeqCst) == 1);
+            assert!(node.should_drop_body());
+        });
+    }
+
+    /// A shield switched off on one thread while the outer scope is cancelled on another: the
+    /// hold is given back exactly once, and the task is woken or sees the drop.
+    #[test]
+    fn shield_toggle_races_with_outer_cancel() {
+        loom::model(|| {
+            let outer = ScopeNode::new(None, false, false);
+            outer.enter(None);
+            let shielded = ScopeNode::new(None, true, false);
+            shielded.enter(Some(Arc::clone(&outer)));
+            let (woken, waker) = counting_waker();
+            outer.register_waker(&waker);
+            shielded.register_waker(&waker);
+            assert!(!outer.should_drop_body() || !outer.cancel_called());
+
+            let cancel = {
+                let outer = Arc::clone(&outer);
+                thread::spawn(move || outer.cancel(CancelReason::Explicit))
+            };
+            let unshield = {
+                let shielded = Arc::clone(&shielded);
+                thread::spawn(move || shielded.set_shield(false))
+            };
+            let dropped = outer.should_drop_body();
+            cancel.join().unwrap();
+            unshield.join().unwrap();
+            assert_eq!(outer.holds.load(Ordering::SeqCst), 0);
+            assert!(outer.should_drop_body());
+            assert!(
+                !shielded.should_drop_body(),
+                "the outer scope takes the cancellation"
+            );
+            assert!(dropped || woken.0.load(Ordering::SeqCst) >= 1);
+        });
+    }
+
+    /// A task's root scope entering under a group that another thread cancels: the root is
+    /// either woken by the cancellation's walk or sees it when it checks.
+    #[test]
+    fn task_root_entry_races_with_group_cancel() {
+        loom::model(|| {
+            let group = ScopeNode::new(None, false, false);
+            group.enter(None);
+            let root = ScopeNode::new(None, false, true);
+            let (woken, waker) = counting_waker();
+            let canceller = {
+                let group = Arc::clone(&group);
+                thread::spawn(move || group.cancel(CancelReason::Explicit))
+            };
+            root.enter(Some(Arc::clone(&group)));
+            root.register_waker(&waker);
+            let dropped = root.should_drop_body();
+            canceller.join().unwrap();
+            assert!(dropped || woken.0.load(Ordering::SeqCst) == 1);
+            root.exit(true);
+        });
+    }
+
+    /// Holds taken and given back on two threads leave the count where it started, and a
+    /// scope with holds never drops its body.
+    #[test]
+    fn holds_from_two_threads_balance() {
+        loom::model(|| {
+            let outer = ScopeNode::new(None, false, false);
+            outer.enter(None);
+            outer.cancel(CancelReason::Explicit);
+            let inner = ScopeNode::new(None, false, false);
+            inner.enter(Some(Arc::clone(&outer)));
+            inner.hold_ancestors();
+            let other = {
+                let inner = Arc::clone(&inner);
+                thread::spawn(move || {
+                    inner.hold_ancestors();
+                    inner.release_ancestors();
+                })
+            };
+            assert!(!outer.should_drop_body());
+            inner.release_ancestors();
+            other.join().unwrap();
+            assert_eq!(outer.holds.load(Ordering::SeqCst), 0);
+            assert!(outer.should_drop_body());
+        });
     }
 }
