@@ -93,12 +93,13 @@ where
         future: F,
         group: Arc<GroupShared<E>>,
         handle: Arc<HandleShared<R::Ok>>,
+        task: TaskInfo,
         start: Option<Arc<dyn StartShared<E>>>,
     ) -> Self {
         ChildTask {
             body: Body::Running { future },
             root: Some(Arc::clone(&handle.root)),
-            task: Some(handle.info.clone()),
+            task: Some(task),
             group,
             handle,
             start,
@@ -151,7 +152,11 @@ where
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
-                    *this.slot = Some(this.group.list_child(&this.handle.info, root));
+                    let task = this
+                        .task
+                        .as_ref()
+                        .expect("the task info is back after the poll");
+                    *this.slot = Some(this.group.list_child(task, root));
                 }
                 if !this.group.is_aborted() && !root.should_drop_body() {
                     return Poll::Pending;

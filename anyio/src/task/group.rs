@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 
 use super::child::{ChildTask, Ending};
 use super::handle::{HandleShared, TaskHandle};
-use super::info::{self, TaskId, TaskInfo};
+use super::info::{self, Identity, TaskId, TaskInfo};
 use super::result::TaskResult;
 use super::start::{StartFuture, TaskStatus};
 use crate::backend;
@@ -323,8 +323,15 @@ impl<E: Send + 'static> TaskGroup<E> {
         let host = self.shared.admit()?;
         let root = ScopeNode::new(None, false, true);
         root.enter_unlisted(Arc::clone(&self.shared.node));
-        let handle = HandleShared::new(root, TaskInfo::new(name, host));
-        let child = ChildTask::new(future, Arc::clone(&self.shared), Arc::clone(&handle), start);
+        let handle = HandleShared::new(root, Identity::new(name, host));
+        let task = handle.task_info();
+        let child = ChildTask::new(
+            future,
+            Arc::clone(&self.shared),
+            Arc::clone(&handle),
+            task,
+            start,
+        );
         backend::spawn_detached(backend, child);
         Ok(TaskHandle::new(handle))
     }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::info::TaskInfo;
+use super::info::{Identify, Identity, TaskInfo};
 use crate::cancel::node::{CancelReason, ScopeNode};
 
 /// Where a task stands (AnyIO's `TaskHandle.status`).
@@ -71,8 +71,14 @@ pub(crate) enum Outcome<T> {
 /// The state a child shares with its handle.
 pub(crate) struct HandleShared<T> {
     pub(crate) root: Arc<ScopeNode>,
-    pub(crate) info: TaskInfo,
+    identity: Identity,
     state: Mutex<HandleState<T>>,
+}
+
+impl<T: Send> Identify for HandleShared<T> {
+    fn identity(&self) -> &Identity {
+        &self.identity
+    }
 }
 
 struct HandleState<T> {
@@ -83,16 +89,24 @@ struct HandleState<T> {
 }
 
 impl<T> HandleShared<T> {
-    pub(crate) fn new(root: Arc<ScopeNode>, info: TaskInfo) -> Arc<Self> {
+    pub(crate) fn new(root: Arc<ScopeNode>, identity: Identity) -> Arc<Self> {
         Arc::new(HandleShared {
             root,
-            info,
+            identity,
             state: Mutex::new(HandleState {
                 outcome: None,
                 taken: false,
                 waker: None,
             }),
         })
+    }
+
+    /// The task's info, sharing this allocation.
+    pub(crate) fn task_info(self: &Arc<Self>) -> TaskInfo
+    where
+        T: Send + 'static,
+    {
+        TaskInfo::of(Arc::clone(self) as Arc<dyn Identify>)
     }
 
     fn lock(&self) -> MutexGuard<'_, HandleState<T>> {
@@ -244,8 +258,11 @@ impl<T> TaskHandle<T> {
     /// })?;
     /// # Ok::<(), anyio::RunError>(())
     /// ```
-    pub fn info(&self) -> &TaskInfo {
-        &self.shared.info
+    pub fn info(&self) -> TaskInfo
+    where
+        T: Send + 'static,
+    {
+        self.shared.task_info()
     }
 }
 
@@ -282,7 +299,7 @@ impl<T> Future for TaskHandle<T> {
 impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle")
-            .field("info", &self.shared.info)
+            .field("task", &self.shared.identity)
             .field("state", &self.state())
             .finish()
     }

@@ -65,27 +65,54 @@ impl fmt::Display for TaskId {
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TaskInfo {
-    inner: Arc<Identity>,
+    /// A child's identity lives in its handle's shared state (one allocation for both); a
+    /// runner's main task has an allocation of its own.
+    inner: Arc<dyn Identify>,
 }
 
+/// A task's id, name and parent.
 #[derive(Debug)]
-struct Identity {
+pub(crate) struct Identity {
     id: TaskId,
     name: Cow<'static, str>,
     parent_id: Option<TaskId>,
 }
 
+impl Identity {
+    /// A new identity, with a fresh id.
+    pub(crate) fn new(name: Cow<'static, str>, parent_id: Option<TaskId>) -> Identity {
+        Identity {
+            id: TaskId::next(),
+            name,
+            parent_id,
+        }
+    }
+}
+
+/// Shared state that carries a task's identity.
+pub(crate) trait Identify: Send + Sync {
+    fn identity(&self) -> &Identity;
+}
+
+impl Identify for Identity {
+    fn identity(&self) -> &Identity {
+        self
+    }
+}
+
 impl TaskInfo {
+    /// The info of a task whose identity has an allocation of its own.
     pub(crate) fn new(name: Cow<'static, str>, parent_id: Option<TaskId>) -> TaskInfo {
         TaskInfo {
-            inner: Arc::new(Identity {
-                id: TaskId::next(),
-                name,
-                parent_id,
-            }),
+            inner: Arc::new(Identity::new(name, parent_id)),
         }
+    }
+
+    /// The info of a task whose identity lives in `shared`.
+    pub(crate) fn of(shared: Arc<dyn Identify>) -> TaskInfo {
+        TaskInfo { inner: shared }
     }
 
     /// The task's id.
@@ -99,7 +126,7 @@ impl TaskInfo {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn id(&self) -> TaskId {
-        self.inner.id
+        self.inner.identity().id
     }
 
     /// The task's name: the one given to [`TaskGroup::spawn_named`](crate::TaskGroup::spawn_named),
@@ -111,7 +138,7 @@ impl TaskInfo {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn name(&self) -> &str {
-        &self.inner.name
+        &self.inner.identity().name
     }
 
     /// The id of the task that spawned this one (the task running the group's body), if any.
@@ -122,7 +149,18 @@ impl TaskInfo {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn parent_id(&self) -> Option<TaskId> {
-        self.inner.parent_id
+        self.inner.identity().parent_id
+    }
+}
+
+impl fmt::Debug for TaskInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let identity = self.inner.identity();
+        f.debug_struct("TaskInfo")
+            .field("id", &identity.id)
+            .field("name", &identity.name)
+            .field("parent_id", &identity.parent_id)
+            .finish()
     }
 }
 
