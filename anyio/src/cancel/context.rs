@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::node::ScopeNode;
+use super::node::{CancelReason, ScopeNode};
 
 /// One scope being polled on this thread.
 #[derive(Debug)]
@@ -24,6 +24,8 @@ pub(crate) struct Frame {
     /// The scope's settings, used if the node has to be created during this poll.
     pub(crate) deadline: Option<Instant>,
     pub(crate) shield: bool,
+    /// The scope's own deadline has already passed (noticed without a node).
+    pub(crate) expired: bool,
 }
 
 thread_local! {
@@ -96,6 +98,9 @@ fn materialize(frames: &mut [Frame]) -> Option<Arc<ScopeNode>> {
     let parent = materialize(below);
     let node = ScopeNode::new(top.deadline, top.shield, false);
     node.enter(parent);
+    if top.expired {
+        node.cancel(CancelReason::Deadline);
+    }
     top.node = Some(Arc::clone(&node));
     Some(node)
 }
@@ -110,7 +115,7 @@ pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
             if let Some(node) = &frame.node {
                 return node.effectively_cancelled();
             }
-            if frame.deadline.is_some_and(|deadline| deadline <= now()) {
+            if frame.expired || frame.deadline.is_some_and(|deadline| deadline <= now()) {
                 return true;
             }
             if frame.shield {

@@ -35,19 +35,28 @@ impl Deadline {
     }
 
     /// Keeps the timer armed for the node's current deadline (re-arming it when the deadline
-    /// moved), and cancels the node once the deadline has passed. The clock is read only when
-    /// the deadline is new or has moved. Call it while the body is suspended, with the waker
-    /// of the task running the scope.
+    /// moved), and cancels the node once the deadline has passed. Call it while the body is
+    /// suspended, with the waker of the task running the scope.
     pub(crate) fn watch(self: Pin<&mut Self>, node: &ScopeNode, cx: &mut Context<'_>) {
-        let mut slot = self.project().slot;
         if node.cancel_called() {
-            slot.set(Slot::Unarmed);
+            self.disarm();
             return;
         }
-        let Some(deadline) = node.deadline() else {
-            slot.set(Slot::Unarmed);
-            return;
-        };
+        match node.deadline() {
+            Some(deadline) => {
+                if self.expired(deadline, cx) {
+                    node.cancel(CancelReason::Deadline);
+                }
+            }
+            None => self.disarm(),
+        }
+    }
+
+    /// Whether `deadline` has passed, keeping a timer armed for it until it does (re-armed if
+    /// the deadline differs from the one armed). The clock is read only when the deadline is
+    /// new or has moved.
+    pub(crate) fn expired(self: Pin<&mut Self>, deadline: Instant, cx: &mut Context<'_>) -> bool {
+        let mut slot = self.project().slot;
         let armed_for = match &*slot {
             Slot::Armed { deadline, .. } => Some(*deadline),
             Slot::Unarmed => None,
@@ -56,8 +65,7 @@ impl Deadline {
             let backend = backend::current_or_panic("anyio::CancelScope (deadline)");
             if deadline <= backend::now(backend) {
                 slot.set(Slot::Unarmed);
-                node.cancel(CancelReason::Deadline);
-                return;
+                return true;
             }
             match slot.as_mut().project() {
                 SlotProj::Armed {
@@ -76,8 +84,13 @@ impl Deadline {
         if let SlotProj::Armed { timer, .. } = slot.as_mut().project() {
             if timer.poll_fire(cx).is_ready() {
                 slot.set(Slot::Unarmed);
-                node.cancel(CancelReason::Deadline);
+                return true;
             }
         }
+        false
+    }
+
+    fn disarm(self: Pin<&mut Self>) {
+        self.project().slot.set(Slot::Unarmed);
     }
 }

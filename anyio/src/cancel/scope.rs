@@ -13,6 +13,7 @@ use pin_project_lite::pin_project;
 use super::context::{self, Frame};
 use super::deadline::Deadline;
 use super::node::{CancelReason, ScopeNode};
+use crate::backend;
 
 /// A region of code that can be cancelled as a whole, by a call or by a deadline (AnyIO's and
 /// Trio's `CancelScope`).
@@ -183,6 +184,7 @@ impl CancelScope {
                 deadline: self.deadline,
                 shield: self.shield,
                 started: false,
+                expired: false,
             },
         }
     }
@@ -402,6 +404,8 @@ struct ScopeState {
     deadline: Option<Instant>,
     shield: bool,
     started: bool,
+    /// The deadline passed while the scope had no node (a node created later starts cancelled).
+    expired: bool,
 }
 
 impl Drop for ScopeState {
@@ -432,6 +436,7 @@ impl<F: Future> Future for Scoped<F> {
             node: scope.node.take(),
             deadline: scope.deadline,
             shield: scope.shield,
+            expired: scope.expired,
         });
         let polled = future.poll(cx);
         scope.node = guard.finish().node;
@@ -444,17 +449,33 @@ impl<F: Future> Future for Scoped<F> {
             return Poll::Ready(Some(output));
         }
 
-        // The body is suspended. A scope nobody can reach (no handle, no deadline, no shield,
-        // no nested scope or task) needs no node: only its ancestors can cancel it, and they
-        // drop it along with their own bodies.
-        if scope.node.is_none() && scope.deadline.is_none() && !scope.shield {
-            return Poll::Pending;
+        // The body is suspended. A scope nobody can reach (no handle, no shield, no nested
+        // scope or task) needs no node: only its ancestors and its own deadline can cancel it.
+        // The ancestors drop it along with their own bodies; the deadline it watches itself.
+        if scope.node.is_none() && !scope.shield {
+            let Some(deadline) = scope.deadline else {
+                return Poll::Pending;
+            };
+            if !scope.expired && !this.timer.as_mut().expired(deadline, cx) {
+                return Poll::Pending;
+            }
+            scope.expired = true;
+            // Attribution: if an enclosing scope is cancelled too, it takes the cancellation.
+            if context::cancelled(|| backend::now(backend::current_or_panic("anyio::CancelScope")))
+            {
+                return Poll::Pending;
+            }
+            this.body.set(Body::Done);
+            return Poll::Ready(None);
         }
         let node = scope.node.get_or_insert_with(|| {
             let node = ScopeNode::new(scope.deadline, scope.shield, false);
             node.enter(context::current());
             node
         });
+        if scope.expired {
+            node.cancel(CancelReason::Deadline);
+        }
         node.register_waker(cx.waker());
         if !node.cancel_called() {
             this.timer.as_mut().watch(node, cx);

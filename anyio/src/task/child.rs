@@ -126,6 +126,7 @@ where
                 node: root_slot.take(),
                 deadline: None,
                 shield: false,
+                expired: false,
             });
             let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
             *root_slot = guard.finish().node;

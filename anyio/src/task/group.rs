@@ -763,6 +763,7 @@ where
                 node: node_slot.take(),
                 deadline: None,
                 shield: false,
+                expired: false,
             });
             let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
             *node_slot = guard.finish().node;
