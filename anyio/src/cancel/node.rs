@@ -394,27 +394,26 @@ impl ScopeNode {
 
     /// Keeps every enclosing scope in this task from dropping its body.
     pub(crate) fn hold_ancestors(&self) {
-        if self.task_root {
-            return;
-        }
-        let mut node = self.parent();
-        while let Some(ancestor) = node {
-            ancestor.holds.fetch_add(1, Ordering::AcqRel);
-            if ancestor.task_root {
-                break;
-            }
-            node = ancestor.parent();
-        }
+        self.adjust_ancestor_holds(true);
     }
 
     /// Gives back a hold taken by [`hold_ancestors`](Self::hold_ancestors).
     pub(crate) fn release_ancestors(&self) {
+        self.adjust_ancestor_holds(false);
+    }
+
+    /// Adds or removes one hold on each enclosing scope up to and including the task's root.
+    fn adjust_ancestor_holds(&self, hold: bool) {
         if self.task_root {
             return;
         }
         let mut node = self.parent();
         while let Some(ancestor) = node {
-            ancestor.holds.fetch_sub(1, Ordering::AcqRel);
+            if hold {
+                ancestor.holds.fetch_add(1, Ordering::AcqRel);
+            } else {
+                ancestor.holds.fetch_sub(1, Ordering::AcqRel);
+            }
             if ancestor.task_root {
                 break;
             }
