@@ -9,24 +9,15 @@
 //! Native on smol is async-io's documented timeout pattern: race the future with a `Timer`.
 
 use std::future::{Future, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::timed;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_lite::FutureExt;
 
-const LONG: Duration = Duration::from_secs(3600);
+mod common;
 
-async fn timed<F, Fut>(iters: u64, mut op: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: Future,
-{
-    let start = Instant::now();
-    for _ in 0..iters {
-        std::hint::black_box(op().await);
-    }
-    start.elapsed()
-}
+const LONG: Duration = Duration::from_secs(3600);
 
 fn on_tokio<F, Fut>(iters: u64, op: F) -> Duration
 where

@@ -3,11 +3,11 @@
 //!
 //! The function named `native` in each group is the baseline for `cargo run -p bench-table`.
 
-use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod common;
 
 fn tokio_run(c: &mut Criterion) {
     let mut group = c.benchmark_group("run/tokio-current-thread");
@@ -52,29 +52,12 @@ fn tokio_run(c: &mut Criterion) {
     group.finish();
 }
 
-/// smol's documented multi-threaded set-up: extra threads run the executor until a channel
-/// closes, the calling thread drives the main future.
-fn native_smol(threads: usize) {
-    let executor = Arc::new(async_executor::Executor::new());
-    let (stop, stopped) = async_channel::bounded::<()>(1);
-    let workers: Vec<_> = (1..threads)
-        .map(|_| {
-            let executor = Arc::clone(&executor);
-            let stopped = stopped.clone();
-            thread::spawn(move || async_io::block_on(executor.run(stopped.recv())).ok())
-        })
-        .collect();
-    async_io::block_on(executor.run(async {}));
-    drop(stop);
-    for worker in workers {
-        worker.join().unwrap();
-    }
-}
-
 fn smol_run(c: &mut Criterion) {
     for threads in [1, 2] {
         let mut group = c.benchmark_group(format!("run/smol-{threads}-threads"));
-        group.bench_function("native", |b| b.iter(|| native_smol(threads)));
+        group.bench_function("native", |b| {
+            b.iter(|| common::on_native_smol(threads, |_| async {}))
+        });
         group.bench_function("anyio", |b| {
             b.iter(|| {
                 anyio::Runner::smol()

@@ -2,10 +2,11 @@
 //! and async-executor's spawn + join, on two-thread runtimes, in the same run.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod common;
 
 const CHILDREN: usize = 100_000;
 
@@ -63,13 +64,7 @@ fn smol_groups(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("native", |b| {
         b.iter_custom(|iters| {
-            let executor = Arc::new(async_executor::Executor::new());
-            let (stop, stopped) = async_channel::bounded::<()>(1);
-            let worker = {
-                let executor = Arc::clone(&executor);
-                std::thread::spawn(move || async_io::block_on(executor.run(stopped.recv())).ok())
-            };
-            let elapsed = async_io::block_on(executor.run(async {
+            common::on_native_smol(2, |executor| async move {
                 let start = Instant::now();
                 for _ in 0..iters {
                     let tasks: Vec<_> = (0..CHILDREN).map(|_| executor.spawn(async {})).collect();
@@ -78,10 +73,7 @@ fn smol_groups(c: &mut Criterion) {
                     }
                 }
                 start.elapsed()
-            }));
-            drop(stop);
-            worker.join().unwrap();
-            elapsed
+            })
         })
     });
     group.bench_function("anyio", |b| {

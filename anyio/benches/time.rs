@@ -7,22 +7,12 @@
 //! runs under the backend's own `block_on`, where detection has to ask tokio for its context.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::timed;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// Times `iters` sequential awaits of `op()` inside an already running runtime.
-async fn timed<F, Fut>(iters: u64, mut op: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let start = Instant::now();
-    for _ in 0..iters {
-        op().await;
-    }
-    start.elapsed()
-}
+mod common;
 
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -58,8 +48,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
 {
-    let executor = async_executor::Executor::new();
-    async_io::block_on(executor.run(timed(iters, op)))
+    common::on_native_smol(1, |_| timed(iters, op))
 }
 
 fn tokio_yields(c: &mut Criterion) {

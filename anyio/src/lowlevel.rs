@@ -1,8 +1,8 @@
 //! Low-level building blocks for writing your own async operations (AnyIO's `anyio.lowlevel`).
 //!
 //! A *checkpoint* is a point where the calling task lets the scheduler run other tasks. Under
-//! anyio's cancellation model (arriving with cancel scopes) a checkpoint is also where a
-//! cancelled task stops: the scope drops its body at its next suspension point.
+//! anyio's cancellation model it is also where cancelled code stops: a cancelled
+//! [scope](crate::cancel) drops its body at the body's next suspension point.
 
 use std::future::Future;
 use std::pin::Pin;

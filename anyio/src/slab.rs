@@ -7,7 +7,6 @@
 pub(crate) struct Slab<T> {
     slots: Vec<Option<T>>,
     free: Vec<usize>,
-    len: usize,
 }
 
 impl<T> Default for Slab<T> {
@@ -15,7 +14,6 @@ impl<T> Default for Slab<T> {
         Slab {
             slots: Vec::new(),
             free: Vec::new(),
-            len: 0,
         }
     }
 }
@@ -23,7 +21,6 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Stores `value` and returns its index.
     pub(crate) fn insert(&mut self, value: T) -> usize {
-        self.len += 1;
         match self.free.pop() {
             Some(index) => {
                 self.slots[index] = Some(value);
@@ -40,7 +37,6 @@ impl<T> Slab<T> {
     pub(crate) fn remove(&mut self, index: usize) -> Option<T> {
         let value = self.slots.get_mut(index)?.take()?;
         self.free.push(index);
-        self.len -= 1;
         Some(value)
     }
 
@@ -63,7 +59,7 @@ mod tests {
         assert_eq!(slab.remove(a), None);
         let c = slab.insert("c");
         assert_eq!(c, a);
-        assert_eq!(slab.len, 2);
+        assert_eq!(slab.iter().count(), 2);
         let mut values: Vec<_> = slab.iter().copied().collect();
         values.sort_unstable();
         assert_eq!(values, ["b", "c"]);

@@ -3,7 +3,7 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyio::{Backend, RunError, Runner};
@@ -182,12 +182,12 @@ fn run_inside_a_native_tokio_runtime_is_an_error() {
 #[test]
 fn a_panic_propagates_after_the_runtime_shut_down() {
     for runner in [Runner::tokio(), Runner::tokio().current_thread()] {
-        let leftover_dropped = Arc::new(AtomicBool::new(false));
+        let leftover_dropped = Arc::new(AtomicUsize::new(0));
         let flag = Arc::clone(&leftover_dropped);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             runner.run(async move {
                 // A task left running: shutting the runtime down must drop it.
-                let guard = SetOnDrop(flag);
+                let guard = common::DropCounter(flag);
                 tokio::spawn(async move {
                     let _guard = guard;
                     anyio::sleep_forever().await;
@@ -198,7 +198,7 @@ fn a_panic_propagates_after_the_runtime_shut_down() {
         }));
         let payload = outcome.unwrap_err();
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
-        assert!(leftover_dropped.load(Ordering::SeqCst));
+        assert_eq!(leftover_dropped.load(Ordering::SeqCst), 1);
     }
     for threads in [1, 3] {
         if !Backend::Smol.is_available() {
@@ -214,14 +214,6 @@ fn a_panic_propagates_after_the_runtime_shut_down() {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"smol boom"));
         // The runner is usable again on this thread: nothing was left marked as running.
         assert_eq!(Runner::smol().threads(threads).run(async { 1 }).unwrap(), 1);
-    }
-}
-
-struct SetOnDrop(Arc<AtomicBool>);
-
-impl Drop for SetOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
     }
 }
 

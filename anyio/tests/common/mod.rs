@@ -3,6 +3,8 @@
 #![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A tokio runner on a current-thread runtime with a paused clock: when every task is idle,
@@ -30,4 +32,13 @@ pub async fn assert_outlasted<F: Future>(future: F) {
     )
     .await;
     assert_eq!(raced, "still pending");
+}
+
+/// Counts, in the shared counter, how many of these were dropped: a task's state.
+pub struct DropCounter(pub Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
