@@ -55,8 +55,17 @@ pub(crate) enum CancelReason {
     Deadline,
 }
 
+/// What a node carries beside the scope state: nothing for a plain scope, the handle's state
+/// for a task's root scope (so a child costs one allocation less).
+pub(crate) trait NodeExtra: Send + Sync + 'static {}
+
+impl NodeExtra for () {}
+
 /// A node of the scope tree.
-pub(crate) struct ScopeNode {
+///
+/// `X` is what the node carries beside the scope state; the tree itself only sees
+/// `ScopeNode<dyn NodeExtra>` (the default), to which an `Arc<ScopeNode<X>>` coerces.
+pub(crate) struct ScopeNode<X: ?Sized = dyn NodeExtra> {
     /// Set once, when the scope is entered. `None` inside: the scope has no parent.
     parent: OnceLock<Option<Arc<ScopeNode>>>,
     /// The root scope of a task spawned into a task group. Holds stop here: a shield or a group
@@ -70,6 +79,8 @@ pub(crate) struct ScopeNode {
     /// the body from being dropped.
     holds: AtomicUsize,
     inner: Mutex<Inner>,
+    /// Last, so that the node can be unsized.
+    pub(crate) extra: X,
 }
 
 #[derive(Default)]
@@ -96,9 +107,14 @@ impl fmt::Debug for ScopeNode {
     }
 }
 
-impl ScopeNode {
-    /// A node that is not entered yet.
-    pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
+impl<X: NodeExtra> ScopeNode<X> {
+    /// A node that is not entered yet, carrying `extra`.
+    pub(crate) fn with_extra(
+        deadline: Option<Instant>,
+        shield: bool,
+        task_root: bool,
+        extra: X,
+    ) -> Arc<ScopeNode<X>> {
         Arc::new(ScopeNode {
             parent: OnceLock::new(),
             task_root,
@@ -109,7 +125,15 @@ impl ScopeNode {
                 deadline,
                 ..Inner::default()
             }),
+            extra,
         })
+    }
+}
+
+impl ScopeNode {
+    /// A node that is not entered yet.
+    pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
+        ScopeNode::with_extra(deadline, shield, task_root, ())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

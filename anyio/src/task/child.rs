@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::group::GroupShared;
-use super::handle::{HandleShared, Outcome};
+use super::handle::{Outcome, TaskRoot};
 use super::info::{self, TaskInfo};
 use super::result::TaskResult;
 use super::start::StartShared;
@@ -37,7 +37,7 @@ pin_project! {
         root: Option<Arc<ScopeNode>>,
         task: Option<TaskInfo>,
         group: Arc<GroupShared<E>>,
-        handle: Arc<HandleShared<R::Ok>>,
+        handle: Arc<TaskRoot<R::Ok>>,
         start: Option<Arc<dyn StartShared<E>>>,
         // The child's slot in its group's list, once it has suspended.
         slot: Option<usize>,
@@ -50,7 +50,7 @@ pin_project! {
             let mut this = this.project();
             if let Body::Running { .. } = *this.body {
                 this.body.set(Body::Done);
-                this.handle.finish(Outcome::Cancelled);
+                this.handle.extra.finish(Outcome::Cancelled);
                 if let Some(root) = this.root.as_ref() {
                     root.exit(true);
                 }
@@ -92,13 +92,14 @@ where
     pub(crate) fn new(
         future: F,
         group: Arc<GroupShared<E>>,
-        handle: Arc<HandleShared<R::Ok>>,
+        handle: Arc<TaskRoot<R::Ok>>,
+        root: Arc<ScopeNode>,
         task: TaskInfo,
         start: Option<Arc<dyn StartShared<E>>>,
     ) -> Self {
         ChildTask {
             body: Body::Running { future },
-            root: Some(Arc::clone(&handle.root)),
+            root: Some(root),
             task: Some(task),
             group,
             handle,
@@ -136,16 +137,16 @@ where
         let ending = match polled {
             Ok(Poll::Ready(output)) => match output.into_result() {
                 Ok(value) => {
-                    this.handle.finish(Outcome::Finished(value));
+                    this.handle.extra.finish(Outcome::Finished(value));
                     Ending::Returned
                 }
                 Err(error) => {
-                    this.handle.finish(Outcome::Failed);
+                    this.handle.extra.finish(Outcome::Failed);
                     Ending::Failed(error)
                 }
             },
             Err(payload) => {
-                this.handle.finish(Outcome::Panicked);
+                this.handle.extra.finish(Outcome::Panicked);
                 Ending::Panicked(payload)
             }
             Ok(Poll::Pending) => {
@@ -162,7 +163,7 @@ where
                 if !this.group.is_aborted() && !root.should_drop_body() {
                     return Poll::Pending;
                 }
-                this.handle.finish(Outcome::Cancelled);
+                this.handle.extra.finish(Outcome::Cancelled);
                 Ending::Cancelled
             }
         };

@@ -321,14 +321,15 @@ impl<E: Send + 'static> TaskGroup<E> {
     {
         let backend = backend::current_or_panic("anyio::TaskGroup::spawn");
         let host = self.shared.admit()?;
-        let root = ScopeNode::new(None, false, true);
+        let handle = HandleShared::new_root(Identity::new(name, host));
+        let root: Arc<ScopeNode> = Arc::clone(&handle) as Arc<ScopeNode>;
         root.enter_unlisted(Arc::clone(&self.shared.node));
-        let handle = HandleShared::new(root, Identity::new(name, host));
-        let task = handle.task_info();
+        let task = HandleShared::task_info(&handle);
         let child = ChildTask::new(
             future,
             Arc::clone(&self.shared),
             Arc::clone(&handle),
+            root,
             task,
             start,
         );

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::info::{Identify, Identity, TaskInfo};
-use crate::cancel::node::{CancelReason, ScopeNode};
+use crate::cancel::node::{CancelReason, NodeExtra, ScopeNode};
 
 /// Where a task stands (AnyIO's `TaskHandle.status`).
 ///
@@ -68,16 +68,21 @@ pub(crate) enum Outcome<T> {
     Cancelled,
 }
 
-/// The state a child shares with its handle.
+/// The state a child shares with its handle, carried by the child's root scope node so that
+/// the node, the handle and the task's info are one allocation.
 pub(crate) struct HandleShared<T> {
-    pub(crate) root: Arc<ScopeNode>,
     identity: Identity,
     state: Mutex<HandleState<T>>,
 }
 
-impl<T: Send> Identify for HandleShared<T> {
+/// A child's root scope, with the state it shares with its handle.
+pub(crate) type TaskRoot<T> = ScopeNode<HandleShared<T>>;
+
+impl<T: Send + 'static> NodeExtra for HandleShared<T> {}
+
+impl<T: Send + 'static> Identify for TaskRoot<T> {
     fn identity(&self) -> &Identity {
-        &self.identity
+        &self.extra.identity
     }
 }
 
@@ -88,27 +93,31 @@ struct HandleState<T> {
     waker: Option<Waker>,
 }
 
+impl<T: Send + 'static> HandleShared<T> {
+    /// A task's root scope, not entered yet.
+    pub(crate) fn new_root(identity: Identity) -> Arc<TaskRoot<T>> {
+        ScopeNode::with_extra(
+            None,
+            false,
+            true,
+            HandleShared {
+                identity,
+                state: Mutex::new(HandleState {
+                    outcome: None,
+                    taken: false,
+                    waker: None,
+                }),
+            },
+        )
+    }
+
+    /// The task's info, sharing the root's allocation.
+    pub(crate) fn task_info(root: &Arc<TaskRoot<T>>) -> TaskInfo {
+        TaskInfo::of(Arc::clone(root) as Arc<dyn Identify>)
+    }
+}
+
 impl<T> HandleShared<T> {
-    pub(crate) fn new(root: Arc<ScopeNode>, identity: Identity) -> Arc<Self> {
-        Arc::new(HandleShared {
-            root,
-            identity,
-            state: Mutex::new(HandleState {
-                outcome: None,
-                taken: false,
-                waker: None,
-            }),
-        })
-    }
-
-    /// The task's info, sharing this allocation.
-    pub(crate) fn task_info(self: &Arc<Self>) -> TaskInfo
-    where
-        T: Send + 'static,
-    {
-        TaskInfo::of(Arc::clone(self) as Arc<dyn Identify>)
-    }
-
     fn lock(&self) -> MutexGuard<'_, HandleState<T>> {
         self.state
             .lock()
@@ -160,12 +169,17 @@ impl<T> HandleShared<T> {
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct TaskHandle<T> {
-    shared: Arc<HandleShared<T>>,
+    shared: Arc<TaskRoot<T>>,
 }
 
-impl<T> TaskHandle<T> {
-    pub(crate) fn new(shared: Arc<HandleShared<T>>) -> Self {
+impl<T: Send + 'static> TaskHandle<T> {
+    pub(crate) fn new(shared: Arc<TaskRoot<T>>) -> Self {
         TaskHandle { shared }
+    }
+
+    /// The child's root scope, as the scope tree sees it.
+    fn node(&self) -> &ScopeNode {
+        &*self.shared
     }
 
     /// Cancels this child only; a no-op once it has finished.
@@ -185,7 +199,7 @@ impl<T> TaskHandle<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn cancel(&self) {
-        self.shared.root.cancel(CancelReason::Explicit);
+        self.node().cancel(CancelReason::Explicit);
     }
 
     /// Where the task stands.
@@ -207,10 +221,10 @@ impl<T> TaskHandle<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn state(&self) -> TaskState {
-        let state = self.shared.lock();
+        let state = self.shared.extra.lock();
         match &state.outcome {
             None if state.taken => TaskState::Finished,
-            None if self.shared.root.cancel_called() => TaskState::Cancelling,
+            None if self.node().cancel_called() => TaskState::Cancelling,
             None => TaskState::Pending,
             Some(Outcome::Finished(_)) => TaskState::Finished,
             Some(Outcome::Failed | Outcome::Panicked) => TaskState::Failed,
@@ -235,12 +249,12 @@ impl<T> TaskHandle<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.shared.lock().outcome.is_some()
+        self.shared.extra.lock().outcome.is_some()
     }
 
     /// The child's root scope.
     pub(crate) fn root(&self) -> Arc<ScopeNode> {
-        Arc::clone(&self.shared.root)
+        Arc::clone(&self.shared) as Arc<ScopeNode>
     }
 
     /// The task's identity.
@@ -258,19 +272,16 @@ impl<T> TaskHandle<T> {
     /// })?;
     /// # Ok::<(), anyio::RunError>(())
     /// ```
-    pub fn info(&self) -> TaskInfo
-    where
-        T: Send + 'static,
-    {
-        self.shared.task_info()
+    pub fn info(&self) -> TaskInfo {
+        HandleShared::task_info(&self.shared)
     }
 }
 
-impl<T> Future for TaskHandle<T> {
+impl<T: Send + 'static> Future for TaskHandle<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.shared.lock();
+        let mut state = self.shared.extra.lock();
         if state.taken {
             panic!("`anyio::TaskHandle` awaited again after it returned the task's value");
         }
@@ -296,10 +307,10 @@ impl<T> Future for TaskHandle<T> {
     }
 }
 
-impl<T> fmt::Debug for TaskHandle<T> {
+impl<T: Send + 'static> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle")
-            .field("task", &self.shared.identity)
+            .field("task", &self.shared.extra.identity)
             .field("state", &self.state())
             .finish()
     }
