@@ -104,9 +104,11 @@
 
 mod backend;
 pub mod cancel;
+mod error;
 pub mod lowlevel;
 mod runtime;
 mod slab;
+pub mod sync;
 pub mod task;
 mod time;
 
@@ -123,6 +125,7 @@ pub use cancel::{
     CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
     fail_after, fail_at, move_on_after, move_on_at,
 };
+pub use error::{BusyResourceError, WouldBlock};
 pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,

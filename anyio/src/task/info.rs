@@ -27,6 +27,11 @@ impl TaskId {
         TaskId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// The id that [`as_u64`](Self::as_u64) gave.
+    pub(crate) fn from_u64(id: u64) -> TaskId {
+        TaskId(id)
+    }
+
     /// The id as a number.
     ///
     /// # Examples
@@ -180,6 +185,11 @@ impl std::hash::Hash for TaskInfo {
 
 thread_local! {
     static CURRENT: RefCell<Option<TaskInfo>> = const { RefCell::new(None) };
+}
+
+/// The id of the anyio task running the calling code, without cloning its info.
+pub(crate) fn current_task_id() -> Option<TaskId> {
+    CURRENT.with(|current| current.borrow().as_ref().map(TaskInfo::id))
 }
 
 /// Runs `f` with `task` as this thread's current task (one poll of it). The info is moved in

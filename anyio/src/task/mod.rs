@@ -33,7 +33,7 @@
 mod child;
 mod group;
 mod handle;
-mod info;
+pub(crate) mod info;
 mod result;
 mod start;
 

@@ -1,0 +1,95 @@
+//! Errors shared by several areas of the crate (AnyIO's exception names).
+
+use std::fmt;
+
+/// The operation would have to wait, and the caller asked it not to (AnyIO's `WouldBlock`):
+/// a `try_*` call on a held lock, an empty semaphore, a full or empty stream.
+///
+/// # Examples
+/// ```
+/// let lock = anyio::sync::Lock::new();
+/// let _held = lock.try_lock().unwrap();
+/// let error = lock.try_lock().unwrap_err();
+/// assert_eq!(error, anyio::WouldBlock::new());
+/// assert_eq!(error.to_string(), "the operation would block");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct WouldBlock {
+    _private: (),
+}
+
+impl WouldBlock {
+    /// The error, for code that wraps anyio's `try_*` operations.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::WouldBlock::new(), anyio::WouldBlock::default());
+    /// ```
+    pub const fn new() -> Self {
+        WouldBlock { _private: () }
+    }
+}
+
+impl fmt::Display for WouldBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the operation would block")
+    }
+}
+
+impl std::error::Error for WouldBlock {}
+
+impl From<WouldBlock> for std::io::Error {
+    fn from(error: WouldBlock) -> Self {
+        std::io::Error::new(std::io::ErrorKind::WouldBlock, error)
+    }
+}
+
+/// A resource that allows one user at a time is already in use (AnyIO's `BusyResourceError`):
+/// "another task is already *reading from* this resource".
+///
+/// # Examples
+/// ```
+/// let error = anyio::BusyResourceError::new("reading from");
+/// assert_eq!(error.action(), "reading from");
+/// assert_eq!(error.to_string(), "another task is already reading from this resource");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BusyResourceError {
+    action: &'static str,
+}
+
+impl BusyResourceError {
+    /// The error for a resource busy with `action` ("reading from", "writing to", ...).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::BusyResourceError::new("writing to").action(), "writing to");
+    /// ```
+    pub const fn new(action: &'static str) -> Self {
+        BusyResourceError { action }
+    }
+
+    /// What the other user is doing with the resource.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::BusyResourceError::new("using").action(), "using");
+    /// ```
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+}
+
+impl fmt::Display for BusyResourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "another task is already {} this resource", self.action)
+    }
+}
+
+impl std::error::Error for BusyResourceError {}
+
+impl From<BusyResourceError> for std::io::Error {
+    fn from(error: BusyResourceError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::ResourceBusy, error)
+    }
+}

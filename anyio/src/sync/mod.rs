@@ -1,0 +1,61 @@
+//! Synchronization primitives for tasks (AnyIO's `anyio` locks, events and semaphores).
+//!
+//! | Primitive | What it does |
+//! |---|---|
+//! | [`Event`] | a one-shot flag that tasks wait for |
+//! | [`Lock`] | a fair lock around a critical section |
+//! | [`Mutex`] | a fair lock around a value |
+//! | [`Semaphore`] | a count of permits, with an optional maximum |
+//!
+//! They work under any executor (tokio, smol, or another one), need no runtime to be created,
+//! and are `Send + Sync` where the data they protect allows.
+//!
+//! # Fairness
+//! Every wait is first come, first served. A released lock or permit goes *directly* to the
+//! first task in line: it is that task's before it even runs, so a `try_*` call in between
+//! fails instead of taking it, and a task arriving later queues behind. This is AnyIO's
+//! behaviour, and what keeps a busy lock from starving a waiter.
+//!
+//! # Cancellation
+//! Every wait is cancel safe. A wait dropped while in line leaves it; a wait dropped after it
+//! was handed its lock or permit but before it ran passes them on to the next task in line.
+//! Nothing leaks and nothing is lost, whichever moment the drop lands on. Once a wait has
+//! returned its guard, the guard holds the lock: anyio's cancellation by drop never takes back
+//! what an operation already completed.
+//!
+//! The uncontended paths are one atomic operation and do not yield: a lock that is free is
+//! taken without a suspension point, so it is not a place where a cancellation lands (AnyIO's
+//! `fast_acquire=True`).
+//!
+//! # Examples
+//! ```
+//! use anyio::sync::{Event, Mutex};
+//!
+//! anyio::run(async {
+//!     let log = Mutex::new(Vec::new());
+//!     let done = Event::new();
+//!     log.lock().await.push("started");
+//!     done.set();
+//!     done.wait().await;
+//!     assert_eq!(*log.lock().await, ["started"]);
+//! })?;
+//! # Ok::<(), anyio::RunError>(())
+//! ```
+
+mod event;
+mod lock;
+#[cfg(all(test, anyio_loom))]
+mod loom_model;
+mod mutex;
+mod permits;
+mod semaphore;
+mod shim;
+mod waiters;
+
+pub use event::{Event, EventStatistics, EventWait};
+pub use lock::{Lock, LockAcquire, LockGuard};
+pub use mutex::{LockStatistics, Mutex, MutexGuard, MutexLock, OwnedMutexGuard, OwnedMutexLock};
+pub use semaphore::{
+    OwnedSemaphoreAcquire, OwnedSemaphorePermit, Semaphore, SemaphoreAcquire, SemaphorePermit,
+    SemaphoreStatistics, SemaphoreValueError,
+};

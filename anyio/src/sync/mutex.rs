@@ -1,0 +1,574 @@
+//! [`Mutex`]: data behind a fair lock, released by its guard.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits};
+use super::shim::AtomicU64;
+use crate::WouldBlock;
+use crate::task::TaskId;
+use crate::task::info::current_task_id;
+
+/// No anyio task holds the lock (or the holder is not an anyio task).
+const NO_OWNER: u64 = 0;
+
+/// An async mutex protecting a `T`, with AnyIO's `Lock` semantics: fair, and aware of its
+/// owner.
+///
+/// - **FIFO with direct hand-off.** Unlocking gives the lock straight to the first task in
+///   line: it owns the lock before it even wakes up, and [`try_lock`](Self::try_lock) fails
+///   while anybody waits, so no task can barge in.
+/// - **Owner tracking.** The lock remembers which anyio task (see
+///   [`get_current_task`](crate::get_current_task)) took it. A task that tries to take a lock
+///   it already holds would wait for itself forever; instead it panics with a message that
+///   says so.
+/// - **Guard-based release.** Dropping the [`MutexGuard`] unlocks, so releasing a lock you do
+///   not hold cannot be written.
+///
+/// Uncontended locking is one atomic compare-and-swap and does not yield (AnyIO's
+/// `fast_acquire=True`). Works under any executor; `Send + Sync` when `T: Send`.
+///
+/// # Examples
+/// ```
+/// use std::convert::Infallible;
+/// use std::sync::Arc;
+/// use anyio::sync::Mutex;
+///
+/// anyio::run(async {
+///     let total = Arc::new(Mutex::new(0));
+///     let shared = Arc::clone(&total);
+///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///         for _ in 0..10 {
+///             let shared = Arc::clone(&shared);
+///             tg.spawn(async move {
+///                 let mut sum = shared.lock().await;
+///                 anyio::lowlevel::checkpoint().await; // held across a suspension
+///                 *sum += 1;
+///             });
+///         }
+///         Ok(())
+///     })
+///     .await
+///     .unwrap();
+///     assert_eq!(*total.lock().await, 10);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct Mutex<T: ?Sized> {
+    permits: Permits,
+    /// The id of the anyio task holding the lock, for the re-entry check and the statistics.
+    owner: AtomicU64,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the mutex hands out access to `T` to one holder at a time (the single permit), so
+// sharing the mutex between threads only ever moves `T`'s access between them: `T: Send` is
+// enough, as for `std::sync::Mutex`.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+// SAFETY: the mutex owns its `T`; sending it sends the `T`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+
+impl<T: ?Sized> HasPermits for Mutex<T> {
+    fn permits(&self) -> &Permits {
+        &self.permits
+    }
+}
+
+/// What [`Lock::statistics`](super::Lock::statistics) and [`Mutex::statistics`] report.
+///
+/// # Examples
+/// ```
+/// let lock = anyio::sync::Lock::new();
+/// let stats = lock.statistics();
+/// assert!(!stats.locked);
+/// assert_eq!(stats.owner, None);
+/// assert_eq!(stats.tasks_waiting, 0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockStatistics {
+    /// Whether the lock is held (or handed to a waiter that has not run yet).
+    pub locked: bool,
+    /// The anyio task that took the lock, if an anyio task did (see
+    /// [`get_running_tasks`](crate::get_running_tasks) for its name).
+    pub owner: Option<TaskId>,
+    /// Tasks waiting for the lock.
+    pub tasks_waiting: usize,
+}
+
+impl<T> Mutex<T> {
+    /// A mutex holding `value`, unlocked.
+    ///
+    /// # Examples
+    /// ```
+    /// static NAMES: anyio::sync::Mutex<Vec<String>> = anyio::sync::Mutex::new(Vec::new());
+    /// ```
+    #[cfg(not(anyio_loom))]
+    pub const fn new(value: T) -> Mutex<T> {
+        Mutex {
+            permits: Permits::new(1),
+            owner: AtomicU64::new(NO_OWNER),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// A mutex holding `value`, unlocked.
+    #[cfg(anyio_loom)]
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            permits: Permits::new(1),
+            owner: AtomicU64::new(NO_OWNER),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// The protected value, taking the mutex apart.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::sync::Mutex::new(5).into_inner(), 5);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Waits for the lock, behind the tasks already waiting, and returns its guard.
+    ///
+    /// Completes at once, without yielding, when the lock is free and nobody waits.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a dropped wait leaves the line, and a lock that was handed to it in the
+    /// meantime goes to the next task in line. Once this returns, the guard holds the lock
+    /// (delivery by drop never takes back a lock already handed over).
+    ///
+    /// # Panics
+    /// When the calling anyio task already holds this lock (it would wait for itself forever).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let mutex = anyio::sync::Mutex::new(String::new());
+    ///     mutex.lock().await.push_str("hello");
+    ///     assert_eq!(*mutex.lock().await, "hello");
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn lock(&self) -> MutexLock<'_, T> {
+        self.lock_as("anyio::sync::Mutex::lock")
+    }
+
+    /// [`lock`](Self::lock), naming `operation` in its panic message.
+    pub(crate) fn lock_as(&self, operation: &'static str) -> MutexLock<'_, T> {
+        MutexLock {
+            acquire: Some(Acquire::new(self, 1)),
+            operation,
+        }
+    }
+
+    /// Like [`lock`](Self::lock), for a mutex in an `Arc`: the guard keeps the mutex alive
+    /// and can move into a spawned task.
+    ///
+    /// # Cancel safety
+    /// As [`lock`](Self::lock).
+    ///
+    /// # Panics
+    /// As [`lock`](Self::lock).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// anyio::run(async {
+    ///     let mutex = Arc::new(anyio::sync::Mutex::new(1));
+    ///     let mut guard = Arc::clone(&mutex).lock_owned().await;
+    ///     *guard += 1;
+    ///     drop(guard);
+    ///     assert_eq!(*mutex.lock().await, 2);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn lock_owned(self: Arc<Self>) -> OwnedMutexLock<T> {
+        OwnedMutexLock {
+            acquire: Some(Acquire::new(self, 1)),
+        }
+    }
+
+    /// Takes the lock if it is free and nobody waits (AnyIO's `acquire_nowait`).
+    ///
+    /// # Errors
+    /// [`WouldBlock`] when the lock is held, or when tasks are waiting for it.
+    ///
+    /// # Examples
+    /// ```
+    /// let mutex = anyio::sync::Mutex::new(1);
+    /// let guard = mutex.try_lock().unwrap();
+    /// assert!(mutex.try_lock().is_err());
+    /// drop(guard);
+    /// assert_eq!(*mutex.try_lock().unwrap(), 1);
+    /// ```
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, WouldBlock> {
+        if self.permits.try_acquire(1) {
+            self.record_owner();
+            Ok(MutexGuard { mutex: self })
+        } else {
+            Err(WouldBlock::new())
+        }
+    }
+
+    /// Like [`try_lock`](Self::try_lock), for a mutex in an `Arc`.
+    ///
+    /// # Errors
+    /// [`WouldBlock`] when the lock is held, or when tasks are waiting for it.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let mutex = Arc::new(anyio::sync::Mutex::new(1));
+    /// let guard = Arc::clone(&mutex).try_lock_owned().unwrap();
+    /// assert_eq!(*guard, 1);
+    /// ```
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, WouldBlock> {
+        if self.permits.try_acquire(1) {
+            self.record_owner();
+            Ok(OwnedMutexGuard { mutex: self })
+        } else {
+            Err(WouldBlock::new())
+        }
+    }
+
+    /// Whether the lock is held (or handed to a waiter that has not run yet).
+    ///
+    /// # Examples
+    /// ```
+    /// let mutex = anyio::sync::Mutex::new(());
+    /// let _guard = mutex.try_lock().unwrap();
+    /// assert!(mutex.is_locked());
+    /// ```
+    pub fn is_locked(&self) -> bool {
+        self.permits.available() == 0
+    }
+
+    /// A snapshot of the lock's state.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let mutex = anyio::sync::Mutex::new(());
+    ///     let _guard = mutex.lock().await;
+    ///     let stats = mutex.statistics();
+    ///     assert!(stats.locked);
+    ///     assert_eq!(stats.owner, Some(anyio::get_current_task().unwrap().id()));
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn statistics(&self) -> LockStatistics {
+        let owner = self.owner.load(Ordering::Relaxed);
+        LockStatistics {
+            locked: self.is_locked(),
+            owner: (owner != NO_OWNER).then(|| TaskId::from_u64(owner)),
+            tasks_waiting: self.permits.waiting(),
+        }
+    }
+
+    /// The protected value, through exclusive access (no locking needed).
+    ///
+    /// # Examples
+    /// ```
+    /// let mut mutex = anyio::sync::Mutex::new(1);
+    /// *mutex.get_mut() += 1;
+    /// assert_eq!(mutex.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
+    fn record_owner(&self) {
+        let owner = current_task_id().map_or(NO_OWNER, TaskId::as_u64);
+        self.owner.store(owner, Ordering::Relaxed);
+    }
+
+    /// Panics if the calling task holds the lock it is about to wait for.
+    fn check_reentry(&self, operation: &str) {
+        if let Some(me) = current_task_id() {
+            if self.owner.load(Ordering::Relaxed) == me.as_u64() {
+                panic!(
+                    "{operation}: task {me} already holds this lock; waiting for it again \
+                     would deadlock"
+                );
+            }
+        }
+    }
+
+    fn unlock(&self) {
+        self.owner.store(NO_OWNER, Ordering::Relaxed);
+        // The mutex's single permit goes back: to the first waiter, or to the count.
+        let _ = self.permits.release(1, MAX_PERMITS);
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Mutex");
+        match self.permits.try_acquire(1) {
+            true => {
+                // SAFETY: the permit just taken gives this call exclusive access until the
+                // release below; the guard is not used, so the owner record stays untouched.
+                debug.field("data", &unsafe { &*self.data.get() });
+                let _ = self.permits.release(1, MAX_PERMITS);
+            }
+            false => {
+                debug.field("data", &format_args!("<locked>"));
+            }
+        }
+        debug.finish()
+    }
+}
+
+/// Holds a [`Mutex`] locked and gives access to its value; unlocks when dropped.
+///
+/// # Examples
+/// ```
+/// let mutex = anyio::sync::Mutex::new(vec![1]);
+/// let mut guard: anyio::sync::MutexGuard<'_, Vec<i32>> = mutex.try_lock().unwrap();
+/// guard.push(2);
+/// drop(guard);
+/// assert_eq!(mutex.into_inner(), [1, 2]);
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit, so no other access to the data
+        // exists while it lives.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this access unique among the guard's.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// Holds a [`Mutex`] in an `Arc` locked; unlocks when dropped.
+///
+/// # Examples
+/// ```
+/// use std::sync::Arc;
+///
+/// let mutex = Arc::new(anyio::sync::Mutex::new(0));
+/// let mut guard: anyio::sync::OwnedMutexGuard<i32> = Arc::clone(&mutex).try_lock_owned().unwrap();
+/// *guard = 7;
+/// drop(guard);
+/// assert_eq!(*mutex.try_lock().unwrap(), 7);
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard holds.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let mutex = Arc::new(anyio::sync::Mutex::new(0));
+    /// let guard = Arc::clone(&mutex).try_lock_owned().unwrap();
+    /// assert!(Arc::ptr_eq(guard.mutex(), &mutex));
+    /// ```
+    pub fn mutex(&self) -> &Arc<Mutex<T>> {
+        &self.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit, so no other access to the data
+        // exists while it lives.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this access unique among the guard's.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Polls an acquire of a mutex's permit; on the first wait, checks that the caller does not
+/// hold the lock already; on success, records the owner.
+fn poll_lock<M>(acquire: &mut Option<Acquire<M>>, cx: &mut Context<'_>, operation: &str) -> Poll<M>
+where
+    M: HasPermits + Deref + Clone + Unpin,
+    M::Target: LockOwner,
+{
+    let pending = acquire
+        .as_mut()
+        .unwrap_or_else(|| panic!("{operation}: future polled after it completed"));
+    let was_queued = pending.is_queued();
+    match Pin::new(&mut *pending).poll(cx) {
+        Poll::Ready(()) => {
+            let mutex = acquire
+                .take()
+                .map(Acquire::into_owner)
+                .expect("checked above");
+            mutex.record_owner();
+            Poll::Ready(mutex)
+        }
+        Poll::Pending => {
+            if !was_queued {
+                pending.owner().check_reentry(operation);
+            }
+            Poll::Pending
+        }
+    }
+}
+
+/// The owner bookkeeping of a mutex, whatever its `T`.
+trait LockOwner {
+    fn record_owner(&self);
+    fn check_reentry(&self, operation: &str);
+}
+
+impl<T: ?Sized> LockOwner for Mutex<T> {
+    fn record_owner(&self) {
+        Mutex::record_owner(self);
+    }
+
+    fn check_reentry(&self, operation: &str) {
+        Mutex::check_reentry(self, operation);
+    }
+}
+
+/// The future of [`Mutex::lock`].
+///
+/// # Cancel safety
+/// Cancel safe: see [`Mutex::lock`].
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let mutex = anyio::sync::Mutex::new(0);
+///     let waiting: anyio::sync::MutexLock<'_, i32> = mutex.lock();
+///     assert_eq!(*waiting.await, 0);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct MutexLock<'a, T: ?Sized> {
+    acquire: Option<Acquire<&'a Mutex<T>>>,
+    operation: &'static str,
+}
+
+impl<'a, T: ?Sized> Future for MutexLock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let operation = self.operation;
+        poll_lock(&mut self.acquire, cx, operation).map(|mutex| MutexGuard { mutex })
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for MutexLock<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutexLock").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Mutex::lock_owned`].
+///
+/// # Cancel safety
+/// Cancel safe: see [`Mutex::lock`].
+///
+/// # Examples
+/// ```
+/// use std::sync::Arc;
+///
+/// anyio::run(async {
+///     let mutex = Arc::new(anyio::sync::Mutex::new(0));
+///     let waiting: anyio::sync::OwnedMutexLock<i32> = mutex.lock_owned();
+///     assert_eq!(*waiting.await, 0);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct OwnedMutexLock<T: ?Sized> {
+    acquire: Option<Acquire<Arc<Mutex<T>>>>,
+}
+
+impl<T: ?Sized> Future for OwnedMutexLock<T> {
+    type Output = OwnedMutexGuard<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedMutexGuard<T>> {
+        poll_lock(&mut self.acquire, cx, "anyio::sync::Mutex::lock_owned")
+            .map(|mutex| OwnedMutexGuard { mutex })
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for OwnedMutexLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedMutexLock").finish_non_exhaustive()
+    }
+}

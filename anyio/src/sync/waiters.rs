@@ -1,0 +1,269 @@
+//! The FIFO queue of waiting futures that every primitive keeps under its lock.
+//!
+//! A waiter is a slot in a vector, linked to its neighbours by index, so that joining the end,
+//! leaving from the middle (a cancelled wait) and serving the front are all O(1) and allocate
+//! nothing once the vector has grown to the high-water mark of concurrent waiters.
+//!
+//! A waiter goes through two states. *Queued*: it waits in line, with its waker. *Granted*: the
+//! primitive served it (handed it a permit, a notification, ...) and took it out of the line,
+//! but its future has not yet collected the grant. The slot stays until the future collects it
+//! or is dropped, so a dropped future can give back what it was granted: this is what makes the
+//! waits cancel safe.
+
+use std::task::Waker;
+
+/// No neighbour.
+const NONE: usize = usize::MAX;
+
+/// A waiter's key, returned by [`WaiterList::push_back`].
+pub(crate) type Key = usize;
+
+/// What [`WaiterList::remove`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Removed<D> {
+    /// The waiter was still in line.
+    Queued(D),
+    /// The waiter had been served, and must give back (or pass on) what it was granted.
+    Granted(D),
+}
+
+#[derive(Debug)]
+enum Slot<D> {
+    Vacant {
+        next_free: usize,
+    },
+    Queued {
+        waker: Waker,
+        data: D,
+        prev: usize,
+        next: usize,
+    },
+    Granted {
+        data: D,
+    },
+}
+
+/// A FIFO line of waiters, each carrying data `D` (what it asks for).
+#[derive(Debug)]
+pub(crate) struct WaiterList<D> {
+    slots: Vec<Slot<D>>,
+    free: usize,
+    head: usize,
+    tail: usize,
+    queued: usize,
+}
+
+impl<D> Default for WaiterList<D> {
+    fn default() -> Self {
+        WaiterList::new()
+    }
+}
+
+impl<D> WaiterList<D> {
+    pub(crate) const fn new() -> Self {
+        WaiterList {
+            slots: Vec::new(),
+            free: NONE,
+            head: NONE,
+            tail: NONE,
+            queued: 0,
+        }
+    }
+
+    /// How many waiters are in line (granted ones not counted).
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    /// Whether nobody is in line.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    /// Puts a waiter at the end of the line.
+    pub(crate) fn push_back(&mut self, waker: Waker, data: D) -> Key {
+        let slot = Slot::Queued {
+            waker,
+            data,
+            prev: self.tail,
+            next: NONE,
+        };
+        let key = if self.free == NONE {
+            self.slots.push(slot);
+            self.slots.len() - 1
+        } else {
+            let key = self.free;
+            let Slot::Vacant { next_free } = self.slots[key] else {
+                unreachable!("the free list holds vacant slots only");
+            };
+            self.free = next_free;
+            self.slots[key] = slot;
+            key
+        };
+        match self.tail {
+            NONE => self.head = key,
+            tail => self.set_next(tail, key),
+        }
+        self.tail = key;
+        self.queued += 1;
+        key
+    }
+
+    /// The data of the first waiter in line.
+    pub(crate) fn front_mut(&mut self) -> Option<&mut D> {
+        match self.slots.get_mut(self.head)? {
+            Slot::Queued { data, .. } => Some(data),
+            _ => unreachable!("the head of the line is queued"),
+        }
+    }
+
+    /// Serves the first waiter in line: it leaves the line, keeps its slot as granted, and its
+    /// waker is returned, to be woken once the caller has released its lock.
+    pub(crate) fn grant_front(&mut self) -> Option<Waker> {
+        if self.head == NONE {
+            return None;
+        }
+        let key = self.head;
+        let (waker, data) = self.unlink(key);
+        self.slots[key] = Slot::Granted { data };
+        Some(waker)
+    }
+
+    /// Whether the waiter `key` has been served.
+    pub(crate) fn is_granted(&self, key: Key) -> bool {
+        matches!(self.slots.get(key), Some(Slot::Granted { .. }))
+    }
+
+    /// Stores `waker` for the waiter `key` if it is still in line and the waker changed.
+    pub(crate) fn update_waker(&mut self, key: Key, waker: &Waker) {
+        if let Some(Slot::Queued { waker: stored, .. }) = self.slots.get_mut(key) {
+            if !stored.will_wake(waker) {
+                stored.clone_from(waker);
+            }
+        }
+    }
+
+    /// Takes the waiter `key` out, whatever its state, freeing its slot.
+    ///
+    /// # Panics
+    /// If `key` is not a live waiter: a bug in the primitive, which owns its keys.
+    pub(crate) fn remove(&mut self, key: Key) -> Removed<D> {
+        let removed = match self.slots.get(key) {
+            Some(Slot::Queued { .. }) => Removed::Queued(self.unlink(key).1),
+            Some(Slot::Granted { .. }) => {
+                let Slot::Granted { data } =
+                    std::mem::replace(&mut self.slots[key], Slot::Vacant { next_free: NONE })
+                else {
+                    unreachable!("checked above");
+                };
+                Removed::Granted(data)
+            }
+            _ => panic!("anyio internal error: waiter {key} is not in the list"),
+        };
+        self.slots[key] = Slot::Vacant {
+            next_free: self.free,
+        };
+        self.free = key;
+        removed
+    }
+
+    /// Serves every waiter in line, returning their wakers.
+    pub(crate) fn grant_all(&mut self) -> Vec<Waker> {
+        let mut wakers = Vec::with_capacity(self.queued);
+        while let Some(waker) = self.grant_front() {
+            wakers.push(waker);
+        }
+        wakers
+    }
+
+    fn set_next(&mut self, key: Key, next: usize) {
+        if let Slot::Queued { next: link, .. } = &mut self.slots[key] {
+            *link = next;
+        }
+    }
+
+    fn set_prev(&mut self, key: Key, prev: usize) {
+        if let Slot::Queued { prev: link, .. } = &mut self.slots[key] {
+            *link = prev;
+        }
+    }
+
+    /// Takes a queued waiter out of the line, leaving its slot vacant but not yet free.
+    fn unlink(&mut self, key: Key) -> (Waker, D) {
+        let Slot::Queued {
+            waker,
+            data,
+            prev,
+            next,
+        } = std::mem::replace(&mut self.slots[key], Slot::Vacant { next_free: NONE })
+        else {
+            unreachable!("only queued waiters are unlinked");
+        };
+        match prev {
+            NONE => self.head = next,
+            prev => self.set_next(prev, next),
+        }
+        match next {
+            NONE => self.tail = prev,
+            next => self.set_prev(next, prev),
+        }
+        self.queued -= 1;
+        (waker, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use super::{Removed, WaiterList};
+
+    #[test]
+    fn serves_in_order_and_skips_removed_waiters() {
+        let mut list = WaiterList::new();
+        let a = list.push_back(Waker::noop().clone(), 'a');
+        let b = list.push_back(Waker::noop().clone(), 'b');
+        let c = list.push_back(Waker::noop().clone(), 'c');
+        assert_eq!(list.len(), 3);
+        assert_eq!(list.remove(b), Removed::Queued('b'));
+        assert_eq!(list.front_mut(), Some(&mut 'a'));
+        assert!(list.grant_front().is_some());
+        assert!(list.is_granted(a));
+        assert!(!list.is_granted(c));
+        assert_eq!(list.front_mut(), Some(&mut 'c'));
+        assert!(list.grant_front().is_some());
+        assert!(list.grant_front().is_none());
+        assert!(list.is_empty());
+        assert_eq!(list.remove(a), Removed::Granted('a'));
+        assert_eq!(list.remove(c), Removed::Granted('c'));
+    }
+
+    #[test]
+    fn slots_are_reused_and_links_stay_sound() {
+        let mut list = WaiterList::new();
+        for round in 0..3 {
+            let keys: Vec<_> = (0..5)
+                .map(|i| list.push_back(Waker::noop().clone(), round * 10 + i))
+                .collect();
+            // Leave from the tail, the middle and the head.
+            assert_eq!(list.remove(keys[4]), Removed::Queued(round * 10 + 4));
+            assert_eq!(list.remove(keys[2]), Removed::Queued(round * 10 + 2));
+            assert_eq!(list.remove(keys[0]), Removed::Queued(round * 10));
+            let extra = list.push_back(Waker::noop().clone(), 99);
+            let mut served = Vec::new();
+            while let Some(front) = list.front_mut() {
+                served.push(*front);
+                list.grant_front();
+            }
+            assert_eq!(served, [round * 10 + 1, round * 10 + 3, 99]);
+            for key in [keys[1], keys[3], extra] {
+                assert!(matches!(list.remove(key), Removed::Granted(_)));
+            }
+        }
+        assert!(
+            list.slots.len() <= 5,
+            "slots are reused: {}",
+            list.slots.len()
+        );
+    }
+}
