@@ -1,0 +1,263 @@
+//! The sync primitives beside `tokio::sync` (on tokio) and `async-lock` / `event-listener`
+//! (on smol), in the same run: uncontended lock + unlock, semaphore acquire + release, event
+//! set + wait, and a lock contended by 2, 4 and 8 tasks on two threads.
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
+
+mod common;
+
+use common::timed;
+
+/// Times `iters` runs of `op` on a current-thread tokio runner.
+fn on_tokio<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, op: F)
+where
+    F: Fn() -> Fut + Copy + Send + 'static,
+    Fut: Future,
+{
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::tokio()
+                .current_thread()
+                .run(timed(iters, op))
+                .unwrap()
+        })
+    });
+}
+
+/// Times `iters` runs of `op` on a one-thread smol runner.
+fn on_smol<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, op: F)
+where
+    F: Fn() -> Fut + Copy + Send + 'static,
+    Fut: Future,
+{
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::smol()
+                .threads(1)
+                .run(timed(iters, op))
+                .unwrap()
+        })
+    });
+}
+
+static ANYIO_MUTEX: anyio::sync::Mutex<u64> = anyio::sync::Mutex::new(0);
+static TOKIO_MUTEX: tokio::sync::Mutex<u64> = tokio::sync::Mutex::const_new(0);
+static ASYNC_LOCK_MUTEX: async_lock::Mutex<u64> = async_lock::Mutex::new(0);
+
+static ANYIO_SEMAPHORE: anyio::sync::Semaphore = anyio::sync::Semaphore::new(1);
+static TOKIO_SEMAPHORE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+fn uncontended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lock_unlock/tokio");
+    on_tokio(&mut group, "native", || async {
+        *TOKIO_MUTEX.lock().await += 1
+    });
+    on_tokio(&mut group, "anyio", || async {
+        *ANYIO_MUTEX.lock().await += 1
+    });
+    group.finish();
+    let mut group = c.benchmark_group("lock_unlock/async-lock");
+    on_smol(&mut group, "native", || async {
+        *ASYNC_LOCK_MUTEX.lock().await += 1
+    });
+    on_smol(&mut group, "anyio", || async {
+        *ANYIO_MUTEX.lock().await += 1
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("semaphore_acquire_release/tokio");
+    on_tokio(&mut group, "native", || async {
+        drop(black_box(TOKIO_SEMAPHORE.acquire().await.unwrap()))
+    });
+    on_tokio(&mut group, "anyio", || async {
+        drop(black_box(ANYIO_SEMAPHORE.acquire().await))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("semaphore_acquire_release/async-lock");
+    let semaphore: &'static async_lock::Semaphore =
+        Box::leak(Box::new(async_lock::Semaphore::new(1)));
+    on_smol(&mut group, "native", move || async move {
+        drop(black_box(semaphore.acquire().await))
+    });
+    on_smol(&mut group, "anyio", || async {
+        drop(black_box(ANYIO_SEMAPHORE.acquire().await))
+    });
+    group.finish();
+}
+
+/// An event-listener flag: the pattern smol code uses for a one-shot event.
+struct ListenerFlag {
+    set: AtomicBool,
+    event: event_listener::Event,
+}
+
+impl ListenerFlag {
+    fn set(&self) {
+        self.set.store(true, Ordering::Release);
+        self.event.notify(usize::MAX);
+    }
+
+    async fn wait(&self) {
+        loop {
+            if self.set.load(Ordering::Acquire) {
+                return;
+            }
+            let listener = self.event.listen();
+            if self.set.load(Ordering::Acquire) {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+fn events(c: &mut Criterion) {
+    let mut group = c.benchmark_group("event_new_set_wait/tokio");
+    on_tokio(&mut group, "native", || async {
+        let notify = tokio::sync::Notify::new();
+        notify.notify_one();
+        black_box(&notify).notified().await;
+    });
+    on_tokio(&mut group, "anyio", || async {
+        let event = anyio::sync::Event::new();
+        event.set();
+        black_box(&event).wait().await;
+    });
+    group.finish();
+    let mut group = c.benchmark_group("event_new_set_wait/event-listener");
+    on_smol(&mut group, "native", || async {
+        let flag = ListenerFlag {
+            set: AtomicBool::new(false),
+            event: event_listener::Event::new(),
+        };
+        flag.set();
+        black_box(&flag).wait().await;
+    });
+    on_smol(&mut group, "anyio", || async {
+        let event = anyio::sync::Event::new();
+        event.set();
+        black_box(&event).wait().await;
+    });
+    group.finish();
+}
+
+const ROUNDS: usize = 1_000;
+
+/// `tasks` tasks on two threads, each taking the lock `ROUNDS` times.
+async fn contend<M, F, Fut>(tasks: usize, lock: Arc<M>, take: F)
+where
+    M: Send + Sync + 'static,
+    F: Fn(Arc<M>) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+        for _ in 0..tasks {
+            let lock = Arc::clone(&lock);
+            tg.spawn(async move {
+                for _ in 0..ROUNDS {
+                    take(Arc::clone(&lock)).await;
+                }
+            });
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+fn contended(c: &mut Criterion) {
+    for tasks in [2, 4, 8] {
+        let mut group = c.benchmark_group(format!("contended_lock_{tasks}_tasks/tokio"));
+        group.sample_size(20);
+        let run = |name: &str, group: &mut BenchmarkGroup<'_, WallTime>, op: fn(usize) -> _| {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    anyio::Runner::tokio()
+                        .worker_threads(2)
+                        .run(async move {
+                            let start = Instant::now();
+                            for _ in 0..iters {
+                                op(tasks).await;
+                            }
+                            start.elapsed()
+                        })
+                        .unwrap()
+                })
+            });
+        };
+        run("native", &mut group, tokio_contended);
+        run("anyio", &mut group, anyio_contended);
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("contended_lock_{tasks}_tasks/async-lock"));
+        group.sample_size(20);
+        let run = |name: &str, group: &mut BenchmarkGroup<'_, WallTime>, op: fn(usize) -> _| {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    anyio::Runner::smol()
+                        .threads(2)
+                        .run(async move {
+                            let start = Instant::now();
+                            for _ in 0..iters {
+                                op(tasks).await;
+                            }
+                            start.elapsed()
+                        })
+                        .unwrap()
+                })
+            });
+        };
+        run("native", &mut group, async_lock_contended);
+        run("anyio", &mut group, anyio_contended);
+        group.finish();
+    }
+}
+
+type Contended = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+fn tokio_contended(tasks: usize) -> Contended {
+    Box::pin(contend(
+        tasks,
+        Arc::new(tokio::sync::Mutex::new(0u64)),
+        |m| async move {
+            *m.lock().await += 1;
+        },
+    ))
+}
+
+fn async_lock_contended(tasks: usize) -> Contended {
+    Box::pin(contend(
+        tasks,
+        Arc::new(async_lock::Mutex::new(0u64)),
+        |m| async move {
+            *m.lock().await += 1;
+        },
+    ))
+}
+
+fn anyio_contended(tasks: usize) -> Contended {
+    Box::pin(contend(
+        tasks,
+        Arc::new(anyio::sync::Mutex::new(0u64)),
+        |m| async move {
+            *m.lock().await += 1;
+        },
+    ))
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = uncontended, events, contended
+}
+criterion_main!(benches);
