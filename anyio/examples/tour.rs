@@ -6,8 +6,10 @@
 //! ANYIO_BACKEND=smol cargo run -p anyio --example tour --all-features
 //! ```
 
+use std::convert::Infallible;
 use std::error::Error;
 use std::panic;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyio::{Backend, CancelScope, Runner, TaskGroup};
@@ -82,6 +84,40 @@ async fn structured() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// Sync primitives: tasks queue for a fair lock and get it in the order they arrived; an event
+/// tells the host when the last one is done.
+async fn synchronized() {
+    let lock = Arc::new(anyio::sync::Mutex::new(Vec::new()));
+    let all_done = Arc::new(anyio::sync::Event::new());
+    let (order, done) = (Arc::clone(&lock), Arc::clone(&all_done));
+    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+        let held = Arc::clone(&order).lock_owned().await;
+        for (queued, name) in ["first", "second", "third"].into_iter().enumerate() {
+            let (names, done) = (Arc::clone(&order), Arc::clone(&done));
+            tg.spawn(async move {
+                let mut names = names.lock().await;
+                names.push(name);
+                if names.len() == 3 {
+                    done.set();
+                }
+            });
+            // Spawn the next one only once this one waits in line.
+            while order.statistics().tasks_waiting <= queued {
+                anyio::lowlevel::checkpoint().await;
+            }
+        }
+        drop(held);
+        done.wait().await;
+        Ok(())
+    })
+    .await
+    .expect("nothing fails");
+    println!(
+        "    a fair Mutex served its waiters in arrival order: {:?}",
+        *lock.lock().await
+    );
+}
+
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -112,6 +148,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for backend in Backend::available() {
         println!("  on {backend}:");
         Runner::new(backend).run(structured())??;
+        Runner::new(backend).run(synchronized())?;
     }
 
     println!("rules of the road:");
