@@ -5,7 +5,9 @@
 //! | [`Event`] | a one-shot flag that tasks wait for |
 //! | [`Lock`] | a fair lock around a critical section |
 //! | [`Mutex`] | a fair lock around a value |
+//! | [`Condition`] | a [`Mutex`] whose holders wait to be notified of a change |
 //! | [`Semaphore`] | a count of permits, with an optional maximum |
+//! | [`ResourceGuard`] | refuses a second concurrent user with [`BusyResourceError`](crate::BusyResourceError) |
 //!
 //! They work under any executor (tokio, smol, or another one), need no runtime to be created,
 //! and are `Send + Sync` where the data they protect allows.
@@ -42,19 +44,23 @@
 //! # Ok::<(), anyio::RunError>(())
 //! ```
 
+mod condition;
 mod event;
 mod lock;
 #[cfg(all(test, anyio_loom))]
 mod loom_model;
 mod mutex;
 mod permits;
+mod resource_guard;
 mod semaphore;
 mod shim;
 mod waiters;
 
+pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionStatistics, ConditionWait};
 pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard};
 pub use mutex::{LockStatistics, Mutex, MutexGuard, MutexLock, OwnedMutexGuard, OwnedMutexLock};
+pub use resource_guard::{ResourceGuard, ResourceInUse};
 pub use semaphore::{
     OwnedSemaphoreAcquire, OwnedSemaphorePermit, Semaphore, SemaphoreAcquire, SemaphorePermit,
     SemaphoreStatistics, SemaphoreValueError,

@@ -1,0 +1,114 @@
+//! `Condition`, on every backend: notify order, notify_all, wait_for, and notifications
+//! passed on by cancelled waiters.
+
+use std::convert::Infallible;
+use std::pin::pin;
+use std::sync::Arc;
+
+use anyio::TaskGroup;
+use anyio::sync::{Condition, Mutex};
+use futures_lite::future::poll_once;
+
+type Group = TaskGroup<Infallible>;
+
+/// Yields until `done()` holds: waits for other tasks to reach a state, without a timer.
+async fn until(mut done: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        anyio::lowlevel::checkpoint().await;
+    }
+    panic!("the awaited state was never reached");
+}
+
+#[anyio::test]
+async fn notify_wakes_waiters_in_the_order_they_started_waiting() {
+    let condition = Arc::new(Condition::new(()));
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let (shared, order2) = (Arc::clone(&condition), Arc::clone(&order));
+    anyio::task_group(|tg: Group| async move {
+        for index in 0..3 {
+            let (condition, order) = (Arc::clone(&shared), Arc::clone(&order2));
+            tg.spawn(async move {
+                let guard = condition.lock().await.wait().await;
+                order.lock().await.push(index);
+                drop(guard);
+            });
+            until(|| shared.statistics().tasks_waiting == index + 1).await;
+        }
+        shared.lock().await.notify(2);
+        until(|| shared.statistics().tasks_waiting == 1).await;
+        until(|| order2.try_lock().is_ok_and(|order| order.len() == 2)).await;
+        assert_eq!(*order2.lock().await, [0, 1]);
+        shared.lock().await.notify_all();
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(*order.lock().await, [0, 1, 2]);
+}
+
+#[anyio::test]
+async fn wait_for_rechecks_the_predicate_after_each_notification() {
+    let condition = Arc::new(Condition::new(0));
+    let shared = Arc::clone(&condition);
+    anyio::task_group(|tg: Group| async move {
+        let waiter = {
+            let condition = Arc::clone(&shared);
+            tg.spawn(async move { Ok(*condition.lock().await.wait_for(|n| *n >= 3).await) })
+        };
+        for _ in 0..3 {
+            until(|| shared.statistics().tasks_waiting == 1).await;
+            let mut value = shared.lock().await;
+            *value += 1;
+            value.notify(1);
+        }
+        assert_eq!(waiter.await, Ok(3));
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test]
+async fn a_notified_waiter_that_is_dropped_passes_the_notification_on() {
+    let condition = Arc::new(Condition::new(()));
+    let shared = Arc::clone(&condition);
+    anyio::task_group(|tg: Group| async move {
+        // Two waiters polled by hand from a helper task, so that one can be dropped between
+        // its notification and its next poll.
+        let helper = {
+            let condition = Arc::clone(&shared);
+            tg.spawn(async move {
+                let mut first = Box::pin(condition.lock().await.wait());
+                assert!(poll_once(&mut first).await.is_none());
+                let mut second = pin!(condition.lock().await.wait());
+                assert!(poll_once(&mut second).await.is_none());
+                until(|| condition.statistics().tasks_waiting == 1).await; // one notified
+                drop(first); // ... and cancelled: the second one gets the notification
+                let guard = poll_once(&mut second).await;
+                Ok(guard.is_some())
+            })
+        };
+        until(|| shared.statistics().tasks_waiting == 2).await;
+        shared.lock().await.notify(1);
+        assert_eq!(helper.await, Ok(true), "the notification was lost");
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(condition.statistics().tasks_waiting, 0);
+    assert!(!condition.statistics().lock.locked);
+}
+
+#[anyio::test]
+async fn a_cancelled_wait_releases_the_lock_and_leaves_the_line() {
+    let condition = Condition::new(());
+    let guard = condition.lock().await;
+    let waited = anyio::move_on_after(std::time::Duration::from_millis(2), guard.wait()).await;
+    assert!(waited.is_none());
+    let stats = condition.statistics();
+    assert_eq!(stats.tasks_waiting, 0);
+    assert!(!stats.lock.locked);
+}

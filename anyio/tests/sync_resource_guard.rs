@@ -1,0 +1,34 @@
+//! `ResourceGuard`, on every backend: a second concurrent user is refused, not queued.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use anyio::sync::{Event, ResourceGuard};
+use anyio::{BusyResourceError, TaskGroup};
+
+#[anyio::test]
+async fn a_second_task_using_the_resource_is_refused() {
+    let guard = Arc::new(ResourceGuard::new("reading from"));
+    let (inside, leave) = (Arc::new(Event::new()), Arc::new(Event::new()));
+    let shared = Arc::clone(&guard);
+    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+        {
+            let (guard, inside, leave) =
+                (Arc::clone(&shared), Arc::clone(&inside), Arc::clone(&leave));
+            tg.spawn(async move {
+                let _in_use = guard.enter().unwrap();
+                inside.set();
+                leave.wait().await; // still using it across a suspension
+            });
+        }
+        inside.wait().await;
+        let refused = shared.enter().unwrap_err();
+        assert_eq!(refused, BusyResourceError::new("reading from"));
+        leave.set();
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert!(!guard.is_busy(), "the user's drop freed the resource");
+    drop(guard.enter().unwrap());
+}
