@@ -7,6 +7,7 @@
 //! | [`Mutex`] | a fair lock around a value |
 //! | [`Condition`] | a [`Mutex`] whose holders wait to be notified of a change |
 //! | [`Semaphore`] | a count of permits, with an optional maximum |
+//! | [`Barrier`] | lets a set number of tasks meet before any goes on |
 //! | [`ResourceGuard`] | refuses a second concurrent user with [`BusyResourceError`](crate::BusyResourceError) |
 //!
 //! They work under any executor (tokio, smol, or another one), need no runtime to be created,
@@ -44,6 +45,7 @@
 //! # Ok::<(), anyio::RunError>(())
 //! ```
 
+mod barrier;
 mod condition;
 mod event;
 mod lock;
@@ -56,6 +58,7 @@ mod semaphore;
 mod shim;
 mod waiters;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionStatistics, ConditionWait};
 pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard};
