@@ -173,50 +173,43 @@ where
     .unwrap();
 }
 
+/// Times `iters` contended runs of `op` with `tasks` tasks on a fresh two-thread runner.
+fn bench_contended(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    runner: fn() -> anyio::Runner,
+    tasks: usize,
+    op: fn(usize) -> Contended,
+) {
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            runner()
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        op(tasks).await;
+                    }
+                    start.elapsed()
+                })
+                .unwrap()
+        })
+    });
+}
+
 fn contended(c: &mut Criterion) {
+    let tokio: fn() -> anyio::Runner = || anyio::Runner::tokio().worker_threads(2);
+    let smol: fn() -> anyio::Runner = || anyio::Runner::smol().threads(2);
     for tasks in [2, 4, 8] {
         let mut group = c.benchmark_group(format!("contended_lock_{tasks}_tasks/tokio"));
         group.sample_size(20);
-        let run = |name: &str, group: &mut BenchmarkGroup<'_, WallTime>, op: fn(usize) -> _| {
-            group.bench_function(name, |b| {
-                b.iter_custom(|iters| {
-                    anyio::Runner::tokio()
-                        .worker_threads(2)
-                        .run(async move {
-                            let start = Instant::now();
-                            for _ in 0..iters {
-                                op(tasks).await;
-                            }
-                            start.elapsed()
-                        })
-                        .unwrap()
-                })
-            });
-        };
-        run("native", &mut group, tokio_contended);
-        run("anyio", &mut group, anyio_contended);
+        bench_contended(&mut group, "native", tokio, tasks, tokio_contended);
+        bench_contended(&mut group, "anyio", tokio, tasks, anyio_contended);
         group.finish();
 
         let mut group = c.benchmark_group(format!("contended_lock_{tasks}_tasks/async-lock"));
         group.sample_size(20);
-        let run = |name: &str, group: &mut BenchmarkGroup<'_, WallTime>, op: fn(usize) -> _| {
-            group.bench_function(name, |b| {
-                b.iter_custom(|iters| {
-                    anyio::Runner::smol()
-                        .threads(2)
-                        .run(async move {
-                            let start = Instant::now();
-                            for _ in 0..iters {
-                                op(tasks).await;
-                            }
-                            start.elapsed()
-                        })
-                        .unwrap()
-                })
-            });
-        };
-        run("native", &mut group, async_lock_contended);
-        run("anyio", &mut group, anyio_contended);
+        bench_contended(&mut group, "native", smol, tasks, async_lock_contended);
+        bench_contended(&mut group, "anyio", smol, tasks, anyio_contended);
         group.finish();
     }
 }

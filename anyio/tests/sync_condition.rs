@@ -9,18 +9,11 @@ use anyio::TaskGroup;
 use anyio::sync::{Condition, Mutex};
 use futures_lite::future::poll_once;
 
-type Group = TaskGroup<Infallible>;
+use common::until;
 
-/// Yields until `done()` holds: waits for other tasks to reach a state, without a timer.
-async fn until(mut done: impl FnMut() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        anyio::lowlevel::checkpoint().await;
-    }
-    panic!("the awaited state was never reached");
-}
+mod common;
+
+type Group = TaskGroup<Infallible>;
 
 #[anyio::test]
 async fn notify_wakes_waiters_in_the_order_they_started_waiting() {

@@ -7,6 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyio::TaskGroup;
 use anyio::sync::Event;
 
+use common::until;
+
+mod common;
+
 type Group = TaskGroup<Infallible>;
 
 #[test]
@@ -39,9 +43,7 @@ async fn setting_wakes_every_waiter() {
                 woken.fetch_add(1, Ordering::SeqCst);
             });
         }
-        while shared.statistics().tasks_waiting < 4 {
-            anyio::lowlevel::checkpoint().await;
-        }
+        until(|| shared.statistics().tasks_waiting == 4).await;
         assert_eq!(woken2.load(Ordering::SeqCst), 0);
         shared.set();
         Ok(())

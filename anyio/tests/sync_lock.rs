@@ -11,18 +11,11 @@ use anyio::sync::{Event, Lock, Mutex};
 use futures_lite::FutureExt;
 use futures_lite::future::poll_once;
 
-type Group = TaskGroup<Infallible>;
+use common::until;
 
-/// Yields until `done()` holds: waits for another task to reach a state, without a timer.
-async fn until(mut done: impl FnMut() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        anyio::lowlevel::checkpoint().await;
-    }
-    panic!("the awaited state was never reached");
-}
+mod common;
+
+type Group = TaskGroup<Infallible>;
 
 /// Spawns a task that takes `lock`, signals `held`, and keeps it until `release` is set.
 fn spawn_holder(tg: &Group, lock: &Arc<Lock>, held: &Arc<Event>, release: &Arc<Event>) {

@@ -9,6 +9,10 @@ use anyio::TaskGroup;
 use anyio::sync::{Semaphore, SemaphoreValueError};
 use futures_lite::future::poll_once;
 
+use common::until;
+
+mod common;
+
 type Group = TaskGroup<Infallible>;
 
 #[anyio::test]
@@ -89,9 +93,7 @@ async fn a_cancelled_wait_leaks_no_permit() {
         let waiter = tg.spawn(async move {
             let _permit = waiting.acquire().await;
         });
-        while semaphore.statistics().tasks_waiting == 0 {
-            anyio::lowlevel::checkpoint().await;
-        }
+        until(|| semaphore.statistics().tasks_waiting == 1).await;
         waiter.cancel();
         let result = waiter.await;
         drop(held);

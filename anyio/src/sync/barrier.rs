@@ -177,11 +177,9 @@ impl Future for BarrierWait<'_> {
             }
             None if line.len() + 1 >= barrier.parties => {
                 // The last to arrive: release the round, and lead it.
-                let wakers = line.grant_all();
+                let wakers = line.grant(usize::MAX);
                 drop(line);
-                for waker in wakers {
-                    waker.wake();
-                }
+                wakers.wake();
                 Poll::Ready(BarrierWaitResult { leader: true })
             }
             None => {

@@ -134,13 +134,8 @@ impl<T: ?Sized> Condition<T> {
 
     /// Notifies up to `count` waiters, first come first served.
     fn notify(&self, count: usize) {
-        let wakers: Vec<_> = {
-            let mut waiters = lock(&self.waiters);
-            (0..count).map_while(|_| waiters.grant_front()).collect()
-        };
-        for waker in wakers {
-            waker.wake();
-        }
+        let wakers = lock(&self.waiters).grant(count);
+        wakers.wake();
     }
 }
 

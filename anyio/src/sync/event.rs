@@ -87,10 +87,8 @@ impl Event {
         if previous & SET != 0 || previous & WAITING == 0 {
             return;
         }
-        let wakers = lock(&self.waiters).grant_all();
-        for waker in wakers {
-            waker.wake();
-        }
+        let wakers = lock(&self.waiters).grant(usize::MAX);
+        wakers.wake();
     }
 
     /// Whether the event is set.

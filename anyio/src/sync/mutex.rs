@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits};
+use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits, poll_acquire};
 use super::shim::AtomicU64;
 use crate::WouldBlock;
 use crate::task::TaskId;
@@ -459,46 +459,27 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 
 /// Polls an acquire of a mutex's permit; on the first wait, checks that the caller does not
 /// hold the lock already; on success, records the owner.
-fn poll_lock<M>(acquire: &mut Option<Acquire<M>>, cx: &mut Context<'_>, operation: &str) -> Poll<M>
+fn poll_lock<T, M>(
+    acquire: &mut Option<Acquire<M>>,
+    cx: &mut Context<'_>,
+    operation: &str,
+) -> Poll<M>
 where
-    M: HasPermits + Deref + Clone + Unpin,
-    M::Target: LockOwner,
+    T: ?Sized,
+    M: HasPermits + Deref<Target = Mutex<T>> + Clone + Unpin,
 {
-    let pending = acquire
-        .as_mut()
-        .unwrap_or_else(|| panic!("{operation}: future polled after it completed"));
-    let was_queued = pending.is_queued();
-    match Pin::new(&mut *pending).poll(cx) {
-        Poll::Ready(()) => {
-            let mutex = acquire
-                .take()
-                .map(Acquire::into_owner)
-                .expect("checked above");
+    let was_queued = acquire.as_ref().is_some_and(Acquire::is_queued);
+    match poll_acquire(acquire, cx, operation) {
+        Poll::Ready(mutex) => {
             mutex.record_owner();
             Poll::Ready(mutex)
         }
         Poll::Pending => {
-            if !was_queued {
+            if let (false, Some(pending)) = (was_queued, acquire.as_ref()) {
                 pending.owner().check_reentry(operation);
             }
             Poll::Pending
         }
-    }
-}
-
-/// The owner bookkeeping of a mutex, whatever its `T`.
-trait LockOwner {
-    fn record_owner(&self);
-    fn check_reentry(&self, operation: &str);
-}
-
-impl<T: ?Sized> LockOwner for Mutex<T> {
-    fn record_owner(&self) {
-        Mutex::record_owner(self);
-    }
-
-    fn check_reentry(&self, operation: &str) {
-        Mutex::check_reentry(self, operation);
     }
 }
 

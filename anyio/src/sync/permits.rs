@@ -29,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::shim::{AtomicUsize, Mutex, MutexGuard, lock};
-use super::waiters::{Key, Removed, WaiterList};
+use super::waiters::{Key, Removed, WaiterList, WakeList};
 
 /// Set while the line of waiters is not empty.
 const QUEUED: usize = 1;
@@ -161,7 +161,7 @@ impl Permits {
     /// Hands `count` permits to the line in order, adds the rest to the count, and keeps
     /// `QUEUED` true to the line. Wakes the served waiters after unlocking.
     fn release_locked(&self, mut count: usize, mut waiters: MutexGuard<'_, WaiterList<Need>>) {
-        let mut woken = Vec::new();
+        let mut woken = WakeList::default();
         while count > 0 {
             let Some(front) = waiters.front_mut() else {
                 break;
@@ -170,7 +170,9 @@ impl Permits {
             front.given += share;
             count -= share;
             if front.given == front.wanted {
-                woken.extend(waiters.grant_front());
+                if let Some(waker) = waiters.grant_front() {
+                    woken.push(waker);
+                }
             }
         }
         if waiters.is_empty() {
@@ -185,9 +187,7 @@ impl Permits {
             }
         }
         drop(waiters);
-        for waker in woken {
-            waker.wake();
-        }
+        woken.wake();
     }
 
     /// Called by a waiter leaving the line: gives back what it was given.
@@ -300,6 +300,27 @@ impl<H: HasPermits + Unpin> Future for Acquire<H> {
         waiters.update_waker(key, cx.waker());
         Poll::Pending
     }
+}
+
+/// Polls an acquire kept in an `Option` by a public future; on completion takes it apart and
+/// returns the permits' owner, for the guard.
+///
+/// # Panics
+/// When polled again after it completed; `future` names the public future in the message.
+pub(crate) fn poll_acquire<H>(
+    acquire: &mut Option<Acquire<H>>,
+    cx: &mut Context<'_>,
+    future: &str,
+) -> Poll<H>
+where
+    H: HasPermits + Clone + Unpin,
+{
+    let pending = acquire
+        .as_mut()
+        .unwrap_or_else(|| panic!("`{future}` polled after it completed"));
+    std::task::ready!(Pin::new(pending).poll(cx));
+    let owner = acquire.take().map(Acquire::into_owner);
+    Poll::Ready(owner.expect("the acquire was there"))
 }
 
 impl<H: HasPermits> Drop for Acquire<H> {

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits};
+use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits, poll_acquire};
 use crate::WouldBlock;
 
 /// A semaphore (AnyIO's `Semaphore`): a count of permits that tasks take and give back, and a
@@ -494,19 +494,8 @@ impl<'a> Future for SemaphoreAcquire<'a> {
     type Output = SemaphorePermit<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
-        let acquire = self
-            .acquire
-            .as_mut()
-            .expect("`SemaphoreAcquire` polled after it completed");
-        match Pin::new(acquire).poll(cx) {
-            Poll::Ready(()) => {
-                let semaphore = self.acquire.take().map(Acquire::into_owner);
-                Poll::Ready(SemaphorePermit {
-                    semaphore: semaphore.expect("checked above"),
-                })
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        poll_acquire(&mut self.acquire, cx, "SemaphoreAcquire")
+            .map(|semaphore| SemaphorePermit { semaphore })
     }
 }
 
@@ -536,19 +525,11 @@ impl Future for OwnedSemaphoreAcquire {
     type Output = OwnedSemaphorePermit;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedSemaphorePermit> {
-        let acquire = self
-            .acquire
-            .as_mut()
-            .expect("`OwnedSemaphoreAcquire` polled after it completed");
-        match Pin::new(acquire).poll(cx) {
-            Poll::Ready(()) => {
-                let semaphore = self.acquire.take().map(Acquire::into_owner);
-                Poll::Ready(OwnedSemaphorePermit {
-                    semaphore: semaphore.expect("checked above"),
-                    armed: true,
-                })
+        poll_acquire(&mut self.acquire, cx, "OwnedSemaphoreAcquire").map(|semaphore| {
+            OwnedSemaphorePermit {
+                semaphore,
+                armed: true,
             }
-            Poll::Pending => Poll::Pending,
-        }
+        })
     }
 }

@@ -167,11 +167,14 @@ impl<D> WaiterList<D> {
         removed
     }
 
-    /// Serves every waiter in line, returning their wakers.
-    pub(crate) fn grant_all(&mut self) -> Vec<Waker> {
-        let mut wakers = Vec::with_capacity(self.queued);
-        while let Some(waker) = self.grant_front() {
-            wakers.push(waker);
+    /// Serves up to `count` waiters from the front of the line, returning their wakers.
+    pub(crate) fn grant(&mut self, count: usize) -> WakeList {
+        let mut wakers = WakeList::default();
+        for _ in 0..count {
+            match self.grant_front() {
+                Some(waker) => wakers.push(waker),
+                None => break,
+            }
         }
         wakers
     }
@@ -209,6 +212,33 @@ impl<D> WaiterList<D> {
         }
         self.queued -= 1;
         (waker, data)
+    }
+}
+
+/// Wakers collected under a lock, to wake after releasing it. The common case, one waker,
+/// allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct WakeList {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl WakeList {
+    pub(crate) fn push(&mut self, waker: Waker) {
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
+    }
+
+    /// Wakes them all. Call it with no lock held: a woken task may run at once on another
+    /// thread and take the lock.
+    pub(crate) fn wake(self) {
+        self.first
+            .into_iter()
+            .chain(self.rest)
+            .for_each(Waker::wake);
     }
 }
 

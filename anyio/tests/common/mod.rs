@@ -42,3 +42,15 @@ impl Drop for DropCounter {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// Yields until `done()` holds: waits for other tasks to reach a state, by checkpoints rather
+/// than a timer, and gives up (panicking) after a bounded number of them.
+pub async fn until(mut done: impl FnMut() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        anyio::lowlevel::checkpoint().await;
+    }
+    panic!("the awaited state was never reached");
+}
