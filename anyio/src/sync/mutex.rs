@@ -217,7 +217,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, WouldBlock> {
         if self.permits.try_acquire(1) {
             self.record_owner();
-            Ok(MutexGuard { mutex: self })
+            Ok(MutexGuard::new(self))
         } else {
             Err(WouldBlock::new())
         }
@@ -239,7 +239,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, WouldBlock> {
         if self.permits.try_acquire(1) {
             self.record_owner();
-            Ok(OwnedMutexGuard { mutex: self })
+            Ok(OwnedMutexGuard::new(self))
         } else {
             Err(WouldBlock::new())
         }
@@ -360,6 +360,24 @@ pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
 }
 
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    fn new(mutex: &'a Mutex<T>) -> Self {
+        MutexGuard { mutex }
+    }
+}
+
+/// The automatic `Sync` would follow the mutex's (`T: Send`), but a shared guard hands out
+/// `&T` to every thread that shares it: it is `Sync` only when `T: Sync` too, as `std`'s
+/// guards are. (This explicit impl replaces the automatic one.)
+///
+/// ```compile_fail
+/// fn assert_sync<S: Sync>() {}
+/// assert_sync::<anyio::sync::MutexGuard<'static, std::cell::Cell<i32>>>();
+/// ```
+// SAFETY: sharing the guard shares `&T` (through `Deref`) and nothing else, which `T: Sync`
+// allows; `T: Send` is what the mutex itself needs to be shared.
+unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
+
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
 
@@ -412,7 +430,20 @@ pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Arc<Mutex<T>>,
 }
 
+/// As for [`MutexGuard`]: `Sync` only when `T: Sync`.
+///
+/// ```compile_fail
+/// fn assert_sync<S: Sync>() {}
+/// assert_sync::<anyio::sync::OwnedMutexGuard<std::cell::Cell<i32>>>();
+/// ```
+// SAFETY: as for `MutexGuard`: sharing the guard shares `&T` only.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+
 impl<T: ?Sized> OwnedMutexGuard<T> {
+    fn new(mutex: Arc<Mutex<T>>) -> Self {
+        OwnedMutexGuard { mutex }
+    }
+
     /// The mutex this guard holds.
     ///
     /// # Examples
@@ -508,7 +539,7 @@ impl<'a, T: ?Sized> Future for MutexLock<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let operation = self.operation;
-        poll_lock(&mut self.acquire, cx, operation).map(|mutex| MutexGuard { mutex })
+        poll_lock(&mut self.acquire, cx, operation).map(MutexGuard::new)
     }
 }
 
@@ -543,8 +574,7 @@ impl<T: ?Sized> Future for OwnedMutexLock<T> {
     type Output = OwnedMutexGuard<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedMutexGuard<T>> {
-        poll_lock(&mut self.acquire, cx, "anyio::sync::Mutex::lock_owned")
-            .map(|mutex| OwnedMutexGuard { mutex })
+        poll_lock(&mut self.acquire, cx, "anyio::sync::Mutex::lock_owned").map(OwnedMutexGuard::new)
     }
 }
 
