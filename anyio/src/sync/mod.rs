@@ -6,6 +6,7 @@
 //! | [`Lock`] | a fair lock around a critical section |
 //! | [`Mutex`] | a fair lock around a value |
 //! | [`Condition`] | a [`Mutex`] whose holders wait to be notified of a change |
+//! | [`RwLock`] | a fair lock around a value that many may read or one may write |
 //! | [`Semaphore`] | a count of permits, with an optional maximum |
 //! | [`Barrier`] | lets a set number of tasks meet before any goes on |
 //! | [`ResourceGuard`] | refuses a second concurrent user with [`BusyResourceError`](crate::BusyResourceError) |
@@ -54,6 +55,7 @@ mod loom_model;
 mod mutex;
 mod permits;
 mod resource_guard;
+mod rwlock;
 mod semaphore;
 mod shim;
 mod waiters;
@@ -64,6 +66,10 @@ pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard};
 pub use mutex::{LockStatistics, Mutex, MutexGuard, MutexLock, OwnedMutexGuard, OwnedMutexLock};
 pub use resource_guard::{ResourceGuard, ResourceInUse};
+pub use rwlock::{
+    OwnedRwLockRead, OwnedRwLockReadGuard, OwnedRwLockWrite, OwnedRwLockWriteGuard, RwLock,
+    RwLockRead, RwLockReadGuard, RwLockWrite, RwLockWriteGuard,
+};
 pub use semaphore::{
     OwnedSemaphoreAcquire, OwnedSemaphorePermit, Semaphore, SemaphoreAcquire, SemaphorePermit,
     SemaphoreStatistics, SemaphoreValueError,
