@@ -8,6 +8,7 @@
 //! | [`Condition`] | a [`Mutex`] whose holders wait to be notified of a change |
 //! | [`RwLock`] | a fair lock around a value that many may read or one may write |
 //! | [`Semaphore`] | a count of permits, with an optional maximum |
+//! | [`CapacityLimiter`] | lends a limited number of tokens, one per borrower |
 //! | [`Barrier`] | lets a set number of tasks meet before any goes on |
 //! | [`ResourceGuard`] | refuses a second concurrent user with [`BusyResourceError`](crate::BusyResourceError) |
 //!
@@ -47,6 +48,8 @@
 //! ```
 
 mod barrier;
+mod borrower;
+mod capacity_limiter;
 mod condition;
 mod event;
 mod lock;
@@ -61,6 +64,11 @@ mod shim;
 mod waiters;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use borrower::Borrower;
+pub use capacity_limiter::{
+    CapacityAcquire, CapacityLimiter, CapacityLimiterError, CapacityLimiterStatistics,
+    CapacityToken, OwnedCapacityAcquire, OwnedCapacityToken,
+};
 pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionStatistics, ConditionWait};
 pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard};
