@@ -1,5 +1,7 @@
 //! Loom models of the waiter lines: a release racing a waiter joining the line, a waiter
-//! dropped while a release serves it, an event set while a task starts waiting.
+//! dropped while a release serves it, an event set while a task starts waiting, a condition's
+//! waiter dropped while it is notified, a barrier's meeting, and a capacity limiter's total
+//! raised while its waiter leaves.
 //!
 //! `RUSTFLAGS="--cfg anyio_loom" cargo test -p anyio --lib --release loom_model`.
 
@@ -12,6 +14,10 @@ use loom::sync::atomic::AtomicUsize;
 use loom::thread;
 use std::sync::atomic::Ordering;
 
+use super::barrier::Barrier;
+use super::borrower::Borrower;
+use super::capacity_limiter::CapacityLimiter;
+use super::condition::Condition;
 use super::event::Event;
 use super::permits::{Acquire, MAX_PERMITS, Permits};
 
@@ -131,5 +137,93 @@ fn loom_model_set_races_a_wait() {
             );
             assert!(poll(&mut wait, &waker).is_ready());
         }
+    });
+}
+
+/// Polls `future` until it completes, letting the other loom threads run in between.
+fn spin<F: Future + Unpin>(future: &mut F) -> F::Output {
+    let (_woken, waker) = counting_waker();
+    loop {
+        match poll(future, &waker) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => thread::yield_now(),
+        }
+    }
+}
+
+/// A waiter dropped while another thread notifies one: the notification is not lost, so the
+/// other waiter always goes on (it was notified, or the dropped one passed it on).
+#[test]
+fn loom_model_a_notified_waiter_dropped_passes_the_notification_on() {
+    loom::model(|| {
+        let condition = Arc::new(Condition::new(()));
+        let (_woken, waker) = counting_waker();
+        let mut dropped = Box::pin(condition.try_lock().unwrap().wait());
+        assert!(
+            dropped
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        let mut kept = Box::pin(condition.try_lock().unwrap().wait());
+        assert!(
+            kept.as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        let notifier = {
+            let condition = Arc::clone(&condition);
+            thread::spawn(move || spin(&mut condition.lock()).notify(1))
+        };
+        drop(dropped);
+        notifier.join().unwrap();
+        let guard = kept
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .map(drop);
+        assert!(guard.is_ready(), "the notification was lost");
+        assert_eq!(condition.statistics().tasks_waiting, 0);
+    });
+}
+
+/// Two parties arriving at a barrier on two threads: both go on, and exactly one leads.
+#[test]
+fn loom_model_two_parties_meet_at_a_barrier() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let other = {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || spin(&mut barrier.wait()).is_leader())
+        };
+        let mine = spin(&mut barrier.wait()).is_leader();
+        let theirs = other.join().unwrap();
+        assert!(mine != theirs, "leaders: mine {mine}, theirs {theirs}");
+        assert_eq!(barrier.tasks_waiting(), 0);
+    });
+}
+
+/// A capacity limiter's total raised on another thread while its only waiter is dropped: the
+/// token is lent to the waiter and given back, or never lent; it is never lost.
+#[test]
+fn loom_model_a_raised_total_races_a_dropped_waiter() {
+    loom::model(|| {
+        let limiter = Arc::new(CapacityLimiter::new(0));
+        let (_woken, waker) = counting_waker();
+        let mut waiting = Box::pin(limiter.acquire_on_behalf_of(Borrower::unique()));
+        assert!(
+            waiting
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        let raiser = {
+            let limiter = Arc::clone(&limiter);
+            thread::spawn(move || limiter.set_total_tokens(1))
+        };
+        drop(waiting);
+        raiser.join().unwrap();
+        assert_eq!(limiter.borrowed_tokens(), 0, "a token was lost");
+        assert_eq!(limiter.available_tokens(), 1);
+        assert_eq!(limiter.statistics().tasks_waiting, 0);
     });
 }
