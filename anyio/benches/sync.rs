@@ -1,6 +1,7 @@
 //! The sync primitives beside `tokio::sync` (on tokio) and `async-lock` / `event-listener`
 //! (on smol), in the same run: uncontended lock + unlock, semaphore acquire + release, event
-//! set + wait, and a lock contended by 2, 4 and 8 tasks on two threads.
+//! set + wait, a lock contended by 2, 4 and 8 tasks on two threads, uncontended `RwLock` reads
+//! and writes, and a `CapacityLimiter` borrow.
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -246,11 +247,63 @@ fn anyio_contended(tasks: usize) -> Contended {
     ))
 }
 
+static ANYIO_RWLOCK: anyio::sync::RwLock<u64> = anyio::sync::RwLock::new(0);
+static TOKIO_RWLOCK: tokio::sync::RwLock<u64> = tokio::sync::RwLock::const_new(0);
+static ASYNC_LOCK_RWLOCK: async_lock::RwLock<u64> = async_lock::RwLock::new(0);
+
+static ANYIO_LIMITER: anyio::sync::CapacityLimiter = anyio::sync::CapacityLimiter::new(1);
+
+/// Uncontended reads and writes of an `RwLock`, and a `CapacityLimiter` borrow beside a
+/// semaphore acquire (no runtime has a capacity limiter; the semaphore is the nearest thing).
+fn rwlocks_and_limiter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rwlock_read/tokio");
+    on_tokio(&mut group, "native", || async {
+        black_box(*TOKIO_RWLOCK.read().await);
+    });
+    on_tokio(&mut group, "anyio", || async {
+        black_box(*ANYIO_RWLOCK.read().await);
+    });
+    group.finish();
+    let mut group = c.benchmark_group("rwlock_read/async-lock");
+    on_smol(&mut group, "native", || async {
+        black_box(*ASYNC_LOCK_RWLOCK.read().await);
+    });
+    on_smol(&mut group, "anyio", || async {
+        black_box(*ANYIO_RWLOCK.read().await);
+    });
+    group.finish();
+    let mut group = c.benchmark_group("rwlock_write/tokio");
+    on_tokio(&mut group, "native", || async {
+        *TOKIO_RWLOCK.write().await += 1
+    });
+    on_tokio(&mut group, "anyio", || async {
+        *ANYIO_RWLOCK.write().await += 1
+    });
+    group.finish();
+    let mut group = c.benchmark_group("rwlock_write/async-lock");
+    on_smol(&mut group, "native", || async {
+        *ASYNC_LOCK_RWLOCK.write().await += 1
+    });
+    on_smol(&mut group, "anyio", || async {
+        *ANYIO_RWLOCK.write().await += 1
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("capacity_limiter_borrow/tokio-semaphore");
+    on_tokio(&mut group, "native", || async {
+        drop(black_box(TOKIO_SEMAPHORE.acquire().await.unwrap()))
+    });
+    on_tokio(&mut group, "anyio", || async {
+        drop(black_box(ANYIO_LIMITER.acquire().await.unwrap()))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = uncontended, events, contended
+    targets = uncontended, events, contended, rwlocks_and_limiter
 }
 criterion_main!(benches);

@@ -10,6 +10,7 @@ use std::convert::Infallible;
 use std::error::Error;
 use std::panic;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyio::{Backend, CancelScope, Runner, TaskGroup};
@@ -115,6 +116,30 @@ async fn synchronized() {
     println!(
         "    a fair Mutex served its waiters in arrival order: {:?}",
         *lock.lock().await
+    );
+
+    // A capacity limiter lends 2 tokens among 6 tasks; the peak shows how many ran at once.
+    let limiter = Arc::new(anyio::sync::CapacityLimiter::new(2));
+    let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (shared, running2, peak2) = (limiter.clone(), running.clone(), peak.clone());
+    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+        for _ in 0..6 {
+            let (limiter, running, peak) = (shared.clone(), running2.clone(), peak2.clone());
+            tg.spawn(async move {
+                let _token = limiter.acquire().await.expect("each task borrows once");
+                peak.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                anyio::sleep(Duration::from_millis(2)).await; // the work the limit is for
+                running.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        Ok(())
+    })
+    .await
+    .expect("nothing fails");
+    println!(
+        "    a CapacityLimiter(2) let {} of 6 tasks run at once, and got all its tokens back: {}",
+        peak.load(Ordering::SeqCst),
+        limiter.borrowed_tokens() == 0
     );
 }
 
