@@ -93,3 +93,84 @@ impl From<BusyResourceError> for std::io::Error {
         std::io::Error::new(std::io::ErrorKind::ResourceBusy, error)
     }
 }
+
+/// Defines a unit-like error type with a constructor, `Display`, `Error` and a conversion into
+/// `io::Error` of the given kind.
+macro_rules! unit_error {
+    ($(#[$doc:meta])* $name:ident, $message:literal, $kind:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+        pub struct $name {
+            _private: (),
+        }
+
+        impl $name {
+            /// The error, for code that implements anyio's streams.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("assert_eq!(anyio::", stringify!($name), "::new(), anyio::", stringify!($name), "::default());")]
+            /// ```
+            pub const fn new() -> Self {
+                $name { _private: () }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($message)
+            }
+        }
+
+        impl std::error::Error for $name {}
+
+        impl From<$name> for std::io::Error {
+            fn from(error: $name) -> Self {
+                std::io::Error::new(std::io::ErrorKind::$kind, error)
+            }
+        }
+    };
+}
+
+unit_error!(
+    /// The other end closed the stream cleanly, and everything it sent has been received
+    /// (AnyIO's `EndOfStream`).
+    ///
+    /// # Examples
+    /// ```
+    /// let error = std::io::Error::from(anyio::EndOfStream::new());
+    /// assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+    /// assert_eq!(error.to_string(), "the stream has ended");
+    /// ```
+    EndOfStream,
+    "the stream has ended",
+    UnexpectedEof
+);
+
+unit_error!(
+    /// The resource was closed by this side, and cannot be used any more (AnyIO's
+    /// `ClosedResourceError`).
+    ///
+    /// # Examples
+    /// ```
+    /// let error = anyio::ClosedResourceError::new();
+    /// assert_eq!(error.to_string(), "the resource was closed");
+    /// ```
+    ClosedResourceError,
+    "the resource was closed",
+    NotConnected
+);
+
+unit_error!(
+    /// The resource was broken by the other side or an outside cause, such as every receiver
+    /// of a stream being gone (AnyIO's `BrokenResourceError`).
+    ///
+    /// # Examples
+    /// ```
+    /// let error = anyio::BrokenResourceError::new();
+    /// assert_eq!(error.to_string(), "the resource is broken");
+    /// ```
+    BrokenResourceError,
+    "the resource is broken",
+    BrokenPipe
+);

@@ -108,6 +108,7 @@ mod error;
 pub mod lowlevel;
 mod runtime;
 mod slab;
+pub mod streams;
 pub mod sync;
 pub mod task;
 mod time;
@@ -125,11 +126,14 @@ pub use cancel::{
     CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
     fail_after, fail_at, move_on_after, move_on_at,
 };
-pub use error::{BusyResourceError, WouldBlock};
+pub use error::{
+    BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfStream, WouldBlock,
+};
 pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,
 };
+pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
 pub use task::{
     GroupClosedError, StartError, StartFuture, TaskError, TaskGroup, TaskGroupError,
     TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState, TaskStatus,

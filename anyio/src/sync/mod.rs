@@ -60,8 +60,8 @@ mod permits;
 mod resource_guard;
 mod rwlock;
 mod semaphore;
-mod shim;
-mod waiters;
+pub(crate) mod shim;
+pub(crate) mod waiters;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use borrower::Borrower;

@@ -109,6 +109,27 @@ impl<D> WaiterList<D> {
         key
     }
 
+    /// Puts a waiter at the front of the line: one that was served but could not use what it
+    /// was granted, and keeps its turn.
+    pub(crate) fn push_front(&mut self, waker: Waker, data: D) -> Key {
+        let key = self.push_back(waker, data);
+        if self.head != key {
+            // Unlink from the tail (where push_back put it) and relink at the head.
+            let (waker, data) = self.unlink(key);
+            let old_head = self.head;
+            self.slots[key] = Slot::Queued {
+                waker,
+                data,
+                prev: NONE,
+                next: old_head,
+            };
+            self.set_prev(old_head, key);
+            self.head = key;
+            self.queued += 1;
+        }
+        key
+    }
+
     /// The data of the first waiter in line.
     pub(crate) fn front_mut(&mut self) -> Option<&mut D> {
         match self.slots.get_mut(self.head)? {
@@ -224,6 +245,13 @@ pub(crate) struct WakeList {
 }
 
 impl WakeList {
+    /// Adds a waker, if there is one.
+    pub(crate) fn extend(&mut self, waker: Option<Waker>) {
+        if let Some(waker) = waker {
+            self.push(waker);
+        }
+    }
+
     pub(crate) fn push(&mut self, waker: Waker) {
         if self.first.is_none() {
             self.first = Some(waker);
@@ -266,6 +294,22 @@ mod tests {
         assert!(list.is_empty());
         assert_eq!(list.remove(a), Removed::Granted('a'));
         assert_eq!(list.remove(c), Removed::Granted('c'));
+    }
+
+    #[test]
+    fn a_waiter_put_back_in_front_is_served_first() {
+        let mut list = WaiterList::new();
+        assert_eq!(list.push_front(Waker::noop().clone(), 'b'), 0);
+        list.push_back(Waker::noop().clone(), 'c');
+        let a = list.push_front(Waker::noop().clone(), 'a');
+        assert_eq!(list.len(), 3);
+        let mut served = Vec::new();
+        while let Some(front) = list.front_mut() {
+            served.push(*front);
+            list.grant_front();
+        }
+        assert_eq!(served, ['a', 'b', 'c']);
+        assert_eq!(list.remove(a), Removed::Granted('a'));
     }
 
     #[test]
