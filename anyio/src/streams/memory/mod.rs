@@ -53,6 +53,8 @@ use std::sync::Arc;
 
 mod chan;
 mod error;
+#[cfg(all(test, anyio_loom))]
+mod loom_model;
 mod receiver;
 mod sender;
 
