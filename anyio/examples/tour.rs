@@ -143,6 +143,46 @@ async fn synchronized() {
     );
 }
 
+/// Memory object streams: workers share one receiver; a receive cancelled by a timeout loses
+/// nothing.
+async fn streamed() {
+    let (jobs, queue) = anyio::create_memory_object_stream::<u32>(0);
+    let (results, collected) = anyio::create_unbounded_memory_object_stream::<u32>();
+    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+        for _ in 0..3 {
+            let (queue, results) = (queue.clone(), results.clone());
+            tg.spawn(async move {
+                while let Ok(job) = queue.receive().await {
+                    results
+                        .send(job * job)
+                        .await
+                        .expect("the host keeps receiving");
+                }
+            });
+        }
+        for job in 1..=5 {
+            jobs.send(job).await.expect("the workers keep receiving");
+        }
+        Ok(()) // dropping `jobs` ends the workers' loops
+    })
+    .await
+    .expect("nothing fails");
+    let mut squares = Vec::new();
+    while let Ok(square) = collected.try_receive() {
+        squares.push(square);
+    }
+    squares.sort_unstable();
+    println!("    three workers squared 1..=5 through a rendezvous stream: {squares:?}");
+
+    let (tx, rx) = anyio::create_memory_object_stream::<&str>(1);
+    let gave_up = anyio::move_on_after(Duration::from_millis(2), rx.receive()).await;
+    tx.send("late").await.expect("the receiver is open");
+    println!(
+        "    a receive that timed out -> {gave_up:?}; the next one -> {:?}",
+        rx.receive().await
+    );
+}
+
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -174,6 +214,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("  on {backend}:");
         Runner::new(backend).run(structured())??;
         Runner::new(backend).run(synchronized())?;
+        Runner::new(backend).run(streamed())?;
     }
 
     println!("rules of the road:");

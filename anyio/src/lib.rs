@@ -6,8 +6,10 @@
 //! deadlines and shields.
 //!
 //! This release holds the foundation (running programs on either backend, detecting the
-//! backend, time, checkpoints, the test macro) and [cancel scopes](cancel). The README's
-//! feature table says what arrives next.
+//! backend, time, checkpoints, the test macro), [cancel scopes](cancel) and
+//! [task groups](task), the [synchronization primitives](sync), and
+//! [memory object streams](streams::memory). The README's feature table says what arrives
+//! next.
 //!
 //! ## Running async programs
 //!
