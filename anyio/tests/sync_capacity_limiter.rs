@@ -174,6 +174,33 @@ async fn a_token_reserved_for_a_woken_waiter_cannot_be_taken_by_try_acquire() {
 }
 
 #[anyio::test]
+async fn a_token_reserved_for_a_waiter_cannot_be_released_on_its_behalf() {
+    let limiter = CapacityLimiter::new(1);
+    let holder = limiter
+        .try_acquire_on_behalf_of(Borrower::unique())
+        .unwrap();
+    let job = Borrower::unique();
+    let mut waiting = Box::pin(limiter.acquire_on_behalf_of(job));
+    assert!(poll_once(&mut waiting).await.is_none());
+    drop(holder); // reserves the token for `job`, whose wait has not run
+    assert_eq!(
+        limiter.release_on_behalf_of(job),
+        Err(CapacityLimiterError::NotBorrowing(job))
+    );
+    assert_eq!(limiter.borrowed_tokens(), 1);
+    drop(waiting);
+    assert_eq!(
+        (limiter.borrowed_tokens(), limiter.available_tokens()),
+        (0, 1)
+    );
+    let mut waiting = Box::pin(limiter.acquire_on_behalf_of(job));
+    let token = poll_once(&mut waiting).await.expect("free").unwrap();
+    drop(waiting);
+    limiter.release_on_behalf_of(token.forget()).unwrap();
+    assert_eq!(limiter.borrowed_tokens(), 0);
+}
+
+#[anyio::test]
 async fn a_cancelled_waiter_leaks_no_token_and_may_borrow_again() {
     let limiter = Arc::new(CapacityLimiter::new(1));
     let job = Borrower::unique();

@@ -210,3 +210,24 @@ async fn mutual_exclusion_holds_under_contention_on_two_threads() {
     assert_eq!(*counter.lock().await, TASKS * ROUNDS);
     assert_eq!(counter.statistics().tasks_waiting, 0);
 }
+
+#[anyio::test]
+async fn an_owned_guard_moved_to_another_task_does_not_trip_the_reentry_check() {
+    let mutex = Arc::new(Mutex::new(0));
+    let guard = Arc::clone(&mutex).lock_owned().await;
+    let me = anyio::get_current_task().unwrap().id();
+    assert_eq!(mutex.statistics().owner, Some(me), "still reported");
+    let mutex2 = Arc::clone(&mutex);
+    anyio::task_group(|tg: Group| async move {
+        tg.spawn(async move {
+            anyio::lowlevel::checkpoint().await;
+            drop(guard);
+        });
+        // The guard now belongs to the child: waiting for the lock is legitimate.
+        *mutex2.lock().await += 1;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(*mutex.lock().await, 1);
+}

@@ -225,3 +225,21 @@ async fn readers_and_writers_stay_apart_under_contention_on_two_threads() {
     assert!(readers_overlapped.is_set(), "readers never shared the lock");
     drop(lock.try_write().expect("nothing leaked"));
 }
+
+#[anyio::test]
+async fn an_owned_write_guard_moved_to_another_task_does_not_trip_the_reentry_check() {
+    let lock = Arc::new(RwLock::new(0));
+    let mut writing = Arc::clone(&lock).write_owned().await;
+    *writing = 1;
+    let lock2 = Arc::clone(&lock);
+    anyio::task_group(|tg: Group| async move {
+        tg.spawn(async move {
+            anyio::lowlevel::checkpoint().await;
+            drop(writing);
+        });
+        assert_eq!(*lock2.read().await, 1);
+        Ok(())
+    })
+    .await
+    .unwrap();
+}

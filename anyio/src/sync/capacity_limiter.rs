@@ -78,6 +78,10 @@ pub struct CapacityLimiter {
 enum Holding {
     /// In line for a token.
     Waiting,
+    /// Served: a token is reserved for it, but its future has not collected it yet. It
+    /// cannot be released by [`CapacityLimiter::release_on_behalf_of`]; the future collects
+    /// it (becoming `Token`) or, dropped, gives it back.
+    Reserved(u64),
     /// Holds a token (or was handed one and has not yet run). The number tells this loan from
     /// an earlier or later one of the same borrower, so that a guard whose token was already
     /// given back by [`CapacityLimiter::release_on_behalf_of`] cannot give back a newer one.
@@ -95,12 +99,12 @@ struct State {
 }
 
 impl State {
-    /// Lends a token to `borrower`, returning the loan's number.
-    fn lend(&mut self, borrower: Borrower) -> u64 {
+    /// Lends a token to `borrower` (as `Token`, or as `Reserved` for a served waiter),
+    /// returning the loan's number.
+    fn lend(&mut self, borrower: Borrower, holding: fn(u64) -> Holding) -> u64 {
         self.borrowed += 1;
         self.next_loan += 1;
-        self.borrowers
-            .insert(borrower, Holding::Token(self.next_loan));
+        self.borrowers.insert(borrower, holding(self.next_loan));
         self.next_loan
     }
 
@@ -111,7 +115,7 @@ impl State {
             let Some(&mut borrower) = self.waiters.front_mut() else {
                 break;
             };
-            self.lend(borrower);
+            self.lend(borrower, Holding::Reserved);
             if let Some(waker) = self.waiters.grant_front() {
                 woken.push(waker);
             }
@@ -141,7 +145,7 @@ impl State {
         if self.borrowed >= self.total {
             return Err(CapacityLimiterError::WouldBlock);
         }
-        Ok(self.lend(borrower))
+        Ok(self.lend(borrower, Holding::Token))
     }
 }
 
@@ -400,7 +404,8 @@ impl CapacityLimiter {
     ///
     /// # Errors
     /// [`CapacityLimiterError::NotBorrowing`] when `borrower` holds no token of this limiter
-    /// (it never borrowed, gave the token back already, or is still waiting for one).
+    /// (it never borrowed, gave the token back already, or is still waiting for one, even if
+    /// a token is already reserved for a wait that has not run yet).
     ///
     /// # Examples
     /// ```
@@ -499,7 +504,7 @@ impl CapacityLimiter {
             borrowers: state
                 .borrowers
                 .iter()
-                .filter(|(_, holding)| matches!(holding, Holding::Token(_)))
+                .filter(|(_, holding)| !matches!(holding, Holding::Waiting))
                 .map(|(&borrower, _)| borrower)
                 .collect(),
             tasks_waiting: state.waiters.len(),
@@ -702,9 +707,13 @@ impl<L: Deref<Target = CapacityLimiter>> Borrowing<L> {
             Some(key) if state.waiters.is_granted(key) => {
                 state.waiters.remove(key);
                 self.key = None;
-                match state.borrowers.get(&self.borrower) {
-                    Some(&Holding::Token(loan)) => loan,
-                    other => unreachable!("a served waiter holds a token, not {other:?}"),
+                let holding = state.borrowers.get_mut(&self.borrower);
+                match holding {
+                    Some(holding @ &mut Holding::Reserved(loan)) => {
+                        *holding = Holding::Token(loan);
+                        loan
+                    }
+                    other => unreachable!("a served waiter has a reserved token, not {other:?}"),
                 }
             }
             Some(key) => {

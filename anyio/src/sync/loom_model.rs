@@ -19,7 +19,7 @@ use super::borrower::Borrower;
 use super::capacity_limiter::CapacityLimiter;
 use super::condition::Condition;
 use super::event::Event;
-use super::permits::{Acquire, MAX_PERMITS, Permits};
+use super::permits::{Acquire, Permits};
 
 /// A waker that counts its wake-ups in a loom atomic.
 struct CountingWaker(AtomicUsize);
@@ -47,7 +47,7 @@ fn loom_model_release_races_an_acquire_joining_the_line() {
         let permits = Arc::new(Permits::new(0));
         let releaser = {
             let permits = Arc::clone(&permits);
-            thread::spawn(move || permits.release(1, MAX_PERMITS).unwrap())
+            thread::spawn(move || permits.release(1).unwrap())
         };
         let (woken, waker) = counting_waker();
         let mut acquire = Acquire::new(&*permits, 1);
@@ -78,7 +78,7 @@ fn loom_model_a_dropped_waiter_races_a_release() {
         assert!(poll(&mut *acquire, &waker).is_pending());
         let releaser = {
             let permits = Arc::clone(&permits);
-            thread::spawn(move || permits.release(2, MAX_PERMITS).unwrap())
+            thread::spawn(move || permits.release(2).unwrap())
         };
         drop(acquire);
         releaser.join().unwrap();
@@ -101,7 +101,7 @@ fn loom_model_two_acquires_share_one_permit() {
                 while poll(&mut acquire, &waker).is_pending() {
                     thread::yield_now();
                 }
-                permits.release(1, MAX_PERMITS).unwrap();
+                permits.release(1).unwrap();
             })
         };
         let (_woken, waker) = counting_waker();
@@ -109,7 +109,7 @@ fn loom_model_two_acquires_share_one_permit() {
         while poll(&mut acquire, &waker).is_pending() {
             thread::yield_now();
         }
-        permits.release(1, MAX_PERMITS).unwrap();
+        permits.release(1).unwrap();
         other.join().unwrap();
         assert_eq!(permits.available(), 1);
     });

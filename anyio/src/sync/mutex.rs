@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits, poll_acquire};
+use super::permits::{Acquire, HasPermits, Permits, poll_acquire};
 use super::shim::AtomicU64;
 use crate::WouldBlock;
 use crate::task::TaskId;
@@ -17,6 +17,9 @@ use crate::task::info::current_task_id;
 
 /// No anyio task holds the lock (or the holder is not an anyio task).
 const NO_OWNER: u64 = 0;
+/// Marks the owner record of an owned guard, which may have moved to another task: it is
+/// reported in the statistics but not trusted by the re-entry check.
+const MOVABLE: u64 = 1 << 63;
 
 /// An async mutex protecting a `T`, with AnyIO's `Lock` semantics: fair, and aware of its
 /// owner.
@@ -150,7 +153,10 @@ impl<T: ?Sized> Mutex<T> {
     /// (delivery by drop never takes back a lock already handed over).
     ///
     /// # Panics
-    /// When the calling anyio task already holds this lock (it would wait for itself forever).
+    /// When the calling anyio task already holds this lock through a borrowed guard (it would
+    /// wait for itself forever). Owned guards ([`lock_owned`](Self::lock_owned)) are not
+    /// checked, since they may have moved to another task; a borrowed guard of a `static`
+    /// mutex moved into another task still counts as its first task's.
     ///
     /// # Examples
     /// ```
@@ -274,7 +280,7 @@ impl<T: ?Sized> Mutex<T> {
         let owner = self.owner.load(Ordering::Relaxed);
         LockStatistics {
             locked: self.is_locked(),
-            owner: (owner != NO_OWNER).then(|| TaskId::from_u64(owner)),
+            owner: (owner & !MOVABLE != NO_OWNER).then(|| TaskId::from_u64(owner & !MOVABLE)),
             tasks_waiting: self.permits.waiting(),
         }
     }
@@ -296,7 +302,13 @@ impl<T: ?Sized> Mutex<T> {
         self.owner.store(owner, Ordering::Relaxed);
     }
 
-    /// Panics if the calling task holds the lock it is about to wait for.
+    /// Marks the owner record as that of an owned guard, which may move to another task.
+    fn mark_movable(&self) {
+        self.owner.fetch_or(MOVABLE, Ordering::Relaxed);
+    }
+
+    /// Panics if the calling task holds the lock it is about to wait for (through a borrowed
+    /// guard: an owned one may have moved on).
     fn check_reentry(&self, operation: &str) {
         if let Some(me) = current_task_id() {
             if self.owner.load(Ordering::Relaxed) == me.as_u64() {
@@ -311,7 +323,7 @@ impl<T: ?Sized> Mutex<T> {
     fn unlock(&self) {
         self.owner.store(NO_OWNER, Ordering::Relaxed);
         // The mutex's single permit goes back: to the first waiter, or to the count.
-        let _ = self.permits.release(1, MAX_PERMITS);
+        let _ = self.permits.release(1);
     }
 }
 
@@ -335,7 +347,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
                 // SAFETY: the permit just taken gives this call exclusive access until the
                 // release below; the guard is not used, so the owner record stays untouched.
                 debug.field("data", &unsafe { &*self.data.get() });
-                let _ = self.permits.release(1, MAX_PERMITS);
+                let _ = self.permits.release(1);
             }
             false => {
                 debug.field("data", &format_args!("<locked>"));
@@ -441,6 +453,7 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     fn new(mutex: Arc<Mutex<T>>) -> Self {
+        mutex.mark_movable();
         OwnedMutexGuard { mutex }
     }
 

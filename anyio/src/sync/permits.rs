@@ -73,24 +73,34 @@ struct Need {
 #[derive(Debug)]
 pub(crate) struct Permits {
     state: AtomicUsize,
+    /// The most permits the count may hold (a semaphore's `max_value`); permits given back
+    /// past it are discarded.
+    limit: usize,
     waiters: Mutex<WaiterList<Need>>,
 }
 
 impl Permits {
     /// `count` permits, at most [`MAX_PERMITS`].
-    #[cfg(not(anyio_loom))]
     pub(crate) const fn new(count: usize) -> Self {
+        Permits::with_limit(count, MAX_PERMITS)
+    }
+
+    /// `count` permits, never more than `limit` (at most [`MAX_PERMITS`]) in the count.
+    #[cfg(not(anyio_loom))]
+    pub(crate) const fn with_limit(count: usize, limit: usize) -> Self {
         Permits {
             state: AtomicUsize::new(count << SHIFT),
+            limit,
             waiters: Mutex::new(WaiterList::new()),
         }
     }
 
-    /// `count` permits, at most [`MAX_PERMITS`].
+    /// `count` permits, never more than `limit` in the count.
     #[cfg(anyio_loom)]
-    pub(crate) fn new(count: usize) -> Self {
+    pub(crate) fn with_limit(count: usize, limit: usize) -> Self {
         Permits {
             state: AtomicUsize::new(count << SHIFT),
+            limit,
             waiters: Mutex::new(WaiterList::new()),
         }
     }
@@ -129,9 +139,12 @@ impl Permits {
 
     /// Gives back `count` permits: to the waiters first, in order, then to the count.
     ///
-    /// `limit` caps the count this may reach (the permits not handed to waiters): when it would
-    /// go past, nothing is released and the permits that could not be added are returned.
-    pub(crate) fn release(&self, count: usize, limit: usize) -> Result<(), usize> {
+    /// The limit caps the count (the permits not handed to waiters): when nobody waits and the
+    /// count would go past it, nothing is released and the permits that could not be added
+    /// are returned. When waiters are served first, whatever would go past the limit is
+    /// discarded instead (the waiters took the rest).
+    pub(crate) fn release(&self, count: usize) -> Result<(), usize> {
+        let limit = self.limit;
         if count == 0 {
             return Ok(());
         }
@@ -151,9 +164,7 @@ impl Permits {
                 Err(actual) => state = actual,
             }
         }
-        // Somebody waits: serve the line under its lock. Waiters take any number, so the limit
-        // cannot be exceeded (the count is 0 while anybody waits and limit >= count is the
-        // caller's concern only when nobody does).
+        // Somebody waits: serve the line under its lock.
         self.release_locked(count, lock(&self.waiters));
         Ok(())
     }
@@ -178,12 +189,25 @@ impl Permits {
         if waiters.is_empty() {
             // Under the lock with `QUEUED` set the count is 0 and nobody else changes the
             // word, so this store cannot lose an update. With `QUEUED` clear (a waiter just
-            // left an empty line behind) add instead.
-            let state = self.state.load(Ordering::Relaxed);
+            // left an empty line behind) others may change the count: add with a CAS. Either
+            // way the count stays within the limit; the excess is discarded.
+            let mut state = self.state.load(Ordering::Relaxed);
             if state & QUEUED != 0 {
-                self.state.store(count << SHIFT, Ordering::Release);
+                self.state
+                    .store(count.min(self.limit) << SHIFT, Ordering::Release);
             } else if count > 0 {
-                self.state.fetch_add(count << SHIFT, Ordering::Release);
+                loop {
+                    let total = ((state >> SHIFT) + count).min(self.limit);
+                    match self.state.compare_exchange_weak(
+                        state,
+                        total << SHIFT,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    ) {
+                        Ok(_) => break,
+                        Err(actual) => state = actual,
+                    }
+                }
             }
         }
         drop(waiters);
@@ -355,15 +379,15 @@ mod tests {
         );
         let mut small = pin!(Acquire::new(&permits, 1));
         assert!(poll(small.as_mut()).is_pending());
-        permits.release(1, MAX_PERMITS).unwrap();
+        permits.release(1).unwrap();
         assert!(poll(big.as_mut()).is_pending());
-        permits.release(1, MAX_PERMITS).unwrap();
+        permits.release(1).unwrap();
         assert!(poll(big.as_mut()).is_ready());
         assert!(
             poll(small.as_mut()).is_pending(),
             "served after the big one"
         );
-        permits.release(1, MAX_PERMITS).unwrap();
+        permits.release(1).unwrap();
         assert!(poll(small.as_mut()).is_ready());
         assert_eq!(permits.available(), 0);
     }
@@ -378,15 +402,27 @@ mod tests {
         drop(big);
         assert!(poll(next.as_mut()).is_ready(), "the two permits moved on");
         assert_eq!(permits.available(), 0);
-        permits.release(2, MAX_PERMITS).unwrap();
+        permits.release(2).unwrap();
         assert_eq!(permits.available(), 2);
     }
 
     #[test]
     fn release_past_the_limit_is_refused_whole() {
-        let permits = Permits::new(2);
-        assert_eq!(permits.release(2, 3), Err(1));
+        let permits = Permits::with_limit(2, 3);
+        assert_eq!(permits.release(2), Err(1));
         assert_eq!(permits.available(), 2);
-        assert_eq!(permits.release(1, 3), Ok(()));
+        assert_eq!(permits.release(1), Ok(()));
+        assert_eq!(permits.release(MAX_PERMITS), Err(MAX_PERMITS));
+    }
+
+    #[test]
+    fn a_dropped_waiter_gives_back_no_more_than_the_limit() {
+        let permits = Permits::with_limit(0, 1);
+        let mut waiter = Box::pin(Acquire::new(&permits, 1));
+        assert!(poll(waiter.as_mut()).is_pending());
+        permits.release(1).unwrap(); // handed to the waiter
+        permits.release(1).unwrap(); // to the count, which is now at the limit
+        drop(waiter); // its permit would go past the limit: discarded
+        assert_eq!(permits.available(), 1);
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use super::permits::{Acquire, HasPermits, MAX_PERMITS, Permits, poll_acquire};
+use super::permits::{Acquire, HasPermits, Permits, poll_acquire};
 use super::shim::AtomicU64;
 use crate::WouldBlock;
 use crate::task::TaskId;
@@ -34,8 +34,9 @@ const NO_WRITER: u64 = 0;
 /// - **Direct hand-off.** A released lock goes to the first task in line before it even runs,
 ///   so [`try_read`](Self::try_read) and [`try_write`](Self::try_write) fail while anybody
 ///   waits.
-/// - **Writer tracking.** An anyio task that holds the write lock and asks for the lock again
-///   (to read or to write) would wait for itself forever; it panics with a message instead.
+/// - **Writer tracking.** An anyio task that holds the write lock (through a borrowed guard)
+///   and asks for the lock again, to read or to write, would wait for itself forever; it
+///   panics with a message instead.
 ///   (A task that holds a read guard and asks again while a writer waits would wait for
 ///   itself too; readers are not tracked, so that one is not detected.)
 ///
@@ -125,7 +126,9 @@ impl<T: ?Sized> RwLock<T> {
     /// holds the access.
     ///
     /// # Panics
-    /// When the calling anyio task holds the write lock (it would wait for itself forever).
+    /// When the calling anyio task holds the write lock through a borrowed guard (it would
+    /// wait for itself forever). Owned guards are not checked, since they may have moved to
+    /// another task.
     ///
     /// # Examples
     /// ```
@@ -178,7 +181,7 @@ impl<T: ?Sized> RwLock<T> {
     /// holds the lock.
     ///
     /// # Panics
-    /// When the calling anyio task holds the write lock already.
+    /// When the calling anyio task holds the write lock already, through a borrowed guard.
     ///
     /// # Examples
     /// ```
@@ -297,10 +300,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, WouldBlock> {
         match self.permits.try_acquire(MAX_READERS) {
-            true => {
-                self.record_writer();
-                Ok(OwnedRwLockWriteGuard { lock: self })
-            }
+            true => Ok(OwnedRwLockWriteGuard::new(self)),
             false => Err(WouldBlock::new()),
         }
     }
@@ -322,6 +322,12 @@ impl<T: ?Sized> RwLock<T> {
         self.writer.store(writer, Ordering::Relaxed);
     }
 
+    /// Forgets the writer of an owned guard, which may move to another task: the re-entry
+    /// check trusts borrowed guards only.
+    fn forget_writer(&self) {
+        self.writer.store(NO_WRITER, Ordering::Relaxed);
+    }
+
     /// Panics if the calling task holds the write lock it is about to wait for.
     fn check_reentry(&self, operation: &str) {
         if let Some(me) = current_task_id() {
@@ -335,18 +341,18 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     fn release_read(&self) {
-        let _ = self.permits.release(1, MAX_PERMITS);
+        let _ = self.permits.release(1);
     }
 
     fn release_write(&self) {
         self.writer.store(NO_WRITER, Ordering::Relaxed);
-        let _ = self.permits.release(MAX_READERS, MAX_PERMITS);
+        let _ = self.permits.release(MAX_READERS);
     }
 
     /// Gives back all of a writer's permits but the one its read guard will hold.
     fn downgrade_write(&self) {
         self.writer.store(NO_WRITER, Ordering::Relaxed);
-        let _ = self.permits.release(MAX_READERS - 1, MAX_PERMITS);
+        let _ = self.permits.release(MAX_READERS - 1);
     }
 }
 
@@ -453,6 +459,11 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
 }
 
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    fn new(lock: Arc<RwLock<T>>) -> Self {
+        lock.forget_writer();
+        OwnedRwLockWriteGuard { lock }
+    }
+
     /// Turns write access into read access without letting any writer in between; see
     /// [`RwLockWriteGuard::downgrade`].
     ///
@@ -680,7 +691,7 @@ impl<T: ?Sized> Future for OwnedRwLockWrite<T> {
             "anyio::sync::RwLock::write_owned",
             true,
         )
-        .map(|lock| OwnedRwLockWriteGuard { lock })
+        .map(OwnedRwLockWriteGuard::new)
     }
 }
 

@@ -118,7 +118,7 @@ impl Semaphore {
             return Err(SemaphoreValueError::InitialAboveMax { initial, max_value });
         }
         Ok(Semaphore {
-            permits: Permits::new(initial),
+            permits: Permits::with_limit(initial, max_value),
             max_value: Some(max_value),
         })
     }
@@ -239,15 +239,12 @@ impl Semaphore {
     /// );
     /// ```
     pub fn release(&self) -> Result<(), SemaphoreValueError> {
-        let limit = self.max_value.unwrap_or(MAX_PERMITS);
-        self.permits
-            .release(1, limit)
-            .map_err(|_| match self.max_value {
-                Some(max_value) => SemaphoreValueError::ReleasedTooManyTimes { max_value },
-                None => SemaphoreValueError::TooLarge {
-                    value: MAX_PERMITS + 1,
-                },
-            })
+        self.permits.release(1).map_err(|_| match self.max_value {
+            Some(max_value) => SemaphoreValueError::ReleasedTooManyTimes { max_value },
+            None => SemaphoreValueError::TooLarge {
+                value: MAX_PERMITS + 1,
+            },
+        })
     }
 
     /// The permits free now (0 while tasks wait).
@@ -286,9 +283,7 @@ impl Semaphore {
     /// Gives back a permit when a guard drops: up to the maximum value, past which the permit
     /// is dropped (only [`release`](Self::release) calls can have filled the count).
     fn give_back(&self) {
-        let _ = self
-            .permits
-            .release(1, self.max_value.unwrap_or(MAX_PERMITS));
+        let _ = self.permits.release(1);
     }
 }
 
