@@ -201,6 +201,32 @@ async fn a_stream_dropped_while_holding_an_item_passes_it_on() {
 }
 
 #[anyio::test]
+async fn an_item_handed_to_an_abandoned_stream_poll_is_received_first() {
+    let (tx, mut rx) = create_memory_object_stream::<u32>(1);
+    assert_eq!(poll_once(rx.next()).await, None, "the stream waits");
+    // The `next()` was dropped, but its place in line remains: 1 is handed to it.
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    assert_eq!(rx.try_receive(), Ok(1), "an item was overtaken");
+    assert_eq!(rx.receive().await, Ok(2));
+    assert_eq!(rx.statistics().tasks_waiting_receive, 0);
+}
+
+#[anyio::test]
+async fn a_reservation_left_by_an_abandoned_sink_send_is_taken_over() {
+    let (mut tx, rx) = create_memory_object_stream::<u32>(0);
+    {
+        let mut ready = pin!(poll_fn(|cx| Pin::new(&mut tx).poll_ready(cx)));
+        assert!(poll_once(&mut ready).await.is_none());
+    } // abandoned while in line
+    let mut receiving = pin!(rx.receive());
+    assert!(poll_once(&mut receiving).await.is_none()); // grants the sink its reservation
+    assert_eq!(tx.try_send(5), Ok(()), "the sender queued behind itself");
+    assert_eq!(poll_once(&mut receiving).await, Some(Ok(5)));
+    assert_eq!(tx.statistics().tasks_waiting_send, 0);
+}
+
+#[anyio::test]
 async fn the_sender_is_a_sink() {
     let (mut tx, rx) = create_memory_object_stream::<u32>(1);
     let ready = poll_fn(|cx| Pin::new(&mut tx).poll_ready(cx)).await;

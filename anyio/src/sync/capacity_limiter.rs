@@ -252,7 +252,8 @@ impl CapacityLimiter {
     }
 
     /// Borrows a token for the calling anyio task, waiting in line if none is free. Outside
-    /// anyio's tasks, each call borrows as a new [`Borrower::unique`].
+    /// anyio's tasks, each call borrows as a new [`Borrower::unique`]. The borrower is fixed
+    /// when this is called, not when the future is first polled.
     ///
     /// The future resolves to `Err(`[`CapacityLimiterError::AlreadyBorrowing`]`)` when the
     /// task already holds a token of this limiter or waits for one. Completes at once, without

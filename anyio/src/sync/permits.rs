@@ -81,7 +81,14 @@ pub(crate) struct Permits {
 
 impl Permits {
     /// `count` permits, at most [`MAX_PERMITS`].
+    #[cfg(not(anyio_loom))]
     pub(crate) const fn new(count: usize) -> Self {
+        Permits::with_limit(count, MAX_PERMITS)
+    }
+
+    /// `count` permits, at most [`MAX_PERMITS`].
+    #[cfg(anyio_loom)]
+    pub(crate) fn new(count: usize) -> Self {
         Permits::with_limit(count, MAX_PERMITS)
     }
 

@@ -175,6 +175,23 @@ impl<T> Chan<T> {
         Err((item, self.senders.push_front(waker.clone(), ())))
     }
 
+    /// Delivers without a reservation: for a `Sink` whose reservation was taken over by the
+    /// sender's own `send`. The buffer may then hold an item more than its size.
+    pub(super) fn send_unreserved(&mut self, item: T, woken: &mut WakeList) {
+        self.deliver(item, woken);
+    }
+
+    /// Takes the place in line `key` over from a `Sink` that stopped polling: `true` if it had
+    /// been granted a reservation, which the caller now holds; otherwise it leaves the line.
+    pub(super) fn take_over_send_place(&mut self, key: Key, woken: &mut WakeList) -> bool {
+        if self.senders.is_granted(key) {
+            self.senders.remove(key);
+            return true;
+        }
+        self.leave_send_line(key, woken);
+        false
+    }
+
     /// Gives back a reservation the caller holds and did not use.
     pub(super) fn unreserve(&mut self, woken: &mut WakeList) {
         self.reserved -= 1;
@@ -217,6 +234,19 @@ impl<T> Chan<T> {
         }
         match self.receivers.remove(key) {
             Removed::Granted(item) => Ok(item),
+            Removed::Queued(_) => unreachable!("checked that it was granted"),
+        }
+    }
+
+    /// Takes over the place in line `key` of a `Stream` that stopped polling, if it was
+    /// served: `Some(Some(item))` for an item handed to it, `Some(None)` if it was woken by
+    /// the end of the stream; `None` while it still waits (it keeps its place).
+    pub(super) fn take_over_receive_place(&mut self, key: Key) -> Option<Option<T>> {
+        if !self.receivers.is_granted(key) {
+            return None;
+        }
+        match self.receivers.remove(key) {
+            Removed::Granted(item) => Some(item),
             Removed::Queued(_) => unreachable!("checked that it was granted"),
         }
     }

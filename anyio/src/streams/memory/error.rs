@@ -39,7 +39,8 @@ pub enum SendError<T> {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum TrySendError<T> {
-    /// The buffer is full and no receiver is waiting (AnyIO's `WouldBlock`).
+    /// No room: the buffer is full (or its free space is owed to senders already waiting)
+    /// and no receiver is waiting (AnyIO's `WouldBlock`).
     WouldBlock(T),
     /// This sender was closed.
     Closed(T),
@@ -86,7 +87,8 @@ pub enum ReceiveError {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TryReceiveError {
-    /// Nothing is buffered and no sender is waiting to send (AnyIO's `WouldBlock`).
+    /// Nothing is buffered (AnyIO's `WouldBlock`). A sender waiting on a full or size-0
+    /// stream keeps its item until it runs, so its item does not count.
     WouldBlock,
     /// Every sender is closed and every item sent has been received.
     EndOfStream,

@@ -6,7 +6,9 @@
 //! [`MemoryObjectReceiver`]; [`create_unbounded_memory_object_stream`](crate::create_unbounded_memory_object_stream)
 //! makes one whose buffer has no limit.
 //!
-//! - **Size 0 is a rendezvous**: a send completes once a receiver has taken its item.
+//! - **Size 0 is a rendezvous**: a send completes once its item is in a waiting receiver's
+//!   hands. (Should that receive be cancelled before it returns, the item goes to the next
+//!   receiver, or waits at the front of the stream for the next receive.)
 //! - **Either end may be cloned.** Clones of the receiver share the work: each item goes to
 //!   exactly one of them, in the order sent (first come, first served, on both sides).
 //! - **Closing.** Each clone closes on its own ([`close`](MemoryObjectSender::close), or by
@@ -53,6 +55,7 @@ use std::sync::Arc;
 
 mod chan;
 mod error;
+mod line_slot;
 #[cfg(all(test, anyio_loom))]
 mod loom_model;
 mod receiver;

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use super::chan::{Chan, Empty};
 use super::error::{ReceiveError, TryReceiveError};
+use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
 use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
@@ -38,7 +39,7 @@ pub struct MemoryObjectReceiver<T> {
     chan: Arc<Mutex<Chan<T>>>,
     closed: bool,
     /// The `Stream`'s place in line, while it waits.
-    stream_key: Option<Key>,
+    stream: LineSlot,
 }
 
 impl<T> MemoryObjectReceiver<T> {
@@ -46,7 +47,7 @@ impl<T> MemoryObjectReceiver<T> {
         MemoryObjectReceiver {
             chan,
             closed: false,
-            stream_key: None,
+            stream: LineSlot::new(),
         }
     }
 
@@ -102,7 +103,13 @@ impl<T> MemoryObjectReceiver<T> {
             return Err(TryReceiveError::Closed);
         }
         let mut woken = WakeList::default();
-        let result = lock(&self.chan).try_receive(&mut woken);
+        let result = {
+            let mut chan = lock(&self.chan);
+            match self.take_over_stream_item(&mut chan) {
+                Some(item) => Ok(item),
+                None => chan.try_receive(&mut woken),
+            }
+        };
         woken.wake();
         result.map_err(|empty| match empty {
             Empty::Waiting => TryReceiveError::WouldBlock,
@@ -128,7 +135,7 @@ impl<T> MemoryObjectReceiver<T> {
         let mut woken = WakeList::default();
         let unreceived = {
             let mut chan = lock(&self.chan);
-            if let Some(key) = self.stream_key.take() {
+            if let Place::Waiting(key) = self.stream.take() {
                 chan.leave_receive_line(key, &mut woken);
             }
             chan.receivers_open -= 1;
@@ -182,7 +189,9 @@ impl<T> MemoryObjectReceiver<T> {
                         handed
                     }
                 },
-                None => None,
+                // A fresh receive first takes over an item handed to this receiver's
+                // `Stream` while nobody polled it, so that it is not overtaken.
+                None => self.take_over_stream_item(&mut chan),
             };
             match handed {
                 Some(item) => Poll::Ready(Ok(item)),
@@ -199,6 +208,17 @@ impl<T> MemoryObjectReceiver<T> {
         };
         woken.wake();
         poll
+    }
+
+    /// An item handed to this receiver's `Stream` place in line, if it was served while
+    /// nobody polled the stream; the place is then freed.
+    fn take_over_stream_item(&self, chan: &mut Chan<T>) -> Option<T> {
+        let Place::Waiting(key) = self.stream.get() else {
+            return None;
+        };
+        let served = chan.take_over_receive_place(key)?;
+        self.stream.set(Place::Idle);
+        served
     }
 
     /// Leaves the line, passing on an item handed over in the meantime.
@@ -219,7 +239,7 @@ impl<T> Clone for MemoryObjectReceiver<T> {
         MemoryObjectReceiver {
             chan: Arc::clone(&self.chan),
             closed: self.closed,
-            stream_key: None,
+            stream: LineSlot::new(),
         }
     }
 }
@@ -240,16 +260,22 @@ impl<T> fmt::Debug for MemoryObjectReceiver<T> {
 }
 
 /// Yields the items in order, and ends at the end of the stream (or once this receiver is
-/// closed). Cancel safe as [`receive`](MemoryObjectReceiver::receive): an item handed to a
-/// `poll_next` that is not polled again is passed on when the receiver is dropped or closed.
+/// closed). Cancel safe as [`receive`](MemoryObjectReceiver::receive): if the stream stops
+/// being polled after it was handed an item (a `next()` dropped by a timeout), the item waits
+/// in this receiver; its next `receive`, `try_receive` or `poll_next` returns it first, and
+/// closing or dropping the receiver passes it on to the others.
 impl<T> futures_core::Stream for MemoryObjectReceiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let mut key = this.stream_key.take();
+        // `&mut self`: no `receive` or `try_receive` of this receiver runs meanwhile.
+        let mut key = match this.stream.take() {
+            Place::Waiting(key) => Some(key),
+            _ => None,
+        };
         let poll = this.poll_receive(&mut key, cx);
-        this.stream_key = key;
+        this.stream.set(key.map_or(Place::Idle, Place::Waiting));
         poll.map(Result::ok)
     }
 }

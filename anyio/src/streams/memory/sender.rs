@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use super::chan::{Chan, SendRefused};
 use super::error::{SendError, TrySendError};
+use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
 use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
@@ -38,14 +39,7 @@ pub struct MemoryObjectSender<T> {
     chan: Arc<Mutex<Chan<T>>>,
     closed: bool,
     /// The `Sink`'s progress: waiting in line for a reservation, or holding one.
-    sink: SinkState,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SinkState {
-    Idle,
-    Waiting(Key),
-    Reserved,
+    sink: LineSlot,
 }
 
 impl<T> MemoryObjectSender<T> {
@@ -53,7 +47,7 @@ impl<T> MemoryObjectSender<T> {
         MemoryObjectSender {
             chan,
             closed: false,
-            sink: SinkState::Idle,
+            sink: LineSlot::new(),
         }
     }
 
@@ -110,12 +104,36 @@ impl<T> MemoryObjectSender<T> {
             return Err(TrySendError::Closed(item));
         }
         let mut woken = WakeList::default();
-        let result = lock(&self.chan).try_send(item, &mut woken);
+        let result = self.send_now(&mut lock(&self.chan), item, &mut woken);
         woken.wake();
         result.map_err(|refused| match refused {
             SendRefused::Full(item) => TrySendError::WouldBlock(item),
             SendRefused::Broken(item) => TrySendError::Broken(item),
         })
+    }
+
+    /// Sends at once if it can: on a reservation this sender's `Sink` left behind (a
+    /// `SinkExt::send` dropped by a timeout, say), or into room nobody else reserved.
+    fn send_now(
+        &self,
+        chan: &mut Chan<T>,
+        item: T,
+        woken: &mut WakeList,
+    ) -> Result<(), SendRefused<T>> {
+        let reserved = match self.sink.take() {
+            Place::Idle => false,
+            Place::Reserved => true,
+            Place::Waiting(key) => chan.take_over_send_place(key, woken),
+        };
+        if !reserved {
+            return chan.try_send(item, woken);
+        }
+        if chan.receivers_open == 0 {
+            chan.unreserve(woken);
+            return Err(SendRefused::Broken(item));
+        }
+        chan.send_on_reservation(item, woken);
+        Ok(())
     }
 
     /// Closes this sender (this clone only). Once every clone is closed, receivers get
@@ -137,10 +155,10 @@ impl<T> MemoryObjectSender<T> {
         let mut woken = WakeList::default();
         {
             let mut chan = lock(&self.chan);
-            match std::mem::replace(&mut self.sink, SinkState::Idle) {
-                SinkState::Idle => {}
-                SinkState::Waiting(key) => chan.leave_send_line(key, &mut woken),
-                SinkState::Reserved => chan.unreserve(&mut woken),
+            match self.sink.take() {
+                Place::Idle => {}
+                Place::Waiting(key) => chan.leave_send_line(key, &mut woken),
+                Place::Reserved => chan.unreserve(&mut woken),
             }
             chan.senders_open -= 1;
             if chan.senders_open == 0 {
@@ -186,7 +204,7 @@ impl<T> Clone for MemoryObjectSender<T> {
         MemoryObjectSender {
             chan: Arc::clone(&self.chan),
             closed: self.closed,
-            sink: SinkState::Idle,
+            sink: LineSlot::new(),
         }
     }
 }
@@ -248,7 +266,7 @@ impl<T> Future for SendFuture<'_, T> {
         let poll = {
             let mut chan = lock(&this.sender.chan);
             match this.key {
-                None => match chan.try_send(item, &mut woken) {
+                None => match this.sender.send_now(&mut chan, item, &mut woken) {
                     Ok(()) => Poll::Ready(Ok(())),
                     Err(SendRefused::Broken(item)) => Poll::Ready(Err(SendError::Broken(item))),
                     Err(SendRefused::Full(item)) => {
@@ -307,9 +325,10 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 /// do, and closing closes this sender. Its error cannot hold the item: use `send` or
 /// `try_send` to get a refused item back.
 ///
-/// # Panics
-/// `start_send` without a `poll_ready` that returned `Ready(Ok(()))` first (the `Sink`
-/// contract).
+/// If a `Sink` operation is abandoned (a `SinkExt::send` dropped by a timeout), the place in
+/// line or the reservation it had stays with this sender: the next `send`, `try_send` or
+/// `poll_ready` of this sender takes it over, and closing the sender gives it back. Until
+/// then a granted reservation holds one item's worth of room.
 impl<T> futures_sink::Sink<T> for MemoryObjectSender<T> {
     type Error = SendError<()>;
 
@@ -322,28 +341,26 @@ impl<T> futures_sink::Sink<T> for MemoryObjectSender<T> {
         let poll = {
             let mut chan = lock(&this.chan);
             if chan.receivers_open == 0 {
-                match std::mem::replace(&mut this.sink, SinkState::Idle) {
-                    SinkState::Idle => {}
-                    SinkState::Waiting(key) => chan.leave_send_line(key, &mut woken),
-                    SinkState::Reserved => chan.unreserve(&mut woken),
+                match this.sink.take() {
+                    Place::Idle => {}
+                    Place::Waiting(key) => chan.leave_send_line(key, &mut woken),
+                    Place::Reserved => chan.unreserve(&mut woken),
                 }
                 Poll::Ready(Err(SendError::Broken(())))
             } else {
-                match this.sink {
-                    SinkState::Reserved => Poll::Ready(Ok(())),
-                    SinkState::Idle if chan.try_reserve() => {
-                        this.sink = SinkState::Reserved;
-                        Poll::Ready(Ok(()))
+                let place = match this.sink.get() {
+                    Place::Reserved => Place::Reserved,
+                    Place::Idle if chan.try_reserve() => Place::Reserved,
+                    Place::Idle => Place::Waiting(chan.wait_to_send(cx.waker())),
+                    Place::Waiting(key) if chan.poll_reservation(key, cx.waker()) => {
+                        Place::Reserved
                     }
-                    SinkState::Idle => {
-                        this.sink = SinkState::Waiting(chan.wait_to_send(cx.waker()));
-                        Poll::Pending
-                    }
-                    SinkState::Waiting(key) if chan.poll_reservation(key, cx.waker()) => {
-                        this.sink = SinkState::Reserved;
-                        Poll::Ready(Ok(()))
-                    }
-                    SinkState::Waiting(_) => Poll::Pending,
+                    waiting @ Place::Waiting(_) => waiting,
+                };
+                this.sink.set(place);
+                match place {
+                    Place::Reserved => Poll::Ready(Ok(())),
+                    _ => Poll::Pending,
                 }
             }
         };
@@ -356,20 +373,22 @@ impl<T> futures_sink::Sink<T> for MemoryObjectSender<T> {
         if this.closed {
             return Err(SendError::Closed(()));
         }
-        assert_eq!(
-            this.sink,
-            SinkState::Reserved,
-            "`Sink::start_send` on a MemoryObjectSender without a successful `poll_ready`"
-        );
-        this.sink = SinkState::Idle;
         let mut woken = WakeList::default();
         let result = {
             let mut chan = lock(&this.chan);
+            let reserved = this.sink.take() == Place::Reserved;
             if chan.receivers_open == 0 {
-                chan.unreserve(&mut woken);
+                if reserved {
+                    chan.unreserve(&mut woken);
+                }
                 Err(item)
             } else {
-                chan.send_on_reservation(item, &mut woken);
+                if reserved {
+                    chan.send_on_reservation(item, &mut woken);
+                } else {
+                    // The reservation was used by this sender's own `send` in between.
+                    chan.send_unreserved(item, &mut woken);
+                }
                 Ok(())
             }
         };
