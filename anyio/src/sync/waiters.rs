@@ -263,10 +263,15 @@ impl WakeList {
     /// Wakes them all. Call it with no lock held: a woken task may run at once on another
     /// thread and take the lock.
     pub(crate) fn wake(self) {
-        self.first
-            .into_iter()
-            .chain(self.rest)
-            .for_each(Waker::wake);
+        // Usually none or one: test the inline one first and touch the vector only if it
+        // was used.
+        let Some(first) = self.first else {
+            return;
+        };
+        first.wake();
+        for waker in self.rest {
+            waker.wake();
+        }
     }
 }
 
