@@ -209,10 +209,19 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// # use std::convert::Infallible;
     /// anyio::run(async {
     ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///         use anyio::TaskState::{Cancelled, Cancelling, Pending};
     ///         let handle = tg.spawn(anyio::sleep_forever());
-    ///         assert_eq!(handle.state(), anyio::TaskState::Pending);
+    ///         assert_eq!(handle.state(), Pending);
     ///         handle.cancel();
-    ///         assert_eq!(handle.state(), anyio::TaskState::Cancelling);
+    ///         // Cancelling until the task has stopped (on another thread, perhaps already).
+    ///         assert!(matches!(handle.state(), Cancelling | Cancelled));
+    ///         anyio::move_on_after(std::time::Duration::from_secs(5), async {
+    ///             while handle.state() != Cancelled {
+    ///                 anyio::lowlevel::checkpoint().await;
+    ///             }
+    ///         })
+    ///         .await
+    ///         .expect("the task stopped");
     ///         Ok(())
     ///     })
     ///     .await
