@@ -1,9 +1,9 @@
 //! Memory object streams: channels that carry items between tasks (AnyIO's
 //! `create_memory_object_stream`).
 //!
-//! [`create_memory_object_stream`](crate::create_memory_object_stream)`(n)` makes a stream
+//! [`create_memory_object_stream`]`(n)` makes a stream
 //! with a buffer of `n` items and returns its two ends, a [`MemoryObjectSender`] and a
-//! [`MemoryObjectReceiver`]; [`create_unbounded_memory_object_stream`](crate::create_unbounded_memory_object_stream)
+//! [`MemoryObjectReceiver`]; [`create_unbounded_memory_object_stream`]
 //! makes one whose buffer has no limit.
 //!
 //! - **Size 0 is a rendezvous**: a send completes once its item is in a waiting receiver's
