@@ -246,10 +246,22 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// # Examples
     /// ```
     /// # use std::convert::Infallible;
+    /// use std::sync::Arc;
+    ///
     /// anyio::run(async {
     ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
-    ///         let handle = tg.spawn(async {});
-    ///         assert!(!handle.is_finished()); // children start on a later poll
+    ///         let gate = Arc::new(anyio::sync::Event::new());
+    ///         let opened = Arc::clone(&gate);
+    ///         let handle = tg.spawn(async move { opened.wait().await });
+    ///         assert!(!handle.is_finished());
+    ///         gate.set();
+    ///         anyio::move_on_after(std::time::Duration::from_secs(5), async {
+    ///             while !handle.is_finished() {
+    ///                 anyio::lowlevel::checkpoint().await;
+    ///             }
+    ///         })
+    ///         .await
+    ///         .expect("the task finished");
     ///         Ok(())
     ///     })
     ///     .await
