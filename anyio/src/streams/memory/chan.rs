@@ -228,14 +228,9 @@ impl<T> Chan<T> {
     /// was woken because the last sender closed (it has left the line), `Err(())` while it
     /// still waits.
     pub(super) fn collect(&mut self, key: Key, waker: &Waker) -> Result<Option<T>, ()> {
-        if !self.receivers.is_granted(key) {
+        self.take_over_receive_place(key).ok_or_else(|| {
             self.receivers.update_waker(key, waker);
-            return Err(());
-        }
-        match self.receivers.remove(key) {
-            Removed::Granted(item) => Ok(item),
-            Removed::Queued(_) => unreachable!("checked that it was granted"),
-        }
+        })
     }
 
     /// Takes over the place in line `key` of a `Stream` that stopped polling, if it was

@@ -52,10 +52,13 @@ impl LineSlot {
         self.0.store(raw, Ordering::Relaxed);
     }
 
-    /// The place, leaving `Idle` behind.
+    /// The place, leaving `Idle` behind. Stores only when there was a place: this runs on
+    /// every send and receive, where the slot is nearly always idle.
     pub(super) fn take(&self) -> Place {
         let place = self.get();
-        self.set(Place::Idle);
+        if place != Place::Idle {
+            self.set(Place::Idle);
+        }
         place
     }
 }

@@ -136,6 +136,15 @@ impl<T> MemoryObjectSender<T> {
         Ok(())
     }
 
+    /// Gives up the `Sink`'s place in line or reservation, if it has one.
+    fn abandon_sink(&self, chan: &mut Chan<T>, woken: &mut WakeList) {
+        match self.sink.take() {
+            Place::Idle => {}
+            Place::Waiting(key) => chan.leave_send_line(key, woken),
+            Place::Reserved => chan.unreserve(woken),
+        }
+    }
+
     /// Closes this sender (this clone only). Once every clone is closed, receivers get
     /// [`EndOfStream`](super::ReceiveError::EndOfStream) after the buffered items. Closing
     /// twice does nothing; dropping closes too.
@@ -155,11 +164,7 @@ impl<T> MemoryObjectSender<T> {
         let mut woken = WakeList::default();
         {
             let mut chan = lock(&self.chan);
-            match self.sink.take() {
-                Place::Idle => {}
-                Place::Waiting(key) => chan.leave_send_line(key, &mut woken),
-                Place::Reserved => chan.unreserve(&mut woken),
-            }
+            self.abandon_sink(&mut chan, &mut woken);
             chan.senders_open -= 1;
             if chan.senders_open == 0 {
                 chan.close_sending(&mut woken);
@@ -341,11 +346,7 @@ impl<T> futures_sink::Sink<T> for MemoryObjectSender<T> {
         let poll = {
             let mut chan = lock(&this.chan);
             if chan.receivers_open == 0 {
-                match this.sink.take() {
-                    Place::Idle => {}
-                    Place::Waiting(key) => chan.leave_send_line(key, &mut woken),
-                    Place::Reserved => chan.unreserve(&mut woken),
-                }
+                this.abandon_sink(&mut chan, &mut woken);
                 Poll::Ready(Err(SendError::Broken(())))
             } else {
                 let place = match this.sink.get() {
