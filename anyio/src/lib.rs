@@ -135,6 +135,7 @@ pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,
 };
+pub use streams::TypedAttributeLookupError;
 pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
 pub use task::{
     GroupClosedError, StartError, StartFuture, TaskError, TaskGroup, TaskGroupError,

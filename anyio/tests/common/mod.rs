@@ -54,3 +54,36 @@ pub async fn until(mut done: impl FnMut() -> bool) {
     }
     panic!("the awaited state was never reached");
 }
+
+/// One end of an in-memory byte pipe: bytes sent as chunks through memory object streams.
+pub type PipeEnd = anyio::streams::ChunkedByteStream<
+    anyio::streams::StapledStream<
+        anyio::streams::memory::MemoryObjectSender<Vec<u8>>,
+        anyio::streams::memory::MemoryObjectReceiver<Vec<u8>>,
+    >,
+>;
+
+/// A two-way in-memory byte pipe whose directions each buffer `chunks` chunks.
+pub fn byte_pipe(chunks: usize) -> (PipeEnd, PipeEnd) {
+    use anyio::streams::{ChunkedByteStream, StapledStream};
+    let (a_tx, b_rx) = anyio::create_memory_object_stream(chunks);
+    let (b_tx, a_rx) = anyio::create_memory_object_stream(chunks);
+    (
+        ChunkedByteStream::new(StapledStream::new(a_tx, a_rx)),
+        ChunkedByteStream::new(StapledStream::new(b_tx, b_rx)),
+    )
+}
+
+/// A deterministic pseudo-random sequence (a 64-bit LCG), for tests that try many shapes.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number below `bound` (which must not be 0).
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}

@@ -60,6 +60,7 @@ mod line_slot;
 mod loom_model;
 mod receiver;
 mod sender;
+mod stream_traits;
 
 pub use error::{ReceiveError, SendError, TryReceiveError, TrySendError};
 pub use receiver::{MemoryObjectReceiver, ReceiveFuture};

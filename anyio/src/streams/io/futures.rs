@@ -1,0 +1,201 @@
+//! [`FuturesIoStream`]: anyio's byte stream traits over a `futures-io` reader or writer.
+
+use std::fmt;
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::{IoState, PollShutdown};
+use crate::streams::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
+    TypedAttributeProvider,
+};
+
+/// A byte stream over anything that implements `futures-io`'s `AsyncRead` and/or
+/// `AsyncWrite`: async-io and smol sockets, pipes, `futures_lite::io` types, in-memory
+/// buffers. For `tokio::io` types, see [`TokioIoStream`](super::TokioIoStream).
+///
+/// It adds what the I/O traits leave to convention: a receive never returns 0 bytes (the end
+/// is [`StreamError::EndOfStream`]); a send writes and flushes everything; after
+/// [`send_eof`](ByteStream::send_eof) sends fail, and after [`close`](AsyncResource::close)
+/// everything fails, with [`StreamError::Closed`]; other I/O errors become
+/// [`StreamError::Broken`] with the error as its cause.
+///
+/// Make one with [`new`](Self::new) for a two-way object, [`reader`](Self::reader) or
+/// [`writer`](Self::writer) for a one-way one. `close` and `send_eof` call `poll_close`,
+/// which smol's and async-net's sockets take as "shut the writing half down"; async-io's bare
+/// `Async<T>` only flushes there, so wrap the socket type rather than an `Async<T>` when the
+/// peer must see the end. The object itself is released when the stream is dropped or taken
+/// back with [`into_inner`](Self::into_inner).
+///
+/// # Cancel safety
+/// `receive` is cancel safe (a dropped `poll_read` reads nothing). `send` is not: a send
+/// dropped midway may have written part of its bytes.
+///
+/// # Examples
+/// ```
+/// use anyio::streams::{BufferedByteReceiveStream, FuturesIoStream};
+///
+/// anyio::run(async {
+///     let input = FuturesIoStream::reader(&b"GET / HTTP/1.1\r\nHost: example.org\r\n\r\n"[..]);
+///     let mut input = BufferedByteReceiveStream::new(input);
+///     assert_eq!(input.receive_until(b"\r\n", 1024).await.unwrap(), b"GET / HTTP/1.1");
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct FuturesIoStream<S> {
+    io: S,
+    state: IoState,
+    /// `S::poll_close` when `S` writes; picked by the constructor, as nothing else can tell
+    /// whether `S` is a writer.
+    shutdown: Option<PollShutdown<S>>,
+}
+
+impl<S: AsyncRead + AsyncWrite> FuturesIoStream<S> {
+    /// A two-way byte stream over `io`.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::streams::FuturesIoStream;
+    ///
+    /// // `Cursor` reads what it holds and writes over it.
+    /// let stream = FuturesIoStream::new(futures_lite::io::Cursor::new(vec![0u8; 4]));
+    /// # let _ = stream;
+    /// ```
+    pub fn new(io: S) -> Self {
+        FuturesIoStream {
+            io,
+            state: IoState::default(),
+            shutdown: Some(<S as AsyncWrite>::poll_close),
+        }
+    }
+}
+
+impl<S: AsyncRead> FuturesIoStream<S> {
+    /// A receiving byte stream over `io`. Its `close` does not shut down any writing half
+    /// `io` may have.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::streams::{ByteReceiveStream, FuturesIoStream};
+    ///
+    /// anyio::run(async {
+    ///     let mut stream = FuturesIoStream::reader(&b"abc"[..]);
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(stream.receive(&mut buf).await.unwrap(), 3);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn reader(io: S) -> Self {
+        FuturesIoStream {
+            io,
+            state: IoState::default(),
+            shutdown: None,
+        }
+    }
+}
+
+impl<S: AsyncWrite> FuturesIoStream<S> {
+    /// A sending byte stream over `io`.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::streams::{ByteSendStream, FuturesIoStream};
+    ///
+    /// anyio::run(async {
+    ///     let mut stream = FuturesIoStream::writer(Vec::new());
+    ///     stream.send(b"abc").await.unwrap();
+    ///     assert_eq!(stream.get_ref(), b"abc");
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn writer(io: S) -> Self {
+        FuturesIoStream {
+            io,
+            state: IoState::default(),
+            shutdown: Some(<S as AsyncWrite>::poll_close),
+        }
+    }
+}
+
+impl<S> FuturesIoStream<S> {
+    /// The I/O object.
+    ///
+    /// # Examples
+    /// ```
+    /// let stream = anyio::streams::FuturesIoStream::writer(Vec::<u8>::new());
+    /// assert!(stream.get_ref().is_empty());
+    /// ```
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The I/O object, mutably. Reading or writing through it bypasses the stream's state.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut stream = anyio::streams::FuturesIoStream::writer(Vec::<u8>::new());
+    /// stream.get_mut().push(1);
+    /// assert_eq!(stream.get_ref(), &[1]);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// Gives the I/O object back.
+    ///
+    /// # Examples
+    /// ```
+    /// let stream = anyio::streams::FuturesIoStream::reader(&b"x"[..]);
+    /// assert_eq!(stream.into_inner(), b"x");
+    /// ```
+    pub fn into_inner(self) -> S {
+        self.io
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for FuturesIoStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FuturesIoStream")
+            .field("io", &self.io)
+            .field("closed", &self.state.closed)
+            .field("eof_sent", &self.state.eof_sent)
+            .finish()
+    }
+}
+
+impl<S> TypedAttributeProvider for FuturesIoStream<S> {}
+
+impl<S: Unpin + Send> AsyncResource for FuturesIoStream<S> {
+    /// Shuts the writing half down, if the stream writes and `send_eof` has not, and marks
+    /// the stream closed.
+    async fn close(&mut self) -> Result<(), StreamError> {
+        self.state.close(&mut self.io, self.shutdown).await
+    }
+}
+
+impl<S: AsyncRead + Unpin + Send> ByteReceiveStream for FuturesIoStream<S> {
+    async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.state
+            .receive(&mut self.io, buf, <S as AsyncRead>::poll_read)
+            .await
+    }
+}
+
+impl<S: AsyncWrite + Unpin + Send> ByteSendStream for FuturesIoStream<S> {
+    async fn send(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        self.state
+            .send(
+                &mut self.io,
+                data,
+                <S as AsyncWrite>::poll_write,
+                <S as AsyncWrite>::poll_flush,
+            )
+            .await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for FuturesIoStream<S> {
+    async fn send_eof(&mut self) -> Result<(), StreamError> {
+        self.state.send_eof(&mut self.io, self.shutdown).await
+    }
+}

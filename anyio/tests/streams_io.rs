@@ -1,0 +1,253 @@
+//! `FuturesIoStream` and `TokioIoStream`, on every backend: the byte stream traits over real
+//! sockets (async-io's) and tokio's in-memory duplex, half closes, local closes, a broken
+//! peer, cancellation, and `StreamError`'s round trip through `io::Error`.
+
+use std::io;
+use std::pin::pin;
+
+use anyio::streams::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, FuturesIoStream, StreamError,
+    TokioIoStream,
+};
+use anyio::{BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfStream};
+use futures_lite::future::poll_once;
+use smol::net::unix::UnixStream;
+
+/// Two connected UNIX sockets, as futures-io byte streams. (smol's sockets shut their writing
+/// half down on `poll_close`; async-io's bare `Async<UnixStream>` only flushes.)
+fn socket_pair() -> (FuturesIoStream<UnixStream>, FuturesIoStream<UnixStream>) {
+    let (a, b) = UnixStream::pair().unwrap();
+    (FuturesIoStream::new(a), FuturesIoStream::new(b))
+}
+
+/// Two ends of tokio's in-memory duplex, as byte streams.
+fn duplex() -> (
+    TokioIoStream<tokio::io::DuplexStream>,
+    TokioIoStream<tokio::io::DuplexStream>,
+) {
+    let (a, b) = tokio::io::duplex(64);
+    (TokioIoStream::new(a), TokioIoStream::new(b))
+}
+
+/// Receives until the end of the stream.
+async fn receive_to_end(stream: &mut impl ByteReceiveStream) -> Result<Vec<u8>, StreamError> {
+    let mut all = Vec::new();
+    let mut buf = [0; 7];
+    loop {
+        match stream.receive(&mut buf).await {
+            Ok(n) => {
+                assert!(n > 0, "a receive returned 0 bytes");
+                all.extend_from_slice(&buf[..n]);
+            }
+            Err(StreamError::EndOfStream) => return Ok(all),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The half-close conversation every two-way byte stream must hold.
+async fn half_close_conversation(mut a: impl ByteStream, mut b: impl ByteStream) {
+    a.send(b"question").await.unwrap();
+    a.send_eof().await.unwrap();
+    a.send_eof().await.unwrap(); // a second time does nothing
+    assert!(matches!(a.send(b"more").await, Err(StreamError::Closed)));
+    assert_eq!(receive_to_end(&mut b).await.unwrap(), b"question");
+    // b may still answer, and a still receive.
+    b.send(b"answer").await.unwrap();
+    b.close().await.unwrap();
+    assert_eq!(receive_to_end(&mut a).await.unwrap(), b"answer");
+    a.close().await.unwrap();
+    a.close().await.unwrap(); // closing twice is harmless
+    assert!(matches!(
+        a.receive(&mut [0; 4]).await,
+        Err(StreamError::Closed)
+    ));
+    assert!(matches!(a.send(b"x").await, Err(StreamError::Closed)));
+    assert!(matches!(a.send_eof().await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn futures_io_sockets_half_close_and_close() {
+    let (a, b) = socket_pair();
+    half_close_conversation(a, b).await;
+}
+
+#[anyio::test]
+async fn tokio_io_duplexes_half_close_and_close() {
+    let (a, b) = duplex();
+    half_close_conversation(a, b).await;
+}
+
+#[anyio::test]
+async fn a_large_send_arrives_whole_through_a_small_pipe() {
+    let (mut a, mut b) = duplex(); // 64 bytes of room: the send must wait for the reader
+    let data: Vec<u8> = (0..10_000u32).map(|n| n as u8).collect();
+    let (sent, received) = futures_lite::future::zip(
+        async {
+            a.send(&data).await.unwrap();
+            a.send_eof().await.unwrap();
+        },
+        receive_to_end(&mut b),
+    )
+    .await;
+    let () = sent;
+    assert_eq!(received.unwrap(), data);
+}
+
+#[anyio::test]
+async fn an_empty_buffer_is_invalid_input_and_an_empty_send_succeeds() {
+    let (mut a, _b) = socket_pair();
+    assert!(matches!(
+        a.receive(&mut []).await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    a.send(b"").await.unwrap();
+    let (mut c, _d) = duplex();
+    assert!(matches!(
+        c.receive(&mut []).await,
+        Err(StreamError::InvalidInput(_))
+    ));
+}
+
+#[anyio::test]
+async fn a_cancelled_receive_takes_no_bytes() {
+    for family in ["futures", "tokio"] {
+        let (mut a, mut b): (Box<dyn Pair>, Box<dyn Pair>) = match family {
+            "futures" => {
+                let (a, b) = socket_pair();
+                (Box::new(a), Box::new(b))
+            }
+            _ => {
+                let (a, b) = duplex();
+                (Box::new(a), Box::new(b))
+            }
+        };
+        assert!(poll_once(pin!(b.receive_boxed())).await.is_none());
+        let cancelled =
+            anyio::move_on_after(std::time::Duration::from_millis(5), b.receive_boxed()).await;
+        assert!(cancelled.is_none(), "{family}");
+        a.send_boxed(b"data").await;
+        assert_eq!(b.receive_boxed().await, b"data", "{family}");
+    }
+}
+
+/// Dynamic access to the two adapters, so one test can run over both.
+trait Pair {
+    fn receive_boxed(&mut self) -> std::pin::Pin<Box<dyn Future<Output = Vec<u8>> + '_>>;
+    fn send_boxed<'a>(
+        &'a mut self,
+        data: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>;
+}
+
+impl<S: ByteStream> Pair for S {
+    fn receive_boxed(&mut self) -> std::pin::Pin<Box<dyn Future<Output = Vec<u8>> + '_>> {
+        Box::pin(async {
+            let mut buf = [0; 64];
+            let n = self.receive(&mut buf).await.unwrap();
+            buf[..n].to_vec()
+        })
+    }
+
+    fn send_boxed<'a>(
+        &'a mut self,
+        data: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'a>> {
+        Box::pin(async move { self.send(data).await.unwrap() })
+    }
+}
+
+#[anyio::test]
+async fn a_vanished_peer_breaks_the_stream() {
+    let (mut a, b) = duplex();
+    drop(b);
+    match a.send(b"anyone?").await {
+        Err(StreamError::Broken(Some(cause))) => {
+            assert_eq!(cause.kind(), io::ErrorKind::BrokenPipe)
+        }
+        other => panic!("expected a broken stream, got {other:?}"),
+    }
+    assert!(matches!(
+        a.receive(&mut [0; 4]).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[anyio::test]
+async fn one_way_adapters_read_or_write() {
+    let mut reader = FuturesIoStream::reader(&b"abc"[..]);
+    assert_eq!(receive_to_end(&mut reader).await.unwrap(), b"abc");
+    reader.close().await.unwrap();
+    let mut writer = TokioIoStream::writer(Vec::new());
+    writer.send(b"x").await.unwrap();
+    writer.close().await.unwrap();
+    assert!(matches!(writer.send(b"y").await, Err(StreamError::Closed)));
+    assert_eq!(writer.into_inner(), b"x");
+}
+
+#[test]
+fn stream_errors_survive_a_round_trip_through_io_error() {
+    let round_trip = |error: StreamError| StreamError::from(io::Error::from(error));
+    assert!(matches!(
+        round_trip(StreamError::EndOfStream),
+        StreamError::EndOfStream
+    ));
+    assert!(matches!(
+        round_trip(StreamError::IncompleteRead),
+        StreamError::IncompleteRead
+    ));
+    assert!(matches!(
+        round_trip(StreamError::DelimiterNotFound { max_bytes: 3 }),
+        StreamError::DelimiterNotFound { max_bytes: 3 }
+    ));
+    assert!(matches!(
+        round_trip(StreamError::Closed),
+        StreamError::Closed
+    ));
+    assert!(matches!(
+        round_trip(StreamError::Busy(BusyResourceError::new("reading from"))),
+        StreamError::Busy(busy) if busy.action() == "reading from"
+    ));
+    assert!(matches!(
+        round_trip(StreamError::Broken(None)),
+        StreamError::Broken(None)
+    ));
+    assert!(matches!(
+        round_trip(StreamError::Broken(Some(io::ErrorKind::ConnectionReset.into()))),
+        StreamError::Broken(Some(cause)) if cause.kind() == io::ErrorKind::ConnectionReset
+    ));
+    assert!(matches!(
+        round_trip(StreamError::InvalidInput("bad")),
+        StreamError::InvalidInput("bad")
+    ));
+    let kinds = [
+        (StreamError::EndOfStream, io::ErrorKind::UnexpectedEof),
+        (StreamError::Closed, io::ErrorKind::NotConnected),
+        (StreamError::Broken(None), io::ErrorKind::BrokenPipe),
+        (
+            StreamError::InvalidInput("bad"),
+            io::ErrorKind::InvalidInput,
+        ),
+    ];
+    for (error, kind) in kinds {
+        assert_eq!(io::Error::from(error).kind(), kind);
+    }
+    // anyio's unit errors inside an io::Error are recognised too.
+    let from = |error: io::Error| StreamError::from(error);
+    assert!(matches!(
+        from(EndOfStream::new().into()),
+        StreamError::EndOfStream
+    ));
+    assert!(matches!(
+        from(ClosedResourceError::new().into()),
+        StreamError::Closed
+    ));
+    assert!(matches!(
+        from(BrokenResourceError::new().into()),
+        StreamError::Broken(None)
+    ));
+    assert!(matches!(
+        from(BusyResourceError::new("writing to").into()),
+        StreamError::Busy(_)
+    ));
+}
