@@ -13,6 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use anyio::streams::{
+    BufferedByteReceiveStream, ByteSendStream, ByteStream, ChunkedByteStream, ObjectReceiveStream,
+    ObjectSendStream, ObjectStream, StapledStream, StreamError, TextStream,
+};
 use anyio::{Backend, CancelScope, Runner, TaskGroup};
 
 /// Backend-agnostic code: it never names tokio or smol.
@@ -181,6 +185,55 @@ async fn streamed() {
         "    a receive that timed out -> {gave_up:?}; the next one -> {:?}",
         rx.receive().await
     );
+
+    // A line protocol written once against any byte stream, run over an in-memory pipe.
+    let (client, server) = byte_pipe();
+    let mut client = TextStream::new(client);
+    let server = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        tg.spawn(shout_lines(server));
+        client
+            .send("hello\nwörld\n")
+            .await
+            .map_err(StreamError::from)?;
+        client.send_eof().await?;
+        let mut answer = String::new();
+        loop {
+            match client.receive().await {
+                Ok(text) => answer.push_str(&text),
+                Err(StreamError::EndOfStream) => return Ok(answer),
+                Err(error) => return Err(error),
+            }
+        }
+    })
+    .await;
+    println!(
+        "    a byte stream server shouted back {:?}",
+        server.expect("the pipe holds")
+    );
+}
+
+/// Answers each line of `stream` in capitals until the peer stops sending: protocol code that
+/// works over any `ByteStream` (a TCP connection, a TLS session, a pipe).
+async fn shout_lines(stream: impl ByteStream) -> Result<(), StreamError> {
+    let mut stream = BufferedByteReceiveStream::new(stream);
+    loop {
+        let line = match stream.receive_until(b"\n", 1024).await {
+            Ok(line) => String::from_utf8_lossy(&line).to_uppercase(),
+            Err(StreamError::IncompleteRead) => return stream.send_eof().await,
+            Err(error) => return Err(error),
+        };
+        stream.send(format!("{line}\n").as_bytes()).await?;
+    }
+}
+
+/// Two ends of an in-memory byte pipe: chunks of bytes through two memory object streams.
+fn byte_pipe() -> (impl ByteStream, impl ByteStream) {
+    let (a_tx, b_rx) = anyio::create_memory_object_stream::<Vec<u8>>(4);
+    let (b_tx, a_rx) = anyio::create_memory_object_stream::<Vec<u8>>(4);
+    (
+        ChunkedByteStream::new(StapledStream::new(a_tx, a_rx)),
+        ChunkedByteStream::new(StapledStream::new(b_tx, b_rx)),
+    )
 }
 
 fn millis(duration: Duration) -> f64 {

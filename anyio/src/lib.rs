@@ -7,9 +7,10 @@
 //!
 //! This release holds the foundation (running programs on either backend, detecting the
 //! backend, time, checkpoints, the test macro), [cancel scopes](cancel) and
-//! [task groups](task), the [synchronization primitives](sync), and
-//! [memory object streams](streams::memory). The README's feature table says what arrives
-//! next.
+//! [task groups](task), the [synchronization primitives](sync),
+//! [memory object streams](streams::memory), and the [stream traits and wrappers](streams)
+//! (buffered, text and stapled streams, typed attributes, adapters for `AsyncRead` and
+//! `AsyncWrite` of both families). The README's feature table says what arrives next.
 //!
 //! ## Running async programs
 //!
