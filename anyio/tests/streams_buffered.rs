@@ -2,13 +2,15 @@
 //! receives across chunk boundaries, failures and cancellations that leave the buffer intact,
 //! and a randomized comparison with a plain split.
 
-use std::pin::pin;
+use std::io;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyio::streams::memory::{MemoryObjectSender, TrySendError};
 use anyio::streams::{
     AsyncResource, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream,
-    ChunkedByteStream, StreamError,
+    ChunkedByteStream, FuturesIoStream, StreamError, TokioIoStream,
 };
 use anyio::{create_memory_object_stream, create_unbounded_memory_object_stream};
 use futures_lite::future::poll_once;
@@ -170,7 +172,7 @@ async fn a_closed_buffered_stream_fails_and_gives_its_buffer_back() {
             .is_none()
     );
     assert_eq!(stream.buffer(), b"abc");
-    stream.close().await.unwrap();
+    stream.aclose().await.unwrap();
     assert!(matches!(
         stream.receive_exactly(1).await,
         Err(StreamError::Closed)
@@ -289,4 +291,173 @@ fn split<'a>(mut data: &'a [u8], delimiter: &[u8]) -> (Vec<&'a [u8]>, &'a [u8]) 
         data = &data[at + delimiter.len()..];
     }
     (pieces, data)
+}
+
+#[anyio::test]
+async fn a_huge_length_grows_the_buffer_only_by_what_arrives() {
+    // As from a length header a hostile peer sent: the buffer must not be sized by it.
+    let mut stream = BufferedByteReceiveStream::new(FuturesIoStream::reader(&b"hello"[..]));
+    assert!(matches!(
+        stream.receive_exactly(usize::MAX / 2).await,
+        Err(StreamError::IncompleteRead)
+    ));
+    assert_eq!(stream.buffer(), b"hello");
+}
+
+#[anyio::test]
+async fn a_closed_chunked_stream_fails_even_mid_chunk() {
+    let (tx, rx) = create_unbounded_memory_object_stream::<Vec<u8>>();
+    tx.try_send(b"abcdef".to_vec()).unwrap();
+    let mut stream = ChunkedByteStream::new(rx);
+    let mut buf = [0; 2];
+    stream.receive(&mut buf).await.unwrap();
+    stream.aclose().await.unwrap();
+    assert!(matches!(
+        stream.receive(&mut buf).await,
+        Err(StreamError::Closed)
+    ));
+}
+
+/// Reads its data in chunks of random sizes, up to 20,000 bytes.
+struct RandomReads {
+    data: Vec<u8>,
+    at: usize,
+    random: Lcg,
+}
+
+impl futures_io::AsyncRead for RandomReads {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let left = self.data.len() - self.at;
+        let n = (1 + self.random.below(20_000) as usize)
+            .min(buf.len())
+            .min(left);
+        let at = self.at;
+        buf[..n].copy_from_slice(&self.data[at..at + n]);
+        self.at += n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// Hundreds of kilobytes through the buffer, so that it compacts and grows, in pieces taken
+/// by `receive_exactly` and `receive_until` at random, with limits right at the boundary.
+#[anyio::test]
+async fn large_mixed_receives_survive_compaction() {
+    let mut random = Lcg(42);
+    for round in 0..10 {
+        let mut data = Vec::new();
+        let mut pieces = Vec::new();
+        for _ in 0..200 {
+            let len = random.below(3000) as usize;
+            let piece: Vec<u8> = (0..len)
+                .map(|_| b"abxy\r"[random.below(5) as usize])
+                .collect();
+            let piece: Vec<u8> = piece.into_iter().filter(|&b| b != b'\r').collect();
+            let delimited = random.below(2) == 0;
+            data.extend_from_slice(&piece);
+            if delimited {
+                data.extend_from_slice(b"\r\n");
+            }
+            pieces.push((delimited, piece));
+        }
+        let reads = RandomReads {
+            data,
+            at: 0,
+            random: Lcg(round),
+        };
+        let mut stream = BufferedByteReceiveStream::new(FuturesIoStream::reader(reads));
+        for (i, (delimited, piece)) in pieces.iter().enumerate() {
+            let got = if *delimited {
+                let slack = random.below(3) as usize;
+                stream.receive_until(b"\r\n", piece.len() + slack).await
+            } else {
+                stream.receive_exactly(piece.len()).await
+            };
+            assert_eq!(&got.unwrap(), piece, "round {round}, piece {i}");
+        }
+        assert!(matches!(
+            stream.receive_exactly(1).await,
+            Err(StreamError::IncompleteRead)
+        ));
+    }
+}
+
+/// The limit is exact: the bytes before the delimiter may number `max_bytes`, not one more,
+/// however the bytes are chunked (and with a delimiter that overlaps the bytes before it).
+#[anyio::test]
+async fn max_bytes_is_exact_whatever_the_chunking() {
+    let mut random = Lcg(7);
+    for _ in 0..300 {
+        let len = random.below(40) as usize;
+        let max_bytes = random.below(40) as usize;
+        let mut data = vec![b'a'; len];
+        data.extend_from_slice(b"ab--tail");
+        let (tx, mut stream) = fed_by_chunks();
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let n = (1 + random.below(5) as usize).min(rest.len());
+            tx.try_send(rest[..n].to_vec()).unwrap();
+            rest = &rest[n..];
+        }
+        drop(tx);
+        let result = stream.receive_until(b"ab", max_bytes).await;
+        if len <= max_bytes {
+            assert_eq!(
+                result.unwrap(),
+                vec![b'a'; len],
+                "len {len}, max {max_bytes}"
+            );
+            assert!(
+                b"--tail".starts_with(stream.buffer()),
+                "the delimiter was consumed"
+            );
+        } else {
+            assert!(
+                matches!(result, Err(StreamError::DelimiterNotFound { .. })),
+                "len {len}, max {max_bytes}: {result:?}"
+            );
+            assert!(data.starts_with(stream.buffer()), "the buffer is intact");
+        }
+    }
+}
+
+#[anyio::test]
+async fn after_a_header_the_rest_goes_to_async_buf_read_code() {
+    use futures_lite::{AsyncBufReadExt, AsyncReadExt};
+    let input = FuturesIoStream::reader(&b"HEADER\nline one\nline two\nbody"[..]);
+    let mut stream = BufferedByteReceiveStream::new(input);
+    assert_eq!(stream.receive_until(b"\n", 100).await.unwrap(), b"HEADER");
+    let mut line = String::new();
+    stream.read_line(&mut line).await.unwrap();
+    assert_eq!(line, "line one\n");
+    let mut rest = String::new();
+    stream.read_to_string(&mut rest).await.unwrap();
+    assert_eq!(rest, "line two\nbody");
+}
+
+#[anyio::test]
+async fn a_buffered_tokio_stream_is_a_tokio_buf_reader() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let (near, far) = tokio::io::duplex(64);
+    let mut near = BufferedByteReceiveStream::new(TokioIoStream::new(near));
+    let mut far = TokioIoStream::new(far);
+    far.write_all(b"id 7\nrest").await.unwrap();
+    far.shutdown().await.unwrap();
+    assert_eq!(near.receive_until(b" ", 10).await.unwrap(), b"id");
+    let mut line = String::new();
+    near.read_line(&mut line).await.unwrap();
+    assert_eq!(line, "7\n");
+    let mut rest = Vec::new();
+    near.read_to_end(&mut rest).await.unwrap();
+    assert_eq!(rest, b"rest");
+    near.write_all(b"ok").await.unwrap();
+    let mut reply = [0; 2];
+    far.read_exact(&mut reply).await.unwrap();
+    assert_eq!(&reply, b"ok");
+    near.aclose().await.unwrap();
+    let error = near.read(&mut [0; 4]).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::NotConnected);
 }

@@ -13,6 +13,9 @@ use anyio::{BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfSt
 use futures_lite::future::poll_once;
 use smol::net::unix::UnixStream;
 
+/// How long a conversation may take before the test fails instead of hanging.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Two connected UNIX sockets, as futures-io byte streams. (smol's sockets shut their writing
 /// half down on `poll_close`; async-io's bare `Async<UnixStream>` only flushes.)
 fn socket_pair() -> (FuturesIoStream<UnixStream>, FuturesIoStream<UnixStream>) {
@@ -54,10 +57,10 @@ async fn half_close_conversation(mut a: impl ByteStream, mut b: impl ByteStream)
     assert_eq!(receive_to_end(&mut b).await.unwrap(), b"question");
     // b may still answer, and a still receive.
     b.send(b"answer").await.unwrap();
-    b.close().await.unwrap();
+    b.aclose().await.unwrap();
     assert_eq!(receive_to_end(&mut a).await.unwrap(), b"answer");
-    a.close().await.unwrap();
-    a.close().await.unwrap(); // closing twice is harmless
+    a.aclose().await.unwrap();
+    a.aclose().await.unwrap(); // closing twice is harmless
     assert!(matches!(
         a.receive(&mut [0; 4]).await,
         Err(StreamError::Closed)
@@ -69,13 +72,27 @@ async fn half_close_conversation(mut a: impl ByteStream, mut b: impl ByteStream)
 #[anyio::test]
 async fn futures_io_sockets_half_close_and_close() {
     let (a, b) = socket_pair();
-    half_close_conversation(a, b).await;
+    anyio::fail_after(LIMIT, half_close_conversation(a, b))
+        .await
+        .expect("the peer sees each end");
 }
 
 #[anyio::test]
 async fn tokio_io_duplexes_half_close_and_close() {
     let (a, b) = duplex();
-    half_close_conversation(a, b).await;
+    anyio::fail_after(LIMIT, half_close_conversation(a, b))
+        .await
+        .expect("the peer sees each end");
+}
+
+#[anyio::test]
+async fn a_send_flushes_a_buffering_writer() {
+    let mut futures_side = FuturesIoStream::writer(futures_lite::io::BufWriter::new(Vec::new()));
+    futures_side.send(b"now").await.unwrap();
+    assert_eq!(futures_side.get_ref().get_ref(), b"now");
+    let mut tokio_side = TokioIoStream::writer(tokio::io::BufWriter::new(Vec::new()));
+    tokio_side.send(b"now").await.unwrap();
+    assert_eq!(tokio_side.get_ref().get_ref(), b"now");
 }
 
 #[anyio::test]
@@ -127,7 +144,8 @@ async fn a_cancelled_receive_takes_no_bytes() {
             anyio::move_on_after(std::time::Duration::from_millis(5), b.receive_boxed()).await;
         assert!(cancelled.is_none(), "{family}");
         a.send_boxed(b"data").await;
-        assert_eq!(b.receive_boxed().await, b"data", "{family}");
+        let received = anyio::fail_after(LIMIT, b.receive_boxed()).await;
+        assert_eq!(received.expect("the bytes arrive"), b"data", "{family}");
     }
 }
 
@@ -177,10 +195,10 @@ async fn a_vanished_peer_breaks_the_stream() {
 async fn one_way_adapters_read_or_write() {
     let mut reader = FuturesIoStream::reader(&b"abc"[..]);
     assert_eq!(receive_to_end(&mut reader).await.unwrap(), b"abc");
-    reader.close().await.unwrap();
+    reader.aclose().await.unwrap();
     let mut writer = TokioIoStream::writer(Vec::new());
     writer.send(b"x").await.unwrap();
-    writer.close().await.unwrap();
+    writer.aclose().await.unwrap();
     assert!(matches!(writer.send(b"y").await, Err(StreamError::Closed)));
     assert_eq!(writer.into_inner(), b"x");
 }
@@ -250,4 +268,57 @@ fn stream_errors_survive_a_round_trip_through_io_error() {
         from(BusyResourceError::new("writing to").into()),
         StreamError::Busy(_)
     ));
+}
+
+#[anyio::test]
+async fn a_reader_does_not_send_even_over_a_two_way_object() {
+    let (a, _b) = tokio::io::duplex(64);
+    let mut a = TokioIoStream::reader(a);
+    assert!(matches!(
+        a.send(b"x").await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        a.send_eof().await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    let (c, _d) = UnixStream::pair().unwrap();
+    let mut c = FuturesIoStream::reader(c);
+    assert!(matches!(
+        c.send(b"x").await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    let error = futures_lite::AsyncWriteExt::write(&mut c, b"x")
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+}
+
+#[anyio::test]
+async fn the_io_traits_pass_through_until_closed() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    let (a, b) = socket_pair();
+    let (mut a, mut b) = (a, b);
+    a.write_all(b"raw").await.unwrap();
+    AsyncWriteExt::close(&mut a).await.unwrap(); // the futures-io half close
+    AsyncWriteExt::close(&mut a).await.unwrap(); // twice is harmless
+    assert!(
+        matches!(a.send(b"x").await, Err(StreamError::Closed)),
+        "it was send_eof"
+    );
+    let mut got = Vec::new();
+    b.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"raw");
+    b.aclose().await.unwrap();
+    let error = b.read(&mut [0; 4]).await.unwrap_err();
+    assert!(matches!(StreamError::from(error), StreamError::Closed));
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (mut c, mut d) = duplex();
+    c.write_all(b"tokio").await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    d.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"tokio");
+    assert!(matches!(c.send(b"x").await, Err(StreamError::Closed)));
 }

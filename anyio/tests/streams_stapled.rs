@@ -7,8 +7,9 @@ use anyio::create_memory_object_stream;
 use anyio::streams::memory::TrySendError;
 use anyio::streams::{
     AsyncResource, AttributeRequest, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream,
-    ByteStream, ObjectReceiveStream, ObjectSendStream, ObjectStream, StapledStream, StreamError,
-    TextStream, TokioIoStream, TypedAttribute, TypedAttributeLookupError, TypedAttributeProvider,
+    ByteStream, ChunkedByteStream, FuturesIoStream, ObjectReceiveStream, ObjectSendStream,
+    ObjectStream, StapledStream, StreamError, TextStream, TokioIoStream, TypedAttribute,
+    TypedAttributeLookupError, TypedAttributeProvider,
 };
 use futures_lite::future::poll_once;
 
@@ -40,7 +41,7 @@ async fn close_closes_both_halves() {
     let (to_peer, peer_inbox) = create_memory_object_stream::<u8>(2);
     let (peer_outbox, from_peer) = create_memory_object_stream::<u8>(2);
     let mut stream = StapledStream::new(to_peer, from_peer);
-    AsyncResource::close(&mut stream).await.unwrap();
+    AsyncResource::aclose(&mut stream).await.unwrap();
     assert!(matches!(stream.receive().await, Err(StreamError::Closed)));
     assert!(matches!(
         peer_outbox.try_send(1),
@@ -114,7 +115,7 @@ impl TypedAttributeProvider for Labelled {
 }
 
 impl AsyncResource for Labelled {
-    async fn close(&mut self) -> Result<(), StreamError> {
+    async fn aclose(&mut self) -> Result<(), StreamError> {
         Ok(())
     }
 }
@@ -231,6 +232,50 @@ async fn memory_streams_work_through_the_traits() {
     let error = ObjectSendStream::send(&mut out_tx, 9).await.unwrap_err();
     assert!(matches!(error.error(), StreamError::Broken(None)));
     assert_eq!(error.into_item(), 9);
-    AsyncResource::close(&mut out_tx).await.unwrap();
+    AsyncResource::aclose(&mut out_tx).await.unwrap();
     assert!(out_tx.is_closed());
+}
+
+/// A writer whose close never finishes.
+struct EndlessClose;
+
+impl futures_io::AsyncWrite for EndlessClose {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[anyio::test]
+async fn a_cancelled_close_leaves_the_stapled_stream_closed() {
+    let (tx, rx) = create_memory_object_stream::<Vec<u8>>(1);
+    tx.try_send(b"x".to_vec()).unwrap();
+    let mut stream = StapledStream::new(
+        FuturesIoStream::writer(EndlessClose),
+        ChunkedByteStream::new(rx),
+    );
+    assert!(poll_once(pin!(stream.aclose())).await.is_none());
+    assert!(matches!(
+        stream.receive(&mut [0; 4]).await,
+        Err(StreamError::Closed)
+    ));
+    assert!(matches!(stream.send(b"y").await, Err(StreamError::Closed)));
+    assert!(matches!(stream.send_eof().await, Err(StreamError::Closed)));
 }

@@ -144,6 +144,15 @@ async fn text_goes_both_ways_and_a_failed_send_hands_it_back() {
     let error = a.send(String::from("too late")).await.unwrap_err();
     assert!(matches!(error.error(), StreamError::Closed));
     assert_eq!(error.into_item(), "too late");
-    b.close().await.unwrap();
+    b.aclose().await.unwrap();
     assert!(matches!(b.receive().await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn a_closed_text_stream_fails_even_with_bytes_held() {
+    let (tx, mut text) = fed_by_chunks();
+    tx.try_send(b"ab\xffcd".to_vec()).unwrap();
+    assert_eq!(text.receive().await.unwrap(), "ab");
+    text.aclose().await.unwrap();
+    assert!(matches!(text.receive().await, Err(StreamError::Closed)));
 }

@@ -35,6 +35,7 @@ pub struct ChunkedByteStream<R: ObjectReceiveStream> {
     inner: R,
     /// The chunk being received, and how much of it was.
     current: Option<(R::Item, usize)>,
+    closed: bool,
 }
 
 impl<R: ObjectReceiveStream> ChunkedByteStream<R> {
@@ -46,6 +47,7 @@ impl<R: ObjectReceiveStream> ChunkedByteStream<R> {
         ChunkedByteStream {
             inner,
             current: None,
+            closed: false,
         }
     }
 
@@ -110,8 +112,11 @@ impl<R: ObjectReceiveStream> TypedAttributeProvider for ChunkedByteStream<R> {
 }
 
 impl<R: ObjectReceiveStream<Item: Send>> AsyncResource for ChunkedByteStream<R> {
-    async fn close(&mut self) -> Result<(), StreamError> {
-        self.inner.close().await
+    /// Closes the inner stream, dropping the rest of the chunk being received.
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        self.closed = true;
+        self.current = None;
+        self.inner.aclose().await
     }
 }
 
@@ -119,6 +124,9 @@ impl<R: ObjectReceiveStream<Item: AsRef<[u8]> + Send>> ByteReceiveStream for Chu
     /// Cancel safe when the inner stream's receive is (as a memory object stream's is): a
     /// chunk is kept from the moment it is received.
     async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if self.closed {
+            return Err(StreamError::Closed);
+        }
         if buf.is_empty() {
             return Err(StreamError::InvalidInput(
                 "cannot receive into an empty buffer",
@@ -149,6 +157,9 @@ where
     /// stream, a send dropped before it returned has sent nothing. Sending nothing sends no
     /// chunk.
     async fn send(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        if self.closed {
+            return Err(StreamError::Closed);
+        }
         if data.is_empty() {
             return Ok(());
         }
@@ -161,6 +172,9 @@ where
     R: ObjectReceiveStream<Item: AsRef<[u8]> + Send> + ObjectStream<Vec<u8>>,
 {
     async fn send_eof(&mut self) -> Result<(), StreamError> {
+        if self.closed {
+            return Err(StreamError::Closed);
+        }
         self.inner.send_eof().await
     }
 }

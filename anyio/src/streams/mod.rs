@@ -8,7 +8,7 @@
 //!
 //! | trait | methods | AnyIO |
 //! |---|---|---|
-//! | [`AsyncResource`] | `close` | `AsyncResource.aclose` |
+//! | [`AsyncResource`] | `aclose` | `AsyncResource.aclose` |
 //! | [`ObjectReceiveStream`] | `receive() -> Item` | `ObjectReceiveStream` |
 //! | [`ObjectSendStream<T>`] | `send(T)` | `ObjectSendStream` |
 //! | [`ObjectStream<T>`] | both, and `send_eof` | `ObjectStream` |
@@ -26,9 +26,13 @@
 //! [`SendError`].
 //!
 //! The methods return futures that are `Send`, so generic code can spawn them; the traits are
-//! for static dispatch (`impl ByteStream`, `S: ByteStream`). The ecosystem's dynamic and
-//! poll-based traits are implemented beside them: memory object streams are `Stream`s and
-//! `Sink`s, and anyio's byte streams are `AsyncRead` and `AsyncWrite` of both families.
+//! for static dispatch (`impl ByteStream`, `S: ByteStream`). The ecosystem's poll-based
+//! traits, which compose and box, are implemented beside them wherever the type allows:
+//! memory object streams are `Stream`s and `Sink`s; [`FuturesIoStream`] and [`TokioIoStream`]
+//! pass their family's `AsyncRead`/`AsyncWrite` through; a [`BufferedByteReceiveStream`] is an
+//! `AsyncRead`, `AsyncBufRead` and `AsyncWrite` of its inner stream's family (its buffered
+//! bytes first), so a protocol can read its header with `receive_until` and hand the rest of
+//! the stream to code written for `futures-io` or `tokio::io`.
 //!
 //! # The streams
 //!

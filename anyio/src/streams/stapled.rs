@@ -1,7 +1,5 @@
 //! [`StapledStream`]: one two-way stream made of a sending stream and a receiving one.
 
-use std::future::Future;
-
 use super::{
     AsyncResource, AttributeRequest, ByteReceiveStream, ByteSendStream, ByteStream,
     ObjectReceiveStream, ObjectSendStream, ObjectStream, SendError, StreamError,
@@ -13,7 +11,7 @@ use super::{
 /// bytes, an object stream if both carry objects.
 ///
 /// - [`send_eof`](ObjectStream::send_eof) closes the sending half; receiving goes on.
-/// - [`close`](AsyncResource::close) closes both halves, the sending one first, and reports
+/// - [`aclose`](AsyncResource::aclose) closes both halves, the sending one first, and reports
 ///   the first failure.
 /// - Typed attributes are both halves', the receiving half's winning where both have one.
 ///
@@ -39,6 +37,8 @@ use super::{
 pub struct StapledStream<S, R> {
     send: S,
     receive: R,
+    /// `aclose` was called (and may have been cancelled before both halves were closed).
+    closed: bool,
 }
 
 impl<S, R> StapledStream<S, R> {
@@ -47,7 +47,11 @@ impl<S, R> StapledStream<S, R> {
     /// # Examples
     /// See [`StapledStream`].
     pub fn new(send: S, receive: R) -> Self {
-        StapledStream { send, receive }
+        StapledStream {
+            send,
+            receive,
+            closed: false,
+        }
     }
 
     /// The sending half.
@@ -96,6 +100,14 @@ impl<S, R> StapledStream<S, R> {
         &mut self.receive
     }
 
+    fn check_open(&self) -> Result<(), StreamError> {
+        if self.closed {
+            Err(StreamError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
     /// The two halves apart: `(send, receive)`.
     ///
     /// # Examples
@@ -118,9 +130,11 @@ impl<S: TypedAttributeProvider, R: TypedAttributeProvider> TypedAttributeProvide
 }
 
 impl<S: AsyncResource, R: AsyncResource> AsyncResource for StapledStream<S, R> {
-    async fn close(&mut self) -> Result<(), StreamError> {
-        let sent = self.send.close().await;
-        let received = self.receive.close().await;
+    /// Marks the stream closed first, so that even a cancelled close leaves it closed.
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        self.closed = true;
+        let sent = self.send.aclose().await;
+        let received = self.receive.aclose().await;
         sent.and(received)
     }
 }
@@ -132,29 +146,36 @@ impl<S: AsyncResource + TypedAttributeProvider, R: ObjectReceiveStream> ObjectRe
 
     /// The receiving half's receive, with its cancel safety.
     async fn receive(&mut self) -> Result<R::Item, StreamError> {
+        self.check_open()?;
         self.receive.receive().await
     }
 }
 
 impl<T, S, R> ObjectSendStream<T> for StapledStream<S, R>
 where
+    T: Send,
     S: ObjectSendStream<T>,
     R: AsyncResource + TypedAttributeProvider,
 {
     /// The sending half's send, with its cancel safety.
-    fn send(&mut self, item: T) -> impl Future<Output = Result<(), SendError<T>>> + Send {
-        self.send.send(item)
+    async fn send(&mut self, item: T) -> Result<(), SendError<T>> {
+        if self.closed {
+            return Err(SendError::new(item, StreamError::Closed));
+        }
+        self.send.send(item).await
     }
 }
 
 impl<T, S, R> ObjectStream<T> for StapledStream<S, R>
 where
+    T: Send,
     S: ObjectSendStream<T>,
     R: ObjectReceiveStream<Item = T>,
 {
     /// Closes the sending half.
     async fn send_eof(&mut self) -> Result<(), StreamError> {
-        self.send.close().await
+        self.check_open()?;
+        self.send.aclose().await
     }
 }
 
@@ -163,6 +184,7 @@ impl<S: AsyncResource + TypedAttributeProvider, R: ByteReceiveStream> ByteReceiv
 {
     /// The receiving half's receive, with its cancel safety.
     async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.check_open()?;
         self.receive.receive(buf).await
     }
 }
@@ -172,6 +194,7 @@ impl<S: ByteSendStream, R: AsyncResource + TypedAttributeProvider> ByteSendStrea
 {
     /// The sending half's send, with its cancel safety.
     async fn send(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        self.check_open()?;
         self.send.send(data).await
     }
 }
@@ -179,6 +202,7 @@ impl<S: ByteSendStream, R: AsyncResource + TypedAttributeProvider> ByteSendStrea
 impl<S: ByteSendStream, R: ByteReceiveStream> ByteStream for StapledStream<S, R> {
     /// Closes the sending half.
     async fn send_eof(&mut self) -> Result<(), StreamError> {
-        self.send.close().await
+        self.check_open()?;
+        self.send.aclose().await
     }
 }

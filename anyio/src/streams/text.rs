@@ -47,6 +47,7 @@ pub struct TextStream<S> {
     /// first).
     undecoded: Vec<u8>,
     held: usize,
+    closed: bool,
 }
 
 impl<S> TextStream<S> {
@@ -59,6 +60,7 @@ impl<S> TextStream<S> {
             inner,
             undecoded: Vec::new(),
             held: 0,
+            closed: false,
         }
     }
 
@@ -102,26 +104,44 @@ impl<S> TextStream<S> {
     /// `Ok(None)` if they are all the start of one character (or none), keeping what is left.
     fn decode_held(&mut self) -> Result<Option<String>, StreamError> {
         let held = &self.undecoded[..self.held];
-        let valid = match str::from_utf8(held) {
-            Ok(text) => text.len(),
-            Err(error) if error.valid_up_to() > 0 => error.valid_up_to(),
-            // Invalid bytes first: the stream cannot go past them.
-            Err(error) if error.error_len().is_some() => {
-                return Err(StreamError::InvalidUtf8(error));
+        // Setting a character still arriving aside first lets one validation pass do.
+        let complete = &held[..held.len() - unfinished_character(held)];
+        let text = match str::from_utf8(complete) {
+            Ok(text) => text,
+            // The text before invalid bytes, which the next call reports.
+            Err(error) if error.valid_up_to() > 0 => {
+                str::from_utf8(&complete[..error.valid_up_to()]).expect("valid up to there")
             }
-            // The start of a character: wait for the rest.
-            Err(_) => return Ok(None),
+            Err(error) => return Err(StreamError::InvalidUtf8(error)),
         };
-        if valid == 0 {
+        if text.is_empty() {
             return Ok(None);
         }
-        let text = str::from_utf8(&held[..valid])
-            .expect("checked by from_utf8 just above")
-            .to_owned();
-        self.undecoded.copy_within(valid..self.held, 0);
-        self.held -= valid;
+        let text = text.to_owned();
+        self.undecoded.copy_within(text.len()..self.held, 0);
+        self.held -= text.len();
         Ok(Some(text))
     }
+}
+
+/// How many bytes at the end of `bytes` are the start of a character whose remaining bytes
+/// have not arrived: 0 to 3.
+fn unfinished_character(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue; // a continuation byte: the character started further back
+        }
+        let width = match byte {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => return 0, // not a first byte at all: left for validation to report
+        };
+        return if back < width { back } else { 0 };
+    }
+    0
 }
 
 impl<S: fmt::Debug> fmt::Debug for TextStream<S> {
@@ -140,8 +160,11 @@ impl<S: TypedAttributeProvider> TypedAttributeProvider for TextStream<S> {
 }
 
 impl<S: AsyncResource> AsyncResource for TextStream<S> {
-    async fn close(&mut self) -> Result<(), StreamError> {
-        self.inner.close().await
+    /// Closes the inner stream. Undecoded bytes are kept for
+    /// [`into_parts`](TextStream::into_parts).
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        self.closed = true;
+        self.inner.aclose().await
     }
 }
 
@@ -159,6 +182,9 @@ impl<S: ByteReceiveStream> ObjectReceiveStream for TextStream<S> {
     /// Cancel safe when the inner stream's receive is: bytes are kept from the moment they
     /// are received.
     async fn receive(&mut self) -> Result<String, StreamError> {
+        if self.closed {
+            return Err(StreamError::Closed);
+        }
         loop {
             if let Some(text) = self.decode_held()? {
                 return Ok(text);
@@ -171,7 +197,7 @@ impl<S: ByteReceiveStream> ObjectReceiveStream for TextStream<S> {
                 Ok(n) => self.held += n,
                 Err(StreamError::EndOfStream) if self.held > 0 => {
                     let truncated = str::from_utf8(&self.undecoded[..self.held])
-                        .expect_err("the held bytes are the start of a character");
+                        .expect_err("the held bytes are an unfinished character");
                     return Err(StreamError::InvalidUtf8(truncated));
                 }
                 Err(error) => return Err(error),
@@ -185,6 +211,9 @@ impl<S: ByteSendStream, T: AsRef<str> + Send> ObjectSendStream<T> for TextStream
     /// streams, a send dropped midway may have sent part of the text). A failed send hands
     /// `text` back.
     async fn send(&mut self, text: T) -> Result<(), SendError<T>> {
+        if self.closed {
+            return Err(SendError::new(text, StreamError::Closed));
+        }
         match self.inner.send(text.as_ref().as_bytes()).await {
             Ok(()) => Ok(()),
             Err(error) => Err(SendError::new(text, error)),
@@ -194,6 +223,37 @@ impl<S: ByteSendStream, T: AsRef<str> + Send> ObjectSendStream<T> for TextStream
 
 impl<S: ByteStream> ObjectStream<String> for TextStream<S> {
     async fn send_eof(&mut self) -> Result<(), StreamError> {
+        if self.closed {
+            return Err(StreamError::Closed);
+        }
         self.inner.send_eof().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfinished_character;
+
+    #[test]
+    fn unfinished_characters_are_found_at_the_end_only() {
+        let euro = "€".as_bytes(); // e2 82 ac
+        let clef = "𝄞".as_bytes(); // f0 9d 84 9e
+        assert_eq!(unfinished_character(b""), 0);
+        assert_eq!(unfinished_character(b"abc"), 0);
+        assert_eq!(unfinished_character(euro), 0);
+        assert_eq!(unfinished_character(&euro[..1]), 1);
+        assert_eq!(unfinished_character(&[b"x", &euro[..2]].concat()), 2);
+        assert_eq!(unfinished_character(&clef[..3]), 3);
+        assert_eq!(unfinished_character(clef), 0);
+        assert_eq!(
+            unfinished_character(&[0x82, 0x82, 0x82]),
+            0,
+            "no first byte in reach"
+        );
+        assert_eq!(
+            unfinished_character(&[0xff]),
+            0,
+            "not UTF-8: for validation to report"
+        );
     }
 }

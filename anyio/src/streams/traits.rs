@@ -8,8 +8,12 @@ use super::{SendError, StreamError, TypedAttributeProvider};
 /// Something that holds a resource until it is closed (AnyIO's `AsyncResource`). Every stream
 /// is one.
 ///
-/// After [`close`](Self::close), every operation on the value fails with
+/// After [`aclose`](Self::aclose), every operation on the value fails with
 /// [`StreamError::Closed`]. Closing twice is harmless.
+///
+/// The method keeps AnyIO's name, `aclose`, rather than `close`: anyio's byte streams are also
+/// `AsyncWrite`, and `futures::AsyncWriteExt::close` would make a `close` call ambiguous.
+/// (Memory object streams also have an inherent, synchronous `close`.)
 ///
 /// # Examples
 /// ```
@@ -17,7 +21,7 @@ use super::{SendError, StreamError, TypedAttributeProvider};
 ///
 /// anyio::run(async {
 ///     let (_tx, mut rx) = anyio::create_memory_object_stream::<u8>(1);
-///     AsyncResource::close(&mut rx).await.unwrap();
+///     rx.aclose().await.unwrap();
 ///     assert!(matches!(ObjectReceiveStream::receive(&mut rx).await, Err(StreamError::Closed)));
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
@@ -33,7 +37,7 @@ pub trait AsyncResource: Send {
     /// # Cancel safety
     /// Cancelling the close leaves the resource closed for this side: later operations fail
     /// with [`StreamError::Closed`], though the peer may not have been told.
-    fn close(&mut self) -> impl Future<Output = Result<(), StreamError>> + Send;
+    fn aclose(&mut self) -> impl Future<Output = Result<(), StreamError>> + Send;
 }
 
 /// A stream that receives objects, in order and without loss (AnyIO's `ObjectReceiveStream`).
@@ -77,7 +81,7 @@ pub trait ObjectReceiveStream: AsyncResource + TypedAttributeProvider {
     ///
     /// # Errors
     /// [`StreamError::EndOfStream`] once the sending side has closed and every object has been
-    /// received; [`StreamError::Closed`] after this side's [`close`](AsyncResource::close);
+    /// received; [`StreamError::Closed`] after this side's [`aclose`](AsyncResource::aclose);
     /// [`StreamError::Broken`] when the transport failed.
     ///
     /// # Cancel safety
@@ -108,7 +112,7 @@ pub trait ObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
     ///
     /// # Errors
     /// A [`SendError`] that hands `item` back: [`StreamError::Closed`] after this side's
-    /// [`close`](AsyncResource::close) or [`send_eof`](ObjectStream::send_eof);
+    /// [`aclose`](AsyncResource::aclose) or [`send_eof`](ObjectStream::send_eof);
     /// [`StreamError::Broken`] when nobody can receive any more.
     ///
     /// # Cancel safety
@@ -177,7 +181,7 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
     /// # Errors
     /// [`StreamError::EndOfStream`] once the peer has closed and every byte has been
     /// received; [`StreamError::InvalidInput`] for an empty `buf`; [`StreamError::Closed`]
-    /// after this side's [`close`](AsyncResource::close); [`StreamError::Broken`] when the
+    /// after this side's [`aclose`](AsyncResource::aclose); [`StreamError::Broken`] when the
     /// transport failed.
     ///
     /// # Cancel safety
@@ -206,7 +210,7 @@ pub trait ByteSendStream: AsyncResource + TypedAttributeProvider {
     /// Sends all of `data`, waiting for room if need be. Sending nothing succeeds at once.
     ///
     /// # Errors
-    /// [`StreamError::Closed`] after this side's [`close`](AsyncResource::close) or
+    /// [`StreamError::Closed`] after this side's [`aclose`](AsyncResource::aclose) or
     /// [`send_eof`](ByteStream::send_eof); [`StreamError::Broken`] when the transport failed
     /// or the peer is gone.
     ///
@@ -250,8 +254,8 @@ pub trait ByteStream: ByteReceiveStream + ByteSendStream {
 }
 
 impl<S: AsyncResource + ?Sized> AsyncResource for &mut S {
-    fn close(&mut self) -> impl Future<Output = Result<(), StreamError>> + Send {
-        (**self).close()
+    fn aclose(&mut self) -> impl Future<Output = Result<(), StreamError>> + Send {
+        (**self).aclose()
     }
 }
 

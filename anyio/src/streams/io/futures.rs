@@ -1,6 +1,10 @@
 //! [`FuturesIoStream`]: anyio's byte stream traits over a `futures-io` reader or writer.
 
-use std::fmt;
+use std::{
+    fmt, io,
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -16,12 +20,12 @@ use crate::streams::{
 ///
 /// It adds what the I/O traits leave to convention: a receive never returns 0 bytes (the end
 /// is [`StreamError::EndOfStream`]); a send writes and flushes everything; after
-/// [`send_eof`](ByteStream::send_eof) sends fail, and after [`close`](AsyncResource::close)
+/// [`send_eof`](ByteStream::send_eof) sends fail, and after [`aclose`](AsyncResource::aclose)
 /// everything fails, with [`StreamError::Closed`]; other I/O errors become
 /// [`StreamError::Broken`] with the error as its cause.
 ///
 /// Make one with [`new`](Self::new) for a two-way object, [`reader`](Self::reader) or
-/// [`writer`](Self::writer) for a one-way one. `close` and `send_eof` call `poll_close`,
+/// [`writer`](Self::writer) for a one-way one. `aclose` and `send_eof` call `poll_close`,
 /// which smol's and async-net's sockets take as "shut the writing half down"; async-io's bare
 /// `Async<T>` only flushes there, so wrap the socket type rather than an `Async<T>` when the
 /// peer must see the end. The object itself is released when the stream is dropped or taken
@@ -71,8 +75,9 @@ impl<S: AsyncRead + AsyncWrite> FuturesIoStream<S> {
 }
 
 impl<S: AsyncRead> FuturesIoStream<S> {
-    /// A receiving byte stream over `io`. Its `close` does not shut down any writing half
-    /// `io` may have.
+    /// A receiving byte stream over `io`. Should `io` also write, the stream still does not
+    /// send (sends fail with [`StreamError::InvalidInput`]), and its `aclose` does not shut the
+    /// writing half down.
     ///
     /// # Examples
     /// ```
@@ -168,7 +173,7 @@ impl<S> TypedAttributeProvider for FuturesIoStream<S> {}
 impl<S: Unpin + Send> AsyncResource for FuturesIoStream<S> {
     /// Shuts the writing half down, if the stream writes and `send_eof` has not, and marks
     /// the stream closed.
-    async fn close(&mut self) -> Result<(), StreamError> {
+    async fn aclose(&mut self) -> Result<(), StreamError> {
         self.state.close(&mut self.io, self.shutdown).await
     }
 }
@@ -187,6 +192,7 @@ impl<S: AsyncWrite + Unpin + Send> ByteSendStream for FuturesIoStream<S> {
             .send(
                 &mut self.io,
                 data,
+                self.shutdown,
                 <S as AsyncWrite>::poll_write,
                 <S as AsyncWrite>::poll_flush,
             )
@@ -197,5 +203,52 @@ impl<S: AsyncWrite + Unpin + Send> ByteSendStream for FuturesIoStream<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for FuturesIoStream<S> {
     async fn send_eof(&mut self) -> Result<(), StreamError> {
         self.state.send_eof(&mut self.io, self.shutdown).await
+    }
+}
+
+/// Reads through to the object, for code written against `futures-io`; fails once the stream
+/// is closed.
+impl<S: AsyncRead + Unpin> AsyncRead for FuturesIoStream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.state.check_readable()?;
+        Pin::new(&mut this.io).poll_read(cx, buf)
+    }
+}
+
+/// Writes through to the object, for code written against `futures-io`; fails once the
+/// stream is closed, or after `send_eof`, or if it was made by `reader()`.
+impl<S: AsyncWrite + Unpin> AsyncWrite for FuturesIoStream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.state.check_writable(this.shutdown.is_some())?;
+        Pin::new(&mut this.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.state.check_writable(this.shutdown.is_some())?;
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    /// The same as [`send_eof`](ByteStream::send_eof): shuts the writing half down.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.state.shut_down && !this.state.closed {
+            return Poll::Ready(Ok(())); // already done: closing twice is harmless
+        }
+        this.state.check_writable(this.shutdown.is_some())?;
+        ready!(Pin::new(&mut this.io).poll_close(cx))?;
+        this.state.eof_sent = true;
+        this.state.shut_down = true;
+        Poll::Ready(Ok(()))
     }
 }

@@ -21,18 +21,42 @@ pub use self::tokio::TokioIoStream;
 /// Polls a half close (`poll_close` or `poll_shutdown`) of an I/O object of type `S`.
 type PollShutdown<S> = fn(Pin<&mut S>, &mut Context<'_>) -> Poll<io::Result<()>>;
 
+/// The error for sending on a stream made by `reader()`: its object may be able to write, but
+/// the stream was not told how to end what it writes.
+const NOT_A_WRITER: StreamError =
+    StreamError::InvalidInput("this stream was made by `reader()`, and does not send");
+
 /// Where an adapted I/O object stands: what this side has closed.
 #[derive(Debug, Default)]
 struct IoState {
-    /// `close` was called: everything fails with `Closed`.
+    /// `aclose` was called: everything fails with `Closed`.
     closed: bool,
     /// `send_eof` was called: sends fail with `Closed`.
     eof_sent: bool,
-    /// The writing half was shut down (by `send_eof` or `close`), and need not be again.
+    /// The writing half was shut down (by `send_eof` or `aclose`), and need not be again.
     shut_down: bool,
 }
 
 impl IoState {
+    /// For the pass-through `poll_read`: fails once the stream is closed.
+    fn check_readable(&self) -> io::Result<()> {
+        if self.closed {
+            return Err(StreamError::Closed.into());
+        }
+        Ok(())
+    }
+
+    /// For the pass-through `poll_write` and its kin: fails once the stream is closed, after
+    /// `send_eof`, or on a stream made as a reader.
+    fn check_writable(&self, writes: bool) -> io::Result<()> {
+        if self.closed || self.eof_sent {
+            return Err(StreamError::Closed.into());
+        }
+        if !writes {
+            return Err(NOT_A_WRITER.into());
+        }
+        Ok(())
+    }
     /// Receives at least one byte into `buf`, by `poll_read`.
     async fn receive<S: Unpin>(
         &self,
@@ -59,16 +83,21 @@ impl IoState {
     }
 
     /// Writes all of `data` by `poll_write`, then flushes it by `poll_flush` so that it
-    /// reaches the transport even through a buffering writer (a TLS session, say).
+    /// reaches the transport even through a buffering writer (a TLS session, say). `shutdown`
+    /// is `None` for a stream made as a reader, which does not send.
     async fn send<S: Unpin>(
         &self,
         io: &mut S,
         mut data: &[u8],
+        shutdown: Option<PollShutdown<S>>,
         poll_write: impl Fn(Pin<&mut S>, &mut Context<'_>, &[u8]) -> Poll<io::Result<usize>>,
         poll_flush: impl Fn(Pin<&mut S>, &mut Context<'_>) -> Poll<io::Result<()>>,
     ) -> Result<(), StreamError> {
         if self.closed || self.eof_sent {
             return Err(StreamError::Closed);
+        }
+        if shutdown.is_none() {
+            return Err(NOT_A_WRITER);
         }
         while !data.is_empty() {
             match poll_fn(|cx| poll_write(Pin::new(io), cx, data)).await {
@@ -90,6 +119,9 @@ impl IoState {
     ) -> Result<(), StreamError> {
         if self.closed {
             return Err(StreamError::Closed);
+        }
+        if shutdown.is_none() {
+            return Err(NOT_A_WRITER);
         }
         self.eof_sent = true;
         self.shut_down(io, shutdown).await
@@ -125,7 +157,7 @@ impl IoState {
             return Ok(());
         }
         // Marked only once done, so that a cancelled shutdown is tried again by the next
-        // `send_eof` or `close`.
+        // `send_eof` or `aclose`.
         poll_fn(|cx| shutdown(Pin::new(io), cx)).await?;
         self.shut_down = true;
         Ok(())

@@ -34,7 +34,7 @@ impl<T> TypedAttributeProvider for MemoryObjectSender<T> {}
 
 impl<T: Send> AsyncResource for MemoryObjectReceiver<T> {
     /// [`MemoryObjectReceiver::close`]: closes this clone, at once. Never fails.
-    async fn close(&mut self) -> Result<(), StreamError> {
+    async fn aclose(&mut self) -> Result<(), StreamError> {
         MemoryObjectReceiver::close(self);
         Ok(())
     }
@@ -42,7 +42,7 @@ impl<T: Send> AsyncResource for MemoryObjectReceiver<T> {
 
 impl<T: Send> AsyncResource for MemoryObjectSender<T> {
     /// [`MemoryObjectSender::close`]: closes this clone, at once. Never fails.
-    async fn close(&mut self) -> Result<(), StreamError> {
+    async fn aclose(&mut self) -> Result<(), StreamError> {
         MemoryObjectSender::close(self);
         Ok(())
     }

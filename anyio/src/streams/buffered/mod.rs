@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+mod poll_io;
+
 use super::{
     AsyncResource, AttributeRequest, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
     TypedAttributeProvider,
@@ -10,6 +12,14 @@ use super::{
 
 /// How much room a read asks the inner stream to fill, at least.
 const READ_CHUNK: usize = 8 * 1024;
+
+/// How much room a read asks for, at most: the storage grows by what arrives, not by what a
+/// caller (or a length header from the peer) says will come.
+const MAX_READ: usize = 64 * 1024;
+
+/// Storage larger than this is released once the buffer empties, so that one large message
+/// does not pin its memory for the life of the stream.
+const KEEP_STORAGE: usize = 64 * 1024;
 
 /// A byte stream with a receive buffer, for protocols that need whole messages: exactly `n`
 /// bytes ([`receive_exactly`](Self::receive_exactly)), or everything up to a delimiter
@@ -159,7 +169,7 @@ impl<S> BufferedByteReceiveStream<S> {
     /// them.
     fn take(&mut self, n: usize, skip: usize) -> Vec<u8> {
         let taken = self.storage[self.start..self.start + n].to_vec();
-        self.consume(n + skip);
+        self.discard(n + skip);
         taken
     }
 
@@ -172,11 +182,14 @@ impl<S> BufferedByteReceiveStream<S> {
     }
 
     /// Drops the first `n` buffered bytes (which must be there).
-    fn consume(&mut self, n: usize) {
+    fn discard(&mut self, n: usize) {
         self.start += n;
         if self.start == self.end {
             // Empty: the next read may use the whole storage.
             (self.start, self.end) = (0, 0);
+            if self.storage.len() > KEEP_STORAGE {
+                self.storage = Vec::new();
+            }
         }
     }
 
@@ -231,6 +244,11 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
 
     /// Receives the bytes up to `delimiter`, and consumes the delimiter too. The bytes before
     /// it may number up to `max_bytes`.
+    ///
+    /// The limit is exact: a delimiter found right after `max_bytes` bytes counts, and one
+    /// further on does not, however the bytes arrived. (AnyIO gives up once its buffer holds
+    /// `max_bytes` bytes, so whether a delimiter just past that point counts depends on how
+    /// the bytes were chunked.)
     ///
     /// # Errors
     /// - [`StreamError::DelimiterNotFound`] when `max_bytes` bytes have arrived and no
@@ -289,9 +307,10 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
     }
 
     /// Receives more bytes from the inner stream into the buffer, asking for room for `want`
-    /// of them (or a read chunk, if larger). The end of the stream is an incomplete read.
+    /// of them, within a read chunk and `MAX_READ`. The end of the stream is an incomplete
+    /// read.
     async fn fill(&mut self, want: usize) -> Result<(), StreamError> {
-        self.make_room(want.max(READ_CHUNK));
+        self.make_room(want.clamp(READ_CHUNK, MAX_READ));
         match self.inner.receive(&mut self.storage[self.end..]).await {
             Ok(n) => {
                 self.end += n;
@@ -303,22 +322,12 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
     }
 }
 
-/// Where `needle` (not empty) first occurs in `haystack`.
+/// Where `needle` first occurs in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
-    let last_start = haystack.len().checked_sub(needle.len())?;
-    let mut from = 0;
-    while from <= last_start {
-        let at = from
-            + haystack[from..=last_start]
-                .iter()
-                .position(|&b| b == first)?;
-        if haystack[at + 1..at + needle.len()] == *rest {
-            return Some(at);
-        }
-        from = at + 1;
+    match needle {
+        [byte] => memchr::memchr(*byte, haystack),
+        _ => memchr::memmem::find(haystack, needle),
     }
-    None
 }
 
 impl<S: fmt::Debug> fmt::Debug for BufferedByteReceiveStream<S> {
@@ -340,9 +349,9 @@ impl<S: TypedAttributeProvider> TypedAttributeProvider for BufferedByteReceiveSt
 impl<S: AsyncResource> AsyncResource for BufferedByteReceiveStream<S> {
     /// Closes the inner stream. The buffer is kept, for [`into_parts`](Self::into_parts), but
     /// receives fail with [`StreamError::Closed`].
-    async fn close(&mut self) -> Result<(), StreamError> {
+    async fn aclose(&mut self) -> Result<(), StreamError> {
         self.closed = true;
-        self.inner.close().await
+        self.inner.aclose().await
     }
 }
 
@@ -362,7 +371,7 @@ impl<S: ByteReceiveStream> ByteReceiveStream for BufferedByteReceiveStream<S> {
         }
         let n = buffered.min(buf.len());
         buf[..n].copy_from_slice(&self.storage[self.start..self.start + n]);
-        self.consume(n);
+        self.discard(n);
         Ok(n)
     }
 }
@@ -379,30 +388,5 @@ impl<S: ByteStream> ByteStream for BufferedByteReceiveStream<S> {
     async fn send_eof(&mut self) -> Result<(), StreamError> {
         self.check_open()?;
         self.inner.send_eof().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find;
-
-    #[test]
-    fn find_matches_a_naive_search() {
-        let haystack = b"abcabcaabxaab";
-        for needle in [
-            &b"a"[..],
-            b"ab",
-            b"aab",
-            b"abx",
-            b"b",
-            b"xaab",
-            b"zz",
-            b"aabb",
-        ] {
-            let naive = haystack.windows(needle.len()).position(|w| w == needle);
-            assert_eq!(find(haystack, needle), naive, "{needle:?}");
-        }
-        assert_eq!(find(b"ab", b"abc"), None);
-        assert_eq!(find(b"", b"a"), None);
     }
 }
