@@ -461,3 +461,32 @@ async fn a_buffered_tokio_stream_is_a_tokio_buf_reader() {
     let error = near.read(&mut [0; 4]).await.unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::NotConnected);
 }
+
+/// An object stream with chunks forever, whose close never finishes.
+struct EndlessChunks;
+
+impl anyio::streams::TypedAttributeProvider for EndlessChunks {}
+
+impl AsyncResource for EndlessChunks {
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        std::future::pending().await
+    }
+}
+
+impl anyio::streams::ObjectReceiveStream for EndlessChunks {
+    type Item = Vec<u8>;
+
+    async fn receive(&mut self) -> Result<Vec<u8>, StreamError> {
+        Ok(b"chunk".to_vec())
+    }
+}
+
+#[anyio::test]
+async fn a_cancelled_close_leaves_the_chunked_stream_closed() {
+    let mut stream = ChunkedByteStream::new(EndlessChunks);
+    assert!(poll_once(pin!(stream.aclose())).await.is_none());
+    assert!(matches!(
+        stream.receive(&mut [0; 4]).await,
+        Err(StreamError::Closed)
+    ));
+}
