@@ -109,6 +109,8 @@ mod backend;
 pub mod cancel;
 mod error;
 pub mod lowlevel;
+#[cfg(unix)]
+pub mod net;
 mod runtime;
 mod slab;
 pub mod streams;

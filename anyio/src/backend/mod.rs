@@ -28,9 +28,13 @@ pub(crate) mod smol;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;
 
+#[cfg(unix)]
+mod io;
 mod spawn;
 mod timer;
 
+#[cfg(unix)]
+pub(crate) use io::{Direction, Registered};
 #[cfg(feature = "smol")]
 pub(crate) use spawn::smol_executor;
 pub(crate) use spawn::spawn_detached;

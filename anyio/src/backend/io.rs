@@ -1,0 +1,112 @@
+//! A non-blocking file descriptor registered with the running backend's reactor: tokio's
+//! `AsyncFd` or async-io's `Async`. Every anyio socket is one of these, so that each readiness
+//! wait is matched on the backend in this one place.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+use std::task::{Context, Poll, ready};
+
+use super::Active;
+
+/// `T`, registered with the reactor of the backend it was made on.
+#[derive(Debug)]
+pub(crate) enum Registered<T: AsFd + AsRawFd> {
+    #[cfg(feature = "tokio")]
+    Tokio(::tokio::io::unix::AsyncFd<T>),
+    #[cfg(feature = "smol")]
+    Smol(async_io::Async<T>),
+}
+
+/// A std socket type: it owns its file descriptor, which stays open and the same for as long
+/// as the value lives (what tokio's `AsyncFd::register` asks of its caller).
+pub(crate) trait OwnsFd: AsFd + AsRawFd {}
+
+impl OwnsFd for std::net::TcpStream {}
+impl OwnsFd for std::net::TcpListener {}
+impl OwnsFd for std::net::UdpSocket {}
+impl OwnsFd for std::os::unix::net::UnixStream {}
+impl OwnsFd for std::os::unix::net::UnixListener {}
+impl OwnsFd for std::os::unix::net::UnixDatagram {}
+
+/// Which readiness an operation waits for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl<T: AsFd + AsRawFd> Registered<T> {
+    /// Registers `io`, which must already be non-blocking, with the reactor of the backend
+    /// running the caller.
+    pub(crate) fn new(io: T) -> io::Result<Self>
+    where
+        T: OwnsFd,
+    {
+        match super::current().map_err(io::Error::other)? {
+            #[cfg(feature = "tokio")]
+            Active::Tokio => {
+                // SAFETY: `T: OwnsFd` is a std socket, which owns its file descriptor: it stays
+                // open and the same for as long as the socket lives, here inside the `AsyncFd`.
+                let fd = unsafe { ::tokio::io::unix::AsyncFd::register(io) }?;
+                Ok(Registered::Tokio(fd))
+            }
+            #[cfg(feature = "smol")]
+            Active::Smol => Ok(Registered::Smol(async_io::Async::new_nonblocking(io)?)),
+        }
+    }
+
+    /// The registered object.
+    pub(crate) fn get_ref(&self) -> &T {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(fd) => fd.get_ref(),
+            #[cfg(feature = "smol")]
+            Registered::Smol(source) => source.get_ref(),
+        }
+    }
+
+    /// Runs `op` (a non-blocking system call on the object) until it does not report
+    /// `WouldBlock`, waiting for `direction`'s readiness in between.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(fd) => loop {
+                let mut ready = match direction {
+                    Direction::Read => ready!(fd.poll_read_ready(cx))?,
+                    Direction::Write => ready!(fd.poll_write_ready(cx))?,
+                };
+                // `try_io` clears the readiness when `op` would block, so the next poll waits.
+                if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
+                    return Poll::Ready(result);
+                }
+            },
+            #[cfg(feature = "smol")]
+            Registered::Smol(source) => loop {
+                // async-io's readiness is an edge since the last wait: try first, then wait.
+                match op(source.get_ref()) {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    result => return Poll::Ready(result),
+                }
+                match direction {
+                    Direction::Read => ready!(source.poll_readable(cx))?,
+                    Direction::Write => ready!(source.poll_writable(cx))?,
+                }
+            },
+        }
+    }
+
+    /// Deregisters the object and gives it back.
+    pub(crate) fn into_inner(self) -> io::Result<T> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(fd) => Ok(fd.into_inner()),
+            #[cfg(feature = "smol")]
+            Registered::Smol(source) => source.into_inner(),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Networking (AnyIO's sockets): TCP connections and listeners, on whichever backend runs the
+//! caller, with AnyIO's stream semantics and both families of I/O traits.
+//!
+//! This is the first part of anyio's networking: TCP over IP addresses. Name resolution,
+//! Happy Eyeballs (`connect_tcp(host, port)`), multi-address listeners, UDP, UNIX sockets and
+//! TLS build on it.
+//!
+//! A socket is registered with the reactor of the backend that made it (tokio's, or
+//! async-io's under smol) and must be used on that backend.
+//!
+//! # Examples
+//! An echo over loopback:
+//! ```
+//! use anyio::net::{TcpListener, TcpStream};
+//! use anyio::streams::{ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+//!
+//! anyio::run(async {
+//!     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+//!     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+//!     let (mut server, _) = listener.accept().await.unwrap();
+//!
+//!     client.send(b"echo me").await.unwrap();
+//!     client.send_eof().await.unwrap();
+//!     let mut buf = [0; 64];
+//!     loop {
+//!         match server.receive(&mut buf).await {
+//!             Ok(n) => server.send(&buf[..n]).await.unwrap(),
+//!             Err(StreamError::EndOfStream) => break,
+//!             Err(error) => panic!("{error}"),
+//!         }
+//!     }
+//!     let n = client.receive(&mut buf).await.unwrap();
+//!     assert_eq!(&buf[..n], b"echo me");
+//! })?;
+//! # Ok::<(), anyio::RunError>(())
+//! ```
+
+mod attributes;
+mod tcp;
+
+pub use attributes::{
+    AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
+};
+pub use tcp::{TcpListener, TcpStream};

@@ -1,0 +1,305 @@
+//! TCP streams and listeners on every backend, over 127.0.0.1 and ::1: echo, half close,
+//! local and remote closes, refused connections, cancellation, both families of I/O traits,
+//! typed attributes, std conversions, and concurrent connections on two threads.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
+
+use anyio::TaskGroup;
+use anyio::net::{
+    AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
+    TcpListener, TcpStream,
+};
+use anyio::streams::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
+    TypedAttributeProvider,
+};
+use futures_lite::future::poll_once;
+
+/// How long a test may wait for the network before it fails instead of hanging.
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn loopback_v4() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn loopback_v6() -> SocketAddr {
+    "[::1]:0".parse().unwrap()
+}
+
+/// A connected pair: (client, server).
+async fn pair(address: SocketAddr) -> (TcpStream, TcpStream) {
+    let mut listener = TcpListener::bind(address).unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// Receives until the end of the stream.
+async fn receive_to_end(stream: &mut TcpStream) -> Result<Vec<u8>, StreamError> {
+    let mut all = Vec::new();
+    let mut buf = [0; 1024];
+    loop {
+        match stream.receive(&mut buf).await {
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(StreamError::EndOfStream) => return Ok(all),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+#[anyio::test]
+async fn an_echo_over_both_loopbacks() {
+    for address in [loopback_v4(), loopback_v6()] {
+        let (mut client, mut server) = pair(address).await;
+        let message = vec![7u8; 100_000]; // more than a socket buffer holds at once
+        let echoed = anyio::fail_after(LIMIT, async {
+            futures_lite::future::zip(
+                async {
+                    client.send(&message).await.unwrap();
+                    client.send_eof().await.unwrap();
+                    receive_to_end(&mut client).await.unwrap()
+                },
+                async {
+                    let received = receive_to_end(&mut server).await.unwrap();
+                    server.send(&received).await.unwrap();
+                    server.send_eof().await.unwrap();
+                },
+            )
+            .await
+            .0
+        })
+        .await
+        .expect("the echo completes");
+        assert_eq!(echoed, message, "{address}");
+    }
+}
+
+#[anyio::test]
+async fn send_eof_half_closes() {
+    let (mut client, mut server) = pair(loopback_v4()).await;
+    client.send(b"request").await.unwrap();
+    client.send_eof().await.unwrap();
+    client.send_eof().await.unwrap(); // again: nothing more to do
+    assert!(matches!(
+        client.send(b"more").await,
+        Err(StreamError::Closed)
+    ));
+    let request = anyio::fail_after(LIMIT, receive_to_end(&mut server))
+        .await
+        .unwrap();
+    assert_eq!(request.unwrap(), b"request");
+    server.send(b"reply").await.unwrap();
+    server.aclose().await.unwrap();
+    let reply = anyio::fail_after(LIMIT, receive_to_end(&mut client))
+        .await
+        .unwrap();
+    assert_eq!(reply.unwrap(), b"reply", "receiving goes on after send_eof");
+}
+
+#[anyio::test]
+async fn a_closed_stream_fails_with_closed() {
+    let (mut client, _server) = pair(loopback_v4()).await;
+    client.aclose().await.unwrap();
+    client.aclose().await.unwrap();
+    assert!(matches!(
+        client.receive(&mut [0; 4]).await,
+        Err(StreamError::Closed)
+    ));
+    assert!(matches!(client.send(b"x").await, Err(StreamError::Closed)));
+    assert!(matches!(client.send_eof().await, Err(StreamError::Closed)));
+    let error = futures_lite::AsyncWriteExt::write(&mut client, b"x")
+        .await
+        .unwrap_err();
+    assert!(matches!(StreamError::from(error), StreamError::Closed));
+    assert!(client.local_addr().is_err());
+    assert!(client.extra(LocalAddress).is_err());
+}
+
+#[anyio::test]
+async fn a_peer_that_closes_ends_receives_and_breaks_sends() {
+    let (mut client, mut server) = pair(loopback_v4()).await;
+    server.aclose().await.unwrap();
+    let end = anyio::fail_after(LIMIT, client.receive(&mut [0; 4]))
+        .await
+        .unwrap();
+    assert!(matches!(end, Err(StreamError::EndOfStream)), "{end:?}");
+    // The first send may still be accepted locally; the peer's reset then breaks the next.
+    let broken = anyio::fail_after(LIMIT, async {
+        loop {
+            if let Err(error) = client.send(&[0; 1024]).await {
+                return error;
+            }
+            anyio::lowlevel::checkpoint().await;
+        }
+    })
+    .await
+    .expect("a send fails once the peer has reset the connection");
+    match broken {
+        StreamError::Broken(Some(cause)) => assert!(
+            matches!(
+                cause.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            ),
+            "{cause}"
+        ),
+        other => panic!("expected a broken stream, got {other:?}"),
+    }
+}
+
+#[anyio::test]
+async fn a_refused_connection_names_the_address() {
+    let address = TcpListener::bind(loopback_v4())
+        .unwrap()
+        .local_addr()
+        .unwrap(); // the listener is dropped at once: nobody listens there
+    let error = TcpStream::connect(address).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    assert!(error.to_string().contains(&address.to_string()), "{error}");
+}
+
+#[anyio::test]
+async fn a_cancelled_receive_takes_no_bytes() {
+    let (mut client, mut server) = pair(loopback_v4()).await;
+    assert!(poll_once(pin!(server.receive(&mut [0; 4]))).await.is_none());
+    let cancelled =
+        anyio::move_on_after(Duration::from_millis(5), server.receive(&mut [0; 4])).await;
+    assert!(cancelled.is_none());
+    client.send(b"data").await.unwrap();
+    let mut buf = [0; 8];
+    let n = anyio::fail_after(LIMIT, server.receive(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], b"data");
+}
+
+#[anyio::test]
+async fn a_cancelled_accept_accepts_nothing_and_a_closed_listener_fails() {
+    let mut listener = TcpListener::bind(loopback_v6()).unwrap();
+    let address = listener.local_addr().unwrap();
+    assert!(poll_once(pin!(listener.accept())).await.is_none());
+    let client = TcpStream::connect(address).await.unwrap();
+    let (_server, peer) = anyio::fail_after(LIMIT, listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    listener.aclose().await.unwrap();
+    let error = listener.accept().await.unwrap_err();
+    assert!(matches!(StreamError::from(error), StreamError::Closed));
+}
+
+#[anyio::test]
+async fn both_families_of_io_traits_work_on_every_backend() {
+    let (mut client, mut server) = pair(loopback_v4()).await;
+    {
+        use futures_lite::{AsyncReadExt, AsyncWriteExt};
+        client.write_all(b"futures-io").await.unwrap();
+        let mut buf = [0; 10];
+        anyio::fail_after(LIMIT, server.read_exact(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf, b"futures-io");
+    }
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        server.write_all(b"tokio").await.unwrap();
+        server.shutdown().await.unwrap();
+        let mut reply = Vec::new();
+        anyio::fail_after(LIMIT, client.read_to_end(&mut reply))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply, b"tokio");
+    }
+}
+
+#[anyio::test]
+async fn typed_attributes_describe_both_ends() {
+    let mut listener = TcpListener::bind(loopback_v6()).unwrap();
+    let address = listener.local_addr().unwrap();
+    assert_eq!(listener.extra(LocalAddress).unwrap(), address);
+    assert_eq!(listener.extra(LocalPort).unwrap(), address.port());
+    assert!(
+        listener.extra(RemoteAddress).is_err(),
+        "a listener has no peer"
+    );
+    let client = TcpStream::connect(address).await.unwrap();
+    let (server, peer) = listener.accept().await.unwrap();
+    assert_eq!(client.extra(RemoteAddress).unwrap(), address);
+    assert_eq!(client.extra(RemotePort).unwrap(), address.port());
+    assert_eq!(client.extra(LocalAddress).unwrap(), peer);
+    assert_eq!(server.extra(RemoteAddress).unwrap(), peer);
+    assert_eq!(server.extra(Family).unwrap(), AddressFamily::Ipv6);
+    assert!(client.extra(RawSocket).unwrap() >= 0);
+    assert!(client.nodelay().unwrap(), "TCP_NODELAY is on by default");
+    assert!(server.nodelay().unwrap());
+}
+
+#[anyio::test]
+async fn std_sockets_convert_both_ways() {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = std_listener.local_addr().unwrap();
+    let mut listener = TcpListener::from_std(std_listener).unwrap();
+    let unconnected =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    assert!(
+        TcpStream::from_std(unconnected.into()).is_err(),
+        "not connected"
+    );
+    let std_client = std::net::TcpStream::connect(address).unwrap();
+    let mut client = TcpStream::from_std(std_client).unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let std_server = server.into_std().unwrap();
+    std_server.set_nonblocking(false).unwrap();
+    client.send(b"std").await.unwrap();
+    let mut buf = [0; 3];
+    std::io::Read::read_exact(&mut &std_server, &mut buf).unwrap();
+    assert_eq!(&buf, b"std");
+}
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn many_connections_on_two_threads() {
+    const CONNECTIONS: u32 = 20;
+    let mut listener = TcpListener::bind(loopback_v4()).unwrap();
+    let address = listener.local_addr().unwrap();
+    let served = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        let server_group = tg.clone();
+        // The server: one echo task per connection.
+        tg.spawn(async move {
+            for _ in 0..CONNECTIONS {
+                let (mut stream, _) = listener.accept().await?;
+                server_group.spawn(async move {
+                    let received = receive_to_end(&mut stream).await?;
+                    stream.send(&received).await?;
+                    stream.send_eof().await
+                });
+            }
+            Ok::<(), StreamError>(())
+        });
+        // The clients, all at once.
+        let clients = tg.clone();
+        for n in 0..CONNECTIONS {
+            clients.spawn(async move {
+                let mut stream = TcpStream::connect(address).await?;
+                let message = n.to_be_bytes().repeat(1000);
+                stream.send(&message).await?;
+                stream.send_eof().await?;
+                let echoed = receive_to_end(&mut stream).await?;
+                assert_eq!(echoed, message, "client {n}");
+                Ok::<(), StreamError>(())
+            });
+        }
+        Ok(())
+    });
+    anyio::fail_after(LIMIT, served)
+        .await
+        .expect("every connection is served in time")
+        .expect("no task fails");
+}
