@@ -303,3 +303,60 @@ async fn many_connections_on_two_threads() {
         .expect("every connection is served in time")
         .expect("no task fails");
 }
+
+#[anyio::test]
+async fn connect_tcp_resolves_names_and_reports_bad_input() {
+    let mut listener = TcpListener::bind(loopback_v4()).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stream = anyio::fail_after(LIMIT, anyio::net::connect_tcp("localhost", port))
+        .await
+        .unwrap()
+        .unwrap();
+    let (_server, peer) = listener.accept().await.unwrap();
+    assert_eq!(stream.local_addr().unwrap(), peer);
+
+    let bound = anyio::net::TcpConnector::new("127.0.0.1", port)
+        .local_address("127.0.0.1:0".parse().unwrap())
+        .connect()
+        .await
+        .unwrap();
+    assert!(bound.local_addr().unwrap().ip().is_loopback());
+    let wrong_family = anyio::net::TcpConnector::new("127.0.0.1", port)
+        .local_address("[::1]:0".parse().unwrap())
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(wrong_family.attempts().is_empty(), "{wrong_family}");
+
+    let port_zero = anyio::net::connect_tcp("localhost", 0).await.unwrap_err();
+    assert_eq!(port_zero.kind(), io::ErrorKind::InvalidInput);
+    let bad_host = anyio::net::connect_tcp("bad host!", 80).await.unwrap_err();
+    assert_eq!(bad_host.kind(), io::ErrorKind::InvalidInput);
+    assert!(
+        bad_host.to_string().contains("not a host name"),
+        "{bad_host}"
+    );
+
+    drop(listener);
+    let refused = anyio::net::connect_tcp("127.0.0.1", port)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.attempts().len(), 1);
+    assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
+    let as_io = io::Error::from(refused);
+    assert_eq!(as_io.kind(), io::ErrorKind::ConnectionRefused);
+}
+
+#[anyio::test]
+async fn getaddrinfo_answers_literals_at_once_and_names_off_the_loop() {
+    let v6 = anyio::net::getaddrinfo("[::1]", 443).await.unwrap();
+    assert_eq!(v6, ["[::1]:443".parse::<SocketAddr>().unwrap()]);
+    let local = anyio::net::getaddrinfo("localhost", 80).await.unwrap();
+    assert!(!local.is_empty());
+    assert!(local.iter().all(|address| address.ip().is_loopback()));
+    let mut unique = local.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), local.len(), "no address twice");
+    let error = anyio::net::getaddrinfo("", 80).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+}

@@ -28,11 +28,13 @@ pub(crate) mod smol;
 #[cfg(feature = "tokio")]
 pub(crate) mod tokio;
 
+mod blocking;
 #[cfg(unix)]
 mod io;
 mod spawn;
 mod timer;
 
+pub(crate) use blocking::run_blocking;
 #[cfg(unix)]
 pub(crate) use io::{Direction, Registered};
 #[cfg(feature = "smol")]

@@ -1,9 +1,10 @@
 //! Networking (AnyIO's sockets): TCP connections and listeners, on whichever backend runs the
 //! caller, with AnyIO's stream semantics and both families of I/O traits.
 //!
-//! This is the first part of anyio's networking: TCP over IP addresses. Name resolution,
-//! Happy Eyeballs (`connect_tcp(host, port)`), multi-address listeners, UDP, UNIX sockets and
-//! TLS build on it.
+//! This is the first part of anyio's networking: TCP connections ([`connect_tcp`] by Happy
+//! Eyeballs, or [`TcpStream::connect`] to one address), [`TcpListener`], and name resolution
+//! off the event loop ([`getaddrinfo`]). Multi-address listeners, UDP, UNIX sockets and TLS
+//! build on it.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -36,9 +37,11 @@
 //! ```
 
 mod attributes;
+mod resolve;
 mod tcp;
 
 pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
 };
-pub use tcp::{TcpListener, TcpStream};
+pub use resolve::getaddrinfo;
+pub use tcp::{ConnectError, TcpConnector, TcpListener, TcpStream, connect_tcp};

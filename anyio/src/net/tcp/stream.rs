@@ -91,6 +91,14 @@ impl TcpStream {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub async fn connect(address: SocketAddr) -> io::Result<TcpStream> {
+        TcpStream::connect_from(address, None).await
+    }
+
+    /// Connects to `address` from `local` (bound first; port 0 lets the system pick).
+    pub(super) async fn connect_from(
+        address: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> io::Result<TcpStream> {
         let name = |error: io::Error| {
             io::Error::new(
                 error.kind(),
@@ -103,6 +111,14 @@ impl TcpStream {
             Some(Protocol::TCP),
         )
         .map_err(name)?;
+        if let Some(local) = local {
+            socket.bind(&local.into()).map_err(|error| {
+                io::Error::new(
+                    error.kind(),
+                    format!("cannot connect to {address} from {local}: {error}"),
+                )
+            })?;
+        }
         match socket.connect(&address.into()) {
             Ok(()) => {}
             // The handshake runs on; the socket turns writable when it ends.
