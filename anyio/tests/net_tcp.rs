@@ -360,3 +360,78 @@ async fn getaddrinfo_answers_literals_at_once_and_names_off_the_loop() {
     let error = anyio::net::getaddrinfo("", 80).await.unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
 }
+
+/// Echoes what the peer sends until it stops, ignoring failures: a handler for `serve`.
+async fn echo(mut stream: TcpStream) {
+    if let Ok(received) = receive_to_end(&mut stream).await {
+        let _ = stream.send(&received).await;
+        let _ = stream.send_eof().await;
+    }
+}
+
+#[anyio::test]
+async fn serve_runs_a_handler_per_connection_and_survives_failed_ones() {
+    use anyio::streams::Listener;
+    let mut listener = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0)
+        .await
+        .unwrap();
+    let address = listener.listeners()[0].local_addr().unwrap();
+    let scope = anyio::CancelScope::new();
+    let stop = scope.handle();
+    let outcome = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        tg.spawn(async move {
+            scope.run(listener.serve(echo)).await;
+        });
+        // A client that vanishes mid-conversation: its handler fails, the server goes on.
+        let mut rude = TcpStream::connect(address).await?;
+        rude.send(b"half a mess").await?;
+        rude.aclose().await?;
+        for n in 0..5u8 {
+            let mut client = TcpStream::connect(address).await?;
+            client.send(&[n; 100]).await?;
+            client.send_eof().await?;
+            assert_eq!(receive_to_end(&mut client).await?, [n; 100]);
+        }
+        stop.cancel(); // serving stops when its scope is cancelled
+        Ok(())
+    });
+    anyio::fail_after(LIMIT, outcome)
+        .await
+        .expect("served in time")
+        .expect("every client was served");
+}
+
+#[anyio::test]
+async fn serve_returns_the_error_that_stops_accepting() {
+    use anyio::streams::Listener;
+    let mut nothing = anyio::net::MultiListener::<TcpListener>::new(Vec::new());
+    let error = nothing.serve(echo).await;
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+}
+
+#[anyio::test]
+async fn a_multi_listener_accepts_on_every_address() {
+    use anyio::streams::Listener;
+    let v4 = TcpListener::bind(loopback_v4()).unwrap();
+    let v6 = TcpListener::bind(loopback_v6()).unwrap();
+    let addresses = [v4.local_addr().unwrap(), v6.local_addr().unwrap()];
+    let mut both = anyio::net::MultiListener::new(vec![v4, v6]);
+    assert_eq!(
+        both.extra(LocalAddress).unwrap(),
+        addresses[0],
+        "the first listener's"
+    );
+    for round in 0..4 {
+        let address = addresses[round % 2];
+        let client = TcpStream::connect(address).await.unwrap();
+        let server = anyio::fail_after(LIMIT, both.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(server.local_addr().unwrap(), address);
+        assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+    }
+    both.aclose().await.unwrap();
+    let error = both.accept().await.unwrap_err();
+    assert!(matches!(StreamError::from(error), StreamError::Closed));
+}

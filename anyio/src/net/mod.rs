@@ -3,8 +3,9 @@
 //!
 //! This is the first part of anyio's networking: TCP connections ([`connect_tcp`] by Happy
 //! Eyeballs, or [`TcpStream::connect`] to one address), [`TcpListener`], and name resolution
-//! off the event loop ([`getaddrinfo`]). Multi-address listeners, UDP, UNIX sockets and TLS
-//! build on it.
+//! off the event loop ([`getaddrinfo`]), listeners on every address of a host
+//! ([`create_tcp_listener`], a [`MultiListener`]) that [`serve`](crate::streams::Listener::serve)
+//! each connection in a task of its own. UDP, UNIX sockets and TLS build on it.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -37,11 +38,16 @@
 //! ```
 
 mod attributes;
+mod multi_listener;
 mod resolve;
 mod tcp;
 
 pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
 };
+pub use multi_listener::MultiListener;
 pub use resolve::getaddrinfo;
-pub use tcp::{ConnectError, TcpConnector, TcpListener, TcpStream, connect_tcp};
+pub use tcp::{
+    ConnectError, TcpConnector, TcpListener, TcpListenerBuilder, TcpStream, connect_tcp,
+    create_tcp_listener,
+};

@@ -89,6 +89,7 @@ mod buffered;
 mod chunked;
 mod error;
 mod io;
+mod listener;
 pub mod memory;
 mod stapled;
 mod text;
@@ -104,6 +105,7 @@ pub use io::FuturesIoStream;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIoStream;
+pub use listener::Listener;
 pub use stapled::StapledStream;
 pub use text::TextStream;
 pub use traits::{

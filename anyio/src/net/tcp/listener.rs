@@ -5,17 +5,20 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::task::{Context, Poll, ready};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::TcpStream;
 use crate::backend::{Direction, Registered};
 use crate::net::attributes::provide_ip_attributes;
-use crate::streams::{AsyncResource, AttributeRequest, StreamError, TypedAttributeProvider};
+use crate::streams::{
+    AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
+};
 
 /// The most connections a listener lets wait to be accepted (AnyIO's cap; the system may
 /// lower it further).
-const DEFAULT_BACKLOG: i32 = 65_536;
+pub(super) const DEFAULT_BACKLOG: i32 = 65_536;
 
 /// A socket that accepts TCP connections (AnyIO's `SocketListener` for TCP).
 ///
@@ -78,6 +81,17 @@ impl TcpListener {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn bind_with_backlog(address: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+        TcpListener::bind_with(address, backlog, false, true)
+    }
+
+    /// Binds and listens, with `SO_REUSEPORT` if `reuse_port`; an IPv6 socket takes IPv4
+    /// connections too unless `only_v6`.
+    pub(super) fn bind_with(
+        address: SocketAddr,
+        backlog: i32,
+        reuse_port: bool,
+        only_v6: bool,
+    ) -> io::Result<TcpListener> {
         let name = |error: io::Error| {
             io::Error::new(error.kind(), format!("cannot listen on {address}: {error}"))
         };
@@ -88,8 +102,11 @@ impl TcpListener {
         )
         .map_err(name)?;
         socket.set_reuse_address(true).map_err(name)?;
+        if reuse_port {
+            socket.set_reuse_port(true).map_err(name)?;
+        }
         if address.is_ipv6() {
-            socket.set_only_v6(true).map_err(name)?;
+            socket.set_only_v6(only_v6).map_err(name)?;
         }
         socket.bind(&address.into()).map_err(name)?;
         socket.listen(backlog).map_err(name)?;
@@ -109,11 +126,35 @@ impl TcpListener {
     /// # Examples
     /// See [`TcpListener`].
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection to accept, for code that multiplexes by hand: `Ready` with the
+    /// connection, or `Pending` after arranging for `cx` to be woken when one may be there.
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::future::poll_fn;
+    /// use anyio::net::{TcpListener, TcpStream};
+    ///
+    /// anyio::run(async {
+    ///     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let _client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (_server, _peer) = poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn poll_accept(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let io = self.registered_io()?;
-        let (stream, peer) =
-            poll_fn(|cx| io.poll_io(cx, Direction::Read, |listener| listener.accept())).await?;
+        let (stream, peer) = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()))?;
         stream.set_nonblocking(true)?;
-        Ok((TcpStream::registered(Registered::new(stream)?)?, peer))
+        Poll::Ready(Ok((TcpStream::registered(Registered::new(stream)?)?, peer)))
     }
 
     /// The address the listener is bound to: with the port the system picked, if it was 0.
@@ -207,5 +248,15 @@ impl AsyncResource for TcpListener {
     async fn aclose(&mut self) -> Result<(), StreamError> {
         drop(self.io.take());
         Ok(())
+    }
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+
+    /// [`TcpListener::accept`], without the peer's address (the stream has it as an
+    /// attribute).
+    async fn accept(&mut self) -> io::Result<TcpStream> {
+        Ok(TcpListener::accept(self).await?.0)
     }
 }
