@@ -100,6 +100,34 @@ impl<T: AsFd + AsRawFd> Registered<T> {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) as a future, for operations that are `async` anyway. On smol
+    /// each wait is a fresh readiness future: a waiting `poll_readable` leaves async-io's
+    /// readiness marked once a later call succeeds without it, and the next operation would
+    /// then try the system call once for nothing (one wasted `recvfrom` per receive).
+    pub(crate) async fn io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(_) => {
+                std::future::poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+            }
+            #[cfg(feature = "smol")]
+            Registered::Smol(source) => loop {
+                match op(source.get_ref()) {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    result => return result,
+                }
+                match direction {
+                    Direction::Read => source.readable().await?,
+                    Direction::Write => source.writable().await?,
+                }
+            },
+        }
+    }
+
     /// Deregisters the object and gives it back.
     pub(crate) fn into_inner(self) -> io::Result<T> {
         match self {

@@ -1,7 +1,6 @@
 //! [`TcpListener`]: accepts TCP connections on whichever backend runs the caller.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -126,7 +125,10 @@ impl TcpListener {
     /// # Examples
     /// See [`TcpListener`].
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let io = self.registered_io()?;
+        let (stream, peer) = io.io(Direction::Read, |listener| listener.accept()).await?;
+        stream.set_nonblocking(true)?;
+        Ok((TcpStream::registered(Registered::new(stream)?)?, peer))
     }
 
     /// Polls for a connection to accept, for code that multiplexes by hand: `Ready` with the
@@ -137,8 +139,7 @@ impl TcpListener {
     ///
     /// # Examples
     /// ```
-    /// use std::future::poll_fn;
-    /// use anyio::net::{TcpListener, TcpStream};
+    ///     /// use anyio::net::{TcpListener, TcpStream};
     ///
     /// anyio::run(async {
     ///     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();

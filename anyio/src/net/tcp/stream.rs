@@ -1,7 +1,6 @@
 //! [`TcpStream`]: a TCP connection on whichever backend runs the caller.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -126,9 +125,7 @@ impl TcpStream {
             Err(error) => return Err(name(error)),
         }
         let io = Registered::new(std::net::TcpStream::from(socket)).map_err(name)?;
-        poll_fn(|cx| io.poll_io(cx, Direction::Write, connected))
-            .await
-            .map_err(name)?;
+        io.io(Direction::Write, connected).await.map_err(name)?;
         TcpStream::registered(io)
     }
 
@@ -352,7 +349,8 @@ impl ByteReceiveStream for TcpStream {
                 "cannot receive into an empty buffer",
             ));
         }
-        match poll_fn(|cx| self.poll_read_slice(cx, buf)).await {
+        let io = self.registered_io()?;
+        match io.io(Direction::Read, |mut socket| socket.read(buf)).await {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -362,8 +360,14 @@ impl ByteReceiveStream for TcpStream {
 
 impl ByteSendStream for TcpStream {
     async fn send(&mut self, mut data: &[u8]) -> Result<(), StreamError> {
+        if self.eof_sent {
+            return Err(StreamError::Closed);
+        }
+        let io = self.registered_io()?;
         while !data.is_empty() {
-            let n = poll_fn(|cx| self.poll_write_slice(cx, data)).await?;
+            let n = io
+                .io(Direction::Write, |mut socket| socket.write(data))
+                .await?;
             data = &data[n..];
         }
         Ok(())
