@@ -5,7 +5,8 @@
 //! Eyeballs, or [`TcpStream::connect`] to one address), [`TcpListener`], and name resolution
 //! off the event loop ([`getaddrinfo`]), listeners on every address of a host
 //! ([`create_tcp_listener`], a [`MultiListener`]) that [`serve`](crate::streams::Listener::serve)
-//! each connection in a task of its own. UDP, UNIX sockets and TLS build on it.
+//! each connection in a task of its own; and UDP ([`UdpSocket`], [`ConnectedUdpSocket`]).
+//! UNIX sockets and TLS come next.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -38,9 +39,11 @@
 //! ```
 
 mod attributes;
+mod busy;
 mod multi_listener;
 mod resolve;
 mod tcp;
+mod udp;
 
 pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
@@ -51,3 +54,4 @@ pub use tcp::{
     ConnectError, TcpConnector, TcpListener, TcpListenerBuilder, TcpStream, connect_tcp,
     create_tcp_listener,
 };
+pub use udp::{ConnectedUdpSocket, UdpSocket};

@@ -139,7 +139,8 @@ impl TcpListener {
     ///
     /// # Examples
     /// ```
-    ///     /// use anyio::net::{TcpListener, TcpStream};
+    /// use std::future::poll_fn;
+    /// use anyio::net::{TcpListener, TcpStream};
     ///
     /// anyio::run(async {
     ///     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();

@@ -1,0 +1,487 @@
+//! UDP sockets, unconnected ([`UdpSocket`]) and connected ([`ConnectedUdpSocket`]).
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::attributes::provide_ip_attributes;
+use super::busy::BusyFlag;
+use crate::backend::{Direction, Registered};
+use crate::streams::{
+    AsyncResource, AttributeRequest, ObjectReceiveStream, ObjectSendStream, SendError, StreamError,
+    TypedAttributeProvider,
+};
+
+/// The largest UDP payload, and the size of the buffer an object-stream receive uses.
+const MAX_DATAGRAM: usize = 65_536;
+
+/// The socket both kinds share: registered, with one user per direction.
+struct Shared {
+    /// `None` once closed.
+    io: Option<Registered<std::net::UdpSocket>>,
+    receiving: BusyFlag,
+    sending: BusyFlag,
+    /// The buffer the object-stream receive fills, allocated at its first use.
+    scratch: Vec<u8>,
+}
+
+impl Shared {
+    fn bind(address: SocketAddr, reuse_port: bool) -> io::Result<Shared> {
+        let name = |error: io::Error| {
+            io::Error::new(
+                error.kind(),
+                format!("cannot bind a UDP socket to {address}: {error}"),
+            )
+        };
+        let socket = Socket::new(
+            Domain::for_address(address),
+            Type::DGRAM.nonblocking().cloexec(),
+            Some(Protocol::UDP),
+        )
+        .map_err(name)?;
+        if reuse_port {
+            socket.set_reuse_port(true).map_err(name)?;
+        }
+        if address.is_ipv6() {
+            socket.set_only_v6(true).map_err(name)?;
+        }
+        socket.bind(&address.into()).map_err(name)?;
+        Ok(Shared::new(
+            Registered::new(std::net::UdpSocket::from(socket)).map_err(name)?,
+        ))
+    }
+
+    fn new(io: Registered<std::net::UdpSocket>) -> Shared {
+        Shared {
+            io: Some(io),
+            receiving: BusyFlag::default(),
+            sending: BusyFlag::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn io(&self) -> Result<&Registered<std::net::UdpSocket>, StreamError> {
+        self.io.as_ref().ok_or(StreamError::Closed)
+    }
+
+    fn socket(&self) -> io::Result<&std::net::UdpSocket> {
+        Ok(self.io()?.get_ref())
+    }
+
+    async fn receive_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), StreamError> {
+        let io = self.io()?;
+        let _busy = self.receiving.claim("receiving on")?;
+        Ok(io
+            .io(Direction::Read, |socket| socket.recv_from(buf))
+            .await?)
+    }
+
+    async fn receive(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        let io = self.io()?;
+        let _busy = self.receiving.claim("receiving on")?;
+        Ok(io.io(Direction::Read, |socket| socket.recv(buf)).await?)
+    }
+
+    async fn send_to(&self, data: &[u8], target: SocketAddr) -> Result<(), StreamError> {
+        let io = self.io()?;
+        let _busy = self.sending.claim("sending on")?;
+        let sent = io
+            .io(Direction::Write, |socket| socket.send_to(data, target))
+            .await?;
+        check_whole(sent, data.len())
+    }
+
+    async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        let io = self.io()?;
+        let _busy = self.sending.claim("sending on")?;
+        let sent = io.io(Direction::Write, |socket| socket.send(data)).await?;
+        check_whole(sent, data.len())
+    }
+
+    fn provide(&self, request: &mut AttributeRequest<'_>) {
+        if let Ok(socket) = self.socket() {
+            provide_ip_attributes(
+                request,
+                || socket.local_addr().ok(),
+                || socket.peer_addr().ok(),
+                socket.as_raw_fd(),
+            );
+        }
+    }
+
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct(name);
+        match self.socket() {
+            Ok(socket) => debug
+                .field("local", &socket.local_addr().ok())
+                .field("peer", &socket.peer_addr().ok())
+                .field("fd", &socket.as_raw_fd()),
+            Err(_) => debug.field("closed", &true),
+        }
+        .finish()
+    }
+}
+
+/// A datagram goes whole or not at all; a short count would mean a truncated datagram.
+fn check_whole(sent: usize, len: usize) -> Result<(), StreamError> {
+    if sent == len {
+        Ok(())
+    } else {
+        Err(StreamError::Broken(Some(io::Error::new(
+            io::ErrorKind::WriteZero,
+            format!("only {sent} of the datagram's {len} bytes were sent"),
+        ))))
+    }
+}
+
+/// An unconnected UDP socket (AnyIO's `UDPSocket`): it sends datagrams to any address and
+/// receives them from any.
+///
+/// Its methods take `&self`, so one task may receive while others send (share it in an
+/// `Arc`). A second task receiving at the same time as another (or sending at the same time
+/// as another) gets [`StreamError::Busy`], AnyIO's `BusyResourceError`.
+///
+/// As an [object stream](crate::streams) it carries `(datagram, address)` pairs, and is
+/// unreliable as UDP is: datagrams may be lost, duplicated or reordered.
+///
+/// # Cancel safety
+/// A receive dropped before it returned has taken no datagram; a send dropped before it
+/// returned has sent none.
+///
+/// # Examples
+/// ```
+/// use anyio::net::UdpSocket;
+///
+/// anyio::run(async {
+///     let a = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+///     let b = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+///     a.send_to(b"ping", b.local_addr().unwrap()).await.unwrap();
+///     let mut buf = [0; 64];
+///     let (n, from) = b.receive_from(&mut buf).await.unwrap();
+///     assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr().unwrap()));
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct UdpSocket {
+    shared: Shared,
+}
+
+impl UdpSocket {
+    /// A UDP socket bound to `address` (port 0: one the system picks). An IPv6 socket is
+    /// `IPV6_V6ONLY`.
+    ///
+    /// # Errors
+    /// The system's error, naming the address.
+    ///
+    /// # Examples
+    /// See [`UdpSocket`].
+    pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
+        UdpSocket::bind_with(address, false)
+    }
+
+    /// [`bind`](Self::bind), with `SO_REUSEPORT` (AnyIO's `reuse_port`) if `reuse_port`.
+    ///
+    /// # Errors
+    /// As [`bind`](Self::bind).
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::net::UdpSocket;
+    ///
+    /// anyio::run(async {
+    ///     let a = UdpSocket::bind_with("127.0.0.1:0".parse().unwrap(), true).unwrap();
+    ///     let b = UdpSocket::bind_with(a.local_addr().unwrap(), true).unwrap();
+    ///     assert_eq!(a.local_addr().unwrap(), b.local_addr().unwrap());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn bind_with(address: SocketAddr, reuse_port: bool) -> io::Result<UdpSocket> {
+        Ok(UdpSocket {
+            shared: Shared::bind(address, reuse_port)?,
+        })
+    }
+
+    /// Takes over a bound std socket, making it non-blocking.
+    ///
+    /// # Errors
+    /// When it cannot be registered with the reactor.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     let socket = anyio::net::UdpSocket::from_std(std_socket).unwrap();
+    ///     assert!(socket.local_addr().unwrap().ip().is_loopback());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            shared: Shared::new(Registered::new(socket)?),
+        })
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// Once closed, or if the system cannot tell.
+    ///
+    /// # Examples
+    /// See [`UdpSocket`].
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.shared.socket()?.local_addr()
+    }
+
+    /// Receives one datagram into `buf`, and returns its length and sender. A datagram longer
+    /// than `buf` is cut to fit (the system drops the rest).
+    ///
+    /// # Errors
+    /// [`StreamError::Closed`] once closed; [`StreamError::Busy`] while another task
+    /// receives; [`StreamError::Broken`] with the system's error.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a receive dropped before it returned has taken no datagram.
+    ///
+    /// # Examples
+    /// See [`UdpSocket`].
+    pub async fn receive_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), StreamError> {
+        self.shared.receive_from(buf).await
+    }
+
+    /// Sends `data` as one datagram to `target`.
+    ///
+    /// # Errors
+    /// [`StreamError::Closed`] once closed; [`StreamError::Busy`] while another task sends;
+    /// [`StreamError::Broken`] with the system's error (a datagram too large, say).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a send dropped before it returned has sent nothing.
+    ///
+    /// # Examples
+    /// See [`UdpSocket`].
+    pub async fn send_to(&self, data: &[u8], target: SocketAddr) -> Result<(), StreamError> {
+        self.shared.send_to(data, target).await
+    }
+
+    /// Connects the socket to `remote`: from then on it sends there and receives only from
+    /// there (AnyIO's `create_connected_udp_socket`).
+    ///
+    /// # Errors
+    /// Once closed, or the system's error.
+    ///
+    /// # Examples
+    /// See [`ConnectedUdpSocket`].
+    pub fn connect(mut self, remote: SocketAddr) -> io::Result<ConnectedUdpSocket> {
+        self.shared.socket()?.connect(remote)?;
+        Ok(ConnectedUdpSocket {
+            shared: std::mem::replace(&mut self.shared, Shared::closed()),
+        })
+    }
+}
+
+impl Shared {
+    /// A closed stand-in, for moving the socket out of a value being consumed.
+    fn closed() -> Shared {
+        Shared {
+            io: None,
+            receiving: BusyFlag::default(),
+            sending: BusyFlag::default(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// A UDP socket connected to one peer (AnyIO's `ConnectedUDPSocket`): it sends there and
+/// receives only from there.
+///
+/// As [`UdpSocket`], its methods take `&self`, and a second concurrent receiver (or sender)
+/// gets [`StreamError::Busy`]. As an [object stream](crate::streams) it carries datagrams.
+///
+/// # Cancel safety
+/// A receive dropped before it returned has taken no datagram; a send dropped before it
+/// returned has sent none.
+///
+/// # Examples
+/// ```
+/// use anyio::net::UdpSocket;
+///
+/// anyio::run(async {
+///     let server = UdpSocket::bind("[::1]:0".parse().unwrap()).unwrap();
+///     let client = UdpSocket::bind("[::1]:0".parse().unwrap())
+///         .unwrap()
+///         .connect(server.local_addr().unwrap())
+///         .unwrap();
+///     client.send(b"hello").await.unwrap();
+///     let mut buf = [0; 16];
+///     let (n, from) = server.receive_from(&mut buf).await.unwrap();
+///     server.send_to(&buf[..n], from).await.unwrap();
+///     let n = client.receive(&mut buf).await.unwrap();
+///     assert_eq!(&buf[..n], b"hello");
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct ConnectedUdpSocket {
+    shared: Shared,
+}
+
+impl ConnectedUdpSocket {
+    /// The local address.
+    ///
+    /// # Errors
+    /// Once closed, or if the system cannot tell.
+    ///
+    /// # Examples
+    /// See [`UdpSocket`].
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.shared.socket()?.local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// Once closed, or if the system cannot tell.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::net::UdpSocket;
+    ///
+    /// anyio::run(async {
+    ///     let peer = "127.0.0.1:9".parse().unwrap();
+    ///     let socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap().connect(peer).unwrap();
+    ///     assert_eq!(socket.peer_addr().unwrap(), peer);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.shared.socket()?.peer_addr()
+    }
+
+    /// Receives one datagram from the peer into `buf`, and returns its length; a datagram
+    /// longer than `buf` is cut to fit.
+    ///
+    /// # Errors
+    /// [`StreamError::Closed`] once closed; [`StreamError::Busy`] while another task
+    /// receives; [`StreamError::Broken`] with the system's error (such as a refusal reported
+    /// by the peer's host for an earlier datagram).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a receive dropped before it returned has taken no datagram.
+    ///
+    /// # Examples
+    /// See [`ConnectedUdpSocket`].
+    pub async fn receive(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.shared.receive(buf).await
+    }
+
+    /// Sends `data` as one datagram to the peer.
+    ///
+    /// # Errors
+    /// [`StreamError::Closed`] once closed; [`StreamError::Busy`] while another task sends;
+    /// [`StreamError::Broken`] with the system's error.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a send dropped before it returned has sent nothing.
+    ///
+    /// # Examples
+    /// See [`ConnectedUdpSocket`].
+    pub async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        self.shared.send(data).await
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.debug("UdpSocket", f)
+    }
+}
+
+impl fmt::Debug for ConnectedUdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.debug("ConnectedUdpSocket", f)
+    }
+}
+
+impl TypedAttributeProvider for UdpSocket {
+    fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
+        self.shared.provide(request);
+    }
+}
+
+impl TypedAttributeProvider for ConnectedUdpSocket {
+    fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
+        self.shared.provide(request);
+    }
+}
+
+impl AsyncResource for UdpSocket {
+    /// Closes the socket at once. Never fails.
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        drop(self.shared.io.take());
+        Ok(())
+    }
+}
+
+impl AsyncResource for ConnectedUdpSocket {
+    /// Closes the socket at once. Never fails.
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        drop(self.shared.io.take());
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// Receives one datagram into a fresh `Vec`, by way of the reusable scratch buffer.
+    async fn receive_object(&mut self) -> Result<(Vec<u8>, SocketAddr), StreamError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(MAX_DATAGRAM, 0);
+        let received = self.receive_from(&mut scratch).await;
+        let datagram = received.map(|(n, from)| (scratch[..n].to_vec(), from));
+        self.scratch = scratch;
+        datagram
+    }
+}
+
+impl ObjectReceiveStream for UdpSocket {
+    type Item = (Vec<u8>, SocketAddr);
+
+    /// Receives one datagram and its sender. Cancel safe.
+    async fn receive(&mut self) -> Result<(Vec<u8>, SocketAddr), StreamError> {
+        self.shared.receive_object().await
+    }
+}
+
+impl<B: AsRef<[u8]> + Send> ObjectSendStream<(B, SocketAddr)> for UdpSocket {
+    /// Sends one datagram to an address. Cancel safe; a failed send hands the pair back.
+    async fn send(
+        &mut self,
+        (data, target): (B, SocketAddr),
+    ) -> Result<(), SendError<(B, SocketAddr)>> {
+        match self.shared.send_to(data.as_ref(), target).await {
+            Ok(()) => Ok(()),
+            Err(error) => Err(SendError::new((data, target), error)),
+        }
+    }
+}
+
+impl ObjectReceiveStream for ConnectedUdpSocket {
+    type Item = Vec<u8>;
+
+    /// Receives one datagram from the peer. Cancel safe.
+    async fn receive(&mut self) -> Result<Vec<u8>, StreamError> {
+        Ok(self.shared.receive_object().await?.0)
+    }
+}
+
+impl<B: AsRef<[u8]> + Send> ObjectSendStream<B> for ConnectedUdpSocket {
+    /// Sends one datagram to the peer. Cancel safe; a failed send hands the datagram back.
+    async fn send(&mut self, data: B) -> Result<(), SendError<B>> {
+        match self.shared.send(data.as_ref()).await {
+            Ok(()) => Ok(()),
+            Err(error) => Err(SendError::new(data, error)),
+        }
+    }
+}
