@@ -14,9 +14,9 @@ use crate::TaskGroup;
 /// # Examples
 /// ```
 /// use anyio::net::{TcpListener, TcpStream};
-/// use anyio::streams::{ByteSendStream, Listener};
+/// use anyio::streams::{BufferedByteReceiveStream, ByteSendStream, Listener};
 ///
-/// /// Greets whoever connects, until the listener is closed.
+/// /// Greets whoever connects, until cancelled or the listener fails.
 /// async fn greet(mut listener: impl Listener<Stream = TcpStream>) -> std::io::Error {
 ///     listener
 ///         .serve(|mut stream| async move {
@@ -24,7 +24,24 @@ use crate::TaskGroup;
 ///         })
 ///         .await
 /// }
-/// # let _ = greet::<TcpListener>;
+///
+/// anyio::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+///     let address = listener.local_addr().unwrap();
+///     let greeting = anyio::task_group(|tg: anyio::TaskGroup<std::convert::Infallible>| async move {
+///         tg.spawn(async move {
+///             greet(listener).await;
+///         });
+///         let client = TcpStream::connect(address).await.unwrap();
+///         let mut client = BufferedByteReceiveStream::new(client);
+///         let line = client.receive_until(b"\n", 64).await.unwrap();
+///         tg.cancel(); // stops the server
+///         Ok(line)
+///     })
+///     .await;
+///     assert_eq!(greeting.unwrap(), b"hello");
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
 /// ```
 pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// What an accepted connection is.
