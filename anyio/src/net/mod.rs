@@ -42,6 +42,7 @@ mod attributes;
 mod busy;
 mod multi_listener;
 mod resolve;
+mod socket_stream;
 mod tcp;
 mod udp;
 

@@ -1,32 +1,28 @@
 //! [`TcpStream`]: a TCP connection on whichever backend runs the caller.
 
 use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::io;
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::backend::{Direction, Registered};
 use crate::net::attributes::provide_ip_attributes;
-use crate::streams::{
-    AsyncResource, AttributeRequest, ByteReceiveStream, ByteSendStream, ByteStream, StreamError,
-    TypedAttributeProvider,
-};
+use crate::net::socket_stream::{SocketStream, byte_socket_traits};
+use crate::streams::{AttributeRequest, TypedAttributeProvider};
 
 /// A TCP connection (AnyIO's `SocketStream`), on tokio's reactor or async-io's, whichever
 /// backend made it.
 ///
-/// It is a [`ByteStream`] with AnyIO's semantics, and an `AsyncRead` + `AsyncWrite` of **both**
+/// It is a [`ByteStream`](crate::streams::ByteStream) with AnyIO's semantics, and an `AsyncRead` + `AsyncWrite` of **both**
 /// families (futures-io and tokio), so libraries of either plug in on either backend:
 /// - a receive returns at least one byte; once the peer has closed,
-///   [`StreamError::EndOfStream`];
-/// - a send after the peer has gone fails with [`StreamError::Broken`];
-/// - [`send_eof`](ByteStream::send_eof) half-closes (the peer's receive ends; ours goes on);
-/// - after [`aclose`](AsyncResource::aclose), which releases the socket at once, everything
-///   fails with [`StreamError::Closed`].
+///   [`StreamError::EndOfStream`](crate::streams::StreamError::EndOfStream);
+/// - a send after the peer has gone fails with [`StreamError::Broken`](crate::streams::StreamError::Broken);
+/// - [`send_eof`](crate::streams::ByteStream::send_eof) half-closes (the peer's receive ends; ours goes on);
+/// - after [`aclose`](crate::streams::AsyncResource::aclose), which releases the socket at once, everything
+///   fails with [`StreamError::Closed`](crate::streams::StreamError::Closed).
 ///
 /// `TCP_NODELAY` is on: anyio sends what it is given at once, as AnyIO does. Use
 /// [`set_nodelay`](Self::set_nodelay) to batch small writes instead.
@@ -61,9 +57,7 @@ use crate::streams::{
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct TcpStream {
-    /// `None` once closed.
-    io: Option<Registered<std::net::TcpStream>>,
-    eof_sent: bool,
+    inner: SocketStream<std::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -156,15 +150,14 @@ impl TcpStream {
     pub(super) fn registered(io: Registered<std::net::TcpStream>) -> io::Result<TcpStream> {
         io.get_ref().set_nodelay(true)?;
         Ok(TcpStream {
-            io: Some(io),
-            eof_sent: false,
+            inner: SocketStream::new(io),
         })
     }
 
     /// Gives the socket back as a std stream (still non-blocking).
     ///
     /// # Errors
-    /// [`StreamError::Closed`] (as an `io::Error`) once closed; a failure to deregister.
+    /// [`StreamError::Closed`](crate::streams::StreamError::Closed) (as an `io::Error`) once closed; a failure to deregister.
     ///
     /// # Examples
     /// ```
@@ -178,11 +171,8 @@ impl TcpStream {
     /// })?;
     /// # Ok::<(), anyio::RunError>(())
     /// ```
-    pub fn into_std(mut self) -> io::Result<std::net::TcpStream> {
-        match self.io.take() {
-            Some(io) => io.into_inner(),
-            None => Err(StreamError::Closed.into()),
-        }
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.inner.into_inner()
     }
 
     /// The local address.
@@ -241,52 +231,7 @@ impl TcpStream {
     }
 
     fn socket(&self) -> io::Result<&std::net::TcpStream> {
-        Ok(self.registered_io()?.get_ref())
-    }
-
-    fn registered_io(&self) -> io::Result<&Registered<std::net::TcpStream>> {
-        self.io.as_ref().ok_or_else(|| StreamError::Closed.into())
-    }
-
-    fn poll_read_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.registered_io()?
-            .poll_io(cx, Direction::Read, |mut socket| socket.read(buf))
-    }
-
-    fn poll_write_slice(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.eof_sent {
-            return Poll::Ready(Err(StreamError::Closed.into()));
-        }
-        self.registered_io()?
-            .poll_io(cx, Direction::Write, |mut socket| socket.write(buf))
-    }
-
-    fn poll_write_slices(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if self.eof_sent {
-            return Poll::Ready(Err(StreamError::Closed.into()));
-        }
-        self.registered_io()?
-            .poll_io(cx, Direction::Write, |mut socket| {
-                socket.write_vectored(bufs)
-            })
-    }
-
-    /// Shuts the writing half down, once.
-    fn shut_down_writing(&mut self) -> io::Result<()> {
-        let socket = self.socket()?;
-        if !self.eof_sent {
-            match socket.shutdown(Shutdown::Write) {
-                // The peer already went away: it has no need to hear the end.
-                Err(error) if error.kind() == io::ErrorKind::NotConnected => {}
-                result => result?,
-            }
-            self.eof_sent = true;
-        }
-        Ok(())
+        self.inner.socket()
     }
 }
 
@@ -313,7 +258,7 @@ impl fmt::Debug for TcpStream {
                 .field("local", &socket.local_addr().ok())
                 .field("peer", &socket.peer_addr().ok())
                 .field("fd", &socket.as_raw_fd())
-                .field("eof_sent", &self.eof_sent),
+                .field("eof_sent", &self.inner.eof_sent()),
             Err(_) => debug.field("closed", &true),
         }
         .finish()
@@ -333,133 +278,4 @@ impl TypedAttributeProvider for TcpStream {
     }
 }
 
-impl AsyncResource for TcpStream {
-    /// Closes the socket at once (the peer sees the end of the stream, or a reset if it had
-    /// sent bytes we never received). Never fails.
-    async fn aclose(&mut self) -> Result<(), StreamError> {
-        drop(self.io.take());
-        Ok(())
-    }
-}
-
-impl ByteReceiveStream for TcpStream {
-    async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        if buf.is_empty() {
-            return Err(StreamError::InvalidInput(
-                "cannot receive into an empty buffer",
-            ));
-        }
-        let io = self.registered_io()?;
-        match io.io(Direction::Read, |mut socket| socket.read(buf)).await {
-            Ok(0) => Err(StreamError::EndOfStream),
-            Ok(n) => Ok(n),
-            Err(error) => Err(error.into()),
-        }
-    }
-}
-
-impl ByteSendStream for TcpStream {
-    async fn send(&mut self, mut data: &[u8]) -> Result<(), StreamError> {
-        if self.eof_sent {
-            return Err(StreamError::Closed);
-        }
-        let io = self.registered_io()?;
-        while !data.is_empty() {
-            let n = io
-                .io(Direction::Write, |mut socket| socket.write(data))
-                .await?;
-            data = &data[n..];
-        }
-        Ok(())
-    }
-}
-
-impl ByteStream for TcpStream {
-    async fn send_eof(&mut self) -> Result<(), StreamError> {
-        Ok(self.shut_down_writing()?)
-    }
-}
-
-impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_slice(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_slice(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_slices(cx, bufs)
-    }
-
-    /// Nothing to do: the socket keeps no buffer of its own.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.socket().map(drop))
-    }
-
-    /// Half-closes, as [`send_eof`](ByteStream::send_eof).
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.get_mut().shut_down_writing())
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl tokio::io::AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(self.poll_read_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl tokio::io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_slice(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_slices(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    /// Nothing to do: the socket keeps no buffer of its own.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.socket().map(drop))
-    }
-
-    /// Half-closes, as [`send_eof`](ByteStream::send_eof).
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.get_mut().shut_down_writing())
-    }
-}
+byte_socket_traits!(TcpStream);
