@@ -5,8 +5,9 @@
 //! Eyeballs, or [`TcpStream::connect`] to one address), [`TcpListener`], and name resolution
 //! off the event loop ([`getaddrinfo`]), listeners on every address of a host
 //! ([`create_tcp_listener`], a [`MultiListener`]) that [`serve`](crate::streams::Listener::serve)
-//! each connection in a task of its own; and UDP ([`UdpSocket`], [`ConnectedUdpSocket`]).
-//! UNIX sockets and TLS come next.
+//! each connection in a task of its own; UDP ([`UdpSocket`], [`ConnectedUdpSocket`]); and
+//! UNIX domain stream sockets ([`UnixStream`], [`UnixListener`]), on paths or in Linux's
+//! abstract namespace. TLS comes next.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -45,6 +46,7 @@ mod resolve;
 mod socket_stream;
 mod tcp;
 mod udp;
+mod unix;
 
 pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
@@ -56,3 +58,4 @@ pub use tcp::{
     create_tcp_listener,
 };
 pub use udp::{ConnectedUdpSocket, UdpSocket};
+pub use unix::{LocalUnixAddress, RemoteUnixAddress, UnixListener, UnixStream};

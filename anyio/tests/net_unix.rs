@@ -1,0 +1,202 @@
+//! UNIX domain stream sockets on every backend: paths and the abstract namespace, stale
+//! socket files, bad paths, half close, cancellation, both I/O trait families, and serving.
+
+use std::io;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::time::Duration;
+
+use anyio::TaskGroup;
+use anyio::net::{AddressFamily, Family, LocalUnixAddress, UnixListener, UnixStream};
+use anyio::streams::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
+    TypedAttributeProvider,
+};
+use futures_lite::future::poll_once;
+
+/// How long a test may wait before it fails instead of hanging.
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// A fresh directory for one test's sockets, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "anyio-{test}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Receives until the end of the stream.
+async fn receive_to_end(stream: &mut UnixStream) -> Result<Vec<u8>, StreamError> {
+    let mut all = Vec::new();
+    let mut buf = [0; 1024];
+    loop {
+        match stream.receive(&mut buf).await {
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(StreamError::EndOfStream) => return Ok(all),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+#[anyio::test]
+async fn a_conversation_over_a_path_with_a_half_close() {
+    let dir = TempDir::new("conversation");
+    let path = dir.path("s.sock");
+    let mut listener = UnixListener::bind(&path).unwrap();
+    assert_eq!(listener.extra(Family).unwrap(), AddressFamily::Unix);
+    let mut client = UnixStream::connect(&path).await.unwrap();
+    let mut server = listener.accept().await.unwrap();
+    client.send(b"question").await.unwrap();
+    client.send_eof().await.unwrap();
+    assert!(matches!(client.send(b"x").await, Err(StreamError::Closed)));
+    let question = anyio::fail_after(LIMIT, receive_to_end(&mut server))
+        .await
+        .unwrap();
+    assert_eq!(question.unwrap(), b"question");
+    server.send(b"answer").await.unwrap();
+    server.aclose().await.unwrap();
+    let answer = anyio::fail_after(LIMIT, receive_to_end(&mut client))
+        .await
+        .unwrap();
+    assert_eq!(answer.unwrap(), b"answer");
+    client.aclose().await.unwrap();
+    assert!(matches!(
+        client.receive(&mut [0; 4]).await,
+        Err(StreamError::Closed)
+    ));
+    assert_eq!(
+        client.extra(LocalUnixAddress).ok().map(|a| a.is_unnamed()),
+        None,
+        "a closed stream has no attributes"
+    );
+}
+
+#[anyio::test]
+async fn a_stale_socket_file_is_replaced_but_nothing_else_is() {
+    let dir = TempDir::new("stale");
+    let path = dir.path("again.sock");
+    drop(UnixListener::bind(&path).unwrap());
+    assert!(path.exists(), "closing leaves the socket file");
+    let mut listener = UnixListener::bind(&path).unwrap();
+    let _client = UnixStream::connect(&path).await.unwrap();
+    anyio::fail_after(LIMIT, listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let file = dir.path("not-a-socket");
+    std::fs::write(&file, b"precious").unwrap();
+    let error = UnixListener::bind(&file).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+    assert!(error.to_string().contains("not-a-socket"), "{error}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"precious",
+        "the file is untouched"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[anyio::test]
+async fn the_abstract_namespace_needs_no_file() {
+    let name = format!(
+        "\0anyio-abstract-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    );
+    let mut listener = UnixListener::bind(&name).unwrap();
+    let mut client = UnixStream::connect(&name).await.unwrap();
+    let mut server = anyio::fail_after(LIMIT, listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    client.send(b"abstract").await.unwrap();
+    let mut buf = [0; 16];
+    let n = server.receive(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"abstract");
+}
+
+#[anyio::test]
+async fn bad_paths_are_clear_errors() {
+    let long = "x".repeat(300);
+    let error = UnixStream::connect(&long).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("300 bytes"), "{error}");
+    assert_eq!(
+        UnixListener::bind(&long).unwrap_err().kind(),
+        io::ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        UnixStream::connect("").await.unwrap_err().kind(),
+        io::ErrorKind::InvalidInput
+    );
+    let dir = TempDir::new("missing");
+    let missing = dir.path("nobody-here.sock");
+    let error = UnixStream::connect(&missing).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    assert!(error.to_string().contains("nobody-here.sock"), "{error}");
+}
+
+#[anyio::test]
+async fn a_cancelled_receive_takes_no_bytes_and_both_trait_families_work() {
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    assert!(poll_once(pin!(b.receive(&mut [0; 4]))).await.is_none());
+    {
+        use futures_lite::AsyncWriteExt;
+        a.write_all(b"futures").await.unwrap();
+    }
+    let mut buf = [0; 7];
+    {
+        use tokio::io::AsyncReadExt;
+        anyio::fail_after(LIMIT, b.read_exact(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(&buf, b"futures");
+}
+
+#[anyio::test]
+async fn a_unix_listener_serves_each_connection() {
+    let dir = TempDir::new("serve");
+    let path = dir.path("serve.sock");
+    let mut listener = UnixListener::bind(&path).unwrap();
+    let outcome = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        tg.spawn(async move {
+            // Runs until the group is cancelled below.
+            listener
+                .serve(|mut stream| async move {
+                    let _ = stream.send(b"hi").await;
+                })
+                .await;
+        });
+        for _ in 0..3 {
+            let mut client = UnixStream::connect(&path).await?;
+            assert_eq!(receive_to_end(&mut client).await?, b"hi");
+        }
+        tg.cancel();
+        Ok(())
+    });
+    anyio::fail_after(LIMIT, outcome)
+        .await
+        .expect("served in time")
+        .expect("every client was greeted");
+}
