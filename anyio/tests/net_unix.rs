@@ -200,3 +200,62 @@ async fn a_unix_listener_serves_each_connection() {
         .expect("served in time")
         .expect("every client was greeted");
 }
+
+#[anyio::test]
+async fn file_descriptors_travel_with_their_message() {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    use std::os::fd::AsFd;
+    let dir = TempDir::new("fds");
+    let mut file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.path("shared.txt"))
+        .unwrap();
+    file.write_all(b"contents").unwrap();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let (other, _keep) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.send_fds(b"two descriptors", &[file.as_fd(), other.as_fd()])
+        .await
+        .unwrap();
+    let (message, fds) = anyio::fail_after(LIMIT, b.receive_fds(64, 4))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(message, b"two descriptors");
+    assert_eq!(fds.len(), 2);
+    let mut received = std::fs::File::from(fds.into_iter().next().unwrap());
+    received.seek(SeekFrom::Start(0)).unwrap();
+    let mut contents = String::new();
+    received.read_to_string(&mut contents).unwrap();
+    assert_eq!(contents, "contents", "the same open file arrived");
+}
+
+#[anyio::test]
+async fn fd_passing_rejects_empty_input_and_reports_lost_descriptors() {
+    use std::os::fd::AsFd;
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
+    assert!(matches!(
+        a.send_fds(b"", &[x.as_fd()]).await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        a.send_fds(b"m", &[]).await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        b.receive_fds(8, 0).await,
+        Err(StreamError::InvalidInput(_))
+    ));
+    a.send_fds(b"m", &[x.as_fd(), y.as_fd()]).await.unwrap();
+    let lost = anyio::fail_after(LIMIT, b.receive_fds(8, 1)).await.unwrap();
+    assert!(
+        matches!(lost, Err(StreamError::Broken(Some(_)))),
+        "{lost:?}"
+    );
+    a.aclose().await.unwrap();
+    let end = anyio::fail_after(LIMIT, b.receive_fds(8, 1)).await.unwrap();
+    assert!(matches!(end, Err(StreamError::EndOfStream)), "{end:?}");
+}

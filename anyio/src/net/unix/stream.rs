@@ -1,9 +1,15 @@
 //! [`UnixStream`]: a UNIX domain stream connection on whichever backend runs the caller.
 
 use std::fmt;
-use std::io;
-use std::os::fd::AsRawFd;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+
+use rustix::net::{
+    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer,
+    SendAncillaryMessage, SendFlags, recvmsg, sendmsg,
+};
 
 use socket2::{Domain, Socket, Type};
 
@@ -11,7 +17,7 @@ use super::address::{LocalUnixAddress, RemoteUnixAddress, socket_address};
 use crate::backend::{Direction, Registered};
 use crate::net::attributes::{AddressFamily, Family, RawSocket};
 use crate::net::socket_stream::{SocketStream, byte_socket_traits};
-use crate::streams::{AttributeRequest, TypedAttributeProvider};
+use crate::streams::{AttributeRequest, StreamError, TypedAttributeProvider};
 
 /// A UNIX domain stream connection (AnyIO's `UNIXSocketStream`), with the same semantics as a
 /// [`TcpStream`](crate::net::TcpStream): a
@@ -195,3 +201,138 @@ impl TypedAttributeProvider for UnixStream {
 }
 
 byte_socket_traits!(UnixStream);
+
+impl UnixStream {
+    /// Sends `message` with the file descriptors `fds` attached (`SCM_RIGHTS`), AnyIO's
+    /// `send_fds`: the peer receives copies of them with
+    /// [`receive_fds`](Self::receive_fds).
+    ///
+    /// # Errors
+    /// [`StreamError::InvalidInput`] if `message` or `fds` is empty (a descriptor must travel
+    /// with at least one byte); otherwise as a send.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe once the first bytes went: the descriptors travel with them, and a send
+    /// dropped midway may have sent a first part of `message`.
+    ///
+    /// # Examples
+    /// See [`receive_fds`](Self::receive_fds).
+    pub async fn send_fds(
+        &mut self,
+        message: &[u8],
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<(), StreamError> {
+        if message.is_empty() || fds.is_empty() {
+            return Err(StreamError::InvalidInput(
+                "send_fds needs at least one byte and one file descriptor",
+            ));
+        }
+        if self.inner.eof_sent() {
+            return Err(StreamError::Closed);
+        }
+        let io = self.inner.registered_io()?;
+        let mut space = vec![MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
+        let sent = io
+            .io(Direction::Write, |socket| {
+                let mut control = SendAncillaryBuffer::new(&mut space);
+                if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+                    return Err(io::Error::other(
+                        "the descriptors do not fit the control buffer",
+                    ));
+                }
+                sendmsg(
+                    socket,
+                    &[IoSlice::new(message)],
+                    &mut control,
+                    SendFlags::NOSIGNAL,
+                )
+                .map_err(io::Error::from)
+            })
+            .await?;
+        // The descriptors went with the first bytes; the rest of the message follows plainly.
+        self.inner.send(&message[sent..]).await
+    }
+
+    /// Receives up to `max_bytes` bytes and the file descriptors sent with them, at most
+    /// `max_fds` of them (AnyIO's `receive_fds`). The descriptors arrive close-on-exec, and
+    /// are closed when the `OwnedFd`s are dropped.
+    ///
+    /// # Errors
+    /// [`StreamError::InvalidInput`] if `max_bytes` or `max_fds` is 0;
+    /// [`StreamError::EndOfStream`] once the peer has closed; [`StreamError::Broken`] if more
+    /// descriptors arrived than `max_fds` allows (all of them are closed, and the message's
+    /// bytes dropped: the message cannot be taken as meant); otherwise as a receive.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a receive dropped before it returned has taken nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::fd::AsFd;
+    /// use anyio::net::UnixStream;
+    ///
+    /// anyio::run(async {
+    ///     let (mut a, mut b) = UnixStream::pair().unwrap();
+    ///     // The descriptor to pass: one end of another socket pair.
+    ///     let (reader, mut writer) = std::os::unix::net::UnixStream::pair().unwrap();
+    ///     a.send_fds(b"take this", &[reader.as_fd()]).await.unwrap();
+    ///     let (message, fds) = b.receive_fds(64, 4).await.unwrap();
+    ///     assert_eq!(message, b"take this");
+    ///     assert_eq!(fds.len(), 1);
+    ///     // The received descriptor is the same socket: what `writer` writes, it reads.
+    ///     writer.write_all(b"!").unwrap();
+    ///     let mut received = std::os::unix::net::UnixStream::from(fds.into_iter().next().unwrap());
+    ///     let mut byte = [0; 1];
+    ///     received.read_exact(&mut byte).unwrap();
+    ///     assert_eq!(&byte, b"!");
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub async fn receive_fds(
+        &mut self,
+        max_bytes: usize,
+        max_fds: usize,
+    ) -> Result<(Vec<u8>, Vec<OwnedFd>), StreamError> {
+        if max_bytes == 0 || max_fds == 0 {
+            return Err(StreamError::InvalidInput(
+                "receive_fds needs room for at least one byte and one file descriptor",
+            ));
+        }
+        let io = self.inner.registered_io()?;
+        let mut message = vec![0; max_bytes];
+        let mut space = vec![MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(max_fds))];
+        let (received, fds, truncated) = io
+            .io(Direction::Read, |socket| {
+                let mut control = RecvAncillaryBuffer::new(&mut space);
+                let outcome = recvmsg(
+                    socket,
+                    &mut [IoSliceMut::new(&mut message)],
+                    &mut control,
+                    RecvFlags::CMSG_CLOEXEC,
+                )
+                .map_err(io::Error::from)?;
+                let mut fds = Vec::new();
+                for part in control.drain() {
+                    if let RecvAncillaryMessage::ScmRights(received) = part {
+                        fds.extend(received);
+                    }
+                }
+                let truncated = outcome.flags.contains(ReturnFlags::CTRUNC);
+                Ok((outcome.bytes, fds, truncated))
+            })
+            .await?;
+        // The control buffer is rounded up for alignment, so it may hold a few more than
+        // asked for; those count as too many as well (and are closed when dropped here).
+        if truncated || fds.len() > max_fds {
+            return Err(StreamError::Broken(Some(io::Error::other(format!(
+                "more file descriptors arrived than the {max_fds} asked for; they were closed"
+            )))));
+        }
+        if received == 0 && fds.is_empty() {
+            return Err(StreamError::EndOfStream);
+        }
+        message.truncate(received);
+        Ok((message, fds))
+    }
+}
