@@ -435,3 +435,82 @@ async fn a_multi_listener_accepts_on_every_address() {
     let error = both.accept().await.unwrap_err();
     assert!(matches!(StreamError::from(error), StreamError::Closed));
 }
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn split_halves_receive_and_send_in_separate_tasks() {
+    let mut listener = TcpListener::bind(loopback_v4()).unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let message: Vec<u8> = (0..200_000u32).map(|n| (n % 251) as u8).collect();
+    let expected = message.clone();
+    let echoed = anyio::fail_after(
+        LIMIT,
+        anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+            tg.spawn(async move {
+                let mut server = server;
+                let received = receive_to_end(&mut server).await?;
+                server.send(&received).await?;
+                server.send_eof().await
+            });
+            let (mut reader, mut writer) = client.into_split();
+            tg.spawn(async move {
+                writer.send(&message).await?;
+                drop(writer); // dropping the sending half ends the stream for the peer
+                Ok::<(), StreamError>(())
+            });
+            let mut echoed = Vec::new();
+            let mut buf = [0; 4096];
+            loop {
+                match reader.receive(&mut buf).await {
+                    Ok(n) => echoed.extend_from_slice(&buf[..n]),
+                    Err(StreamError::EndOfStream) => return Ok(echoed),
+                    Err(error) => return Err(error),
+                }
+            }
+        }),
+    )
+    .await
+    .expect("the echo completes")
+    .expect("no task fails");
+    assert_eq!(echoed, expected);
+}
+
+#[anyio::test]
+async fn halves_reunite_only_with_their_own_and_close_apart() {
+    let (client, mut server) = pair(loopback_v4()).await;
+    let (other, _other_server) = pair(loopback_v4()).await;
+    let (reader, writer) = client.into_split();
+    let (other_reader, other_writer) = other.into_split();
+    let error = reader.reunite(other_writer).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the two halves came from different streams"
+    );
+    let (reader, other_writer) = error.into_parts();
+    drop((other_reader, other_writer));
+    let mut whole = reader.reunite(writer).unwrap();
+    whole.send(b"whole again").await.unwrap();
+    let mut buf = [0; 16];
+    let n = anyio::fail_after(LIMIT, server.receive(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], b"whole again");
+
+    let (mut reader, mut writer) = whole.into_split();
+    reader.aclose().await.unwrap();
+    assert!(matches!(
+        reader.receive(&mut buf).await,
+        Err(StreamError::Closed)
+    ));
+    writer.send(b"still sending").await.unwrap();
+    writer.aclose().await.unwrap();
+    writer.aclose().await.unwrap();
+    assert!(matches!(writer.send(b"x").await, Err(StreamError::Closed)));
+    let rest = anyio::fail_after(LIMIT, receive_to_end(&mut server))
+        .await
+        .unwrap();
+    assert_eq!(rest.unwrap(), b"still sending");
+}

@@ -54,8 +54,8 @@ pub use attributes::{
 pub use multi_listener::MultiListener;
 pub use resolve::getaddrinfo;
 pub use tcp::{
-    ConnectError, TcpConnector, TcpListener, TcpListenerBuilder, TcpStream, connect_tcp,
-    create_tcp_listener,
+    ConnectError, ReuniteError, TcpConnector, TcpListener, TcpListenerBuilder, TcpReadHalf,
+    TcpStream, TcpWriteHalf, connect_tcp, create_tcp_listener,
 };
 pub use udp::{ConnectedUdpSocket, UdpSocket};
 pub use unix::{LocalUnixAddress, RemoteUnixAddress, UnixListener, UnixStream};

@@ -4,6 +4,7 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::backend::{Direction, OwnsFd, Registered};
@@ -35,8 +36,8 @@ pub(super) struct SocketStream<S: StreamSocket>
 where
     for<'a> &'a S: Read + Write,
 {
-    /// `None` once closed.
-    io: Option<Registered<S>>,
+    /// `None` once closed. Shared between the two halves of a split stream.
+    io: Option<Arc<Registered<S>>>,
     eof_sent: bool,
 }
 
@@ -46,13 +47,40 @@ where
 {
     pub(super) fn new(io: Registered<S>) -> Self {
         SocketStream {
-            io: Some(io),
+            io: Some(Arc::new(io)),
             eof_sent: false,
         }
     }
 
     pub(super) fn registered_io(&self) -> io::Result<&Registered<S>> {
-        self.io.as_ref().ok_or_else(|| StreamError::Closed.into())
+        self.io.as_deref().ok_or_else(|| StreamError::Closed.into())
+    }
+
+    /// Two views of the socket: one to receive through, one to send through.
+    pub(super) fn split(self) -> (SocketStream<S>, SocketStream<S>) {
+        let receiving = SocketStream {
+            io: self.io.clone(),
+            eof_sent: true, // the receiving half never sends
+        };
+        (receiving, self)
+    }
+
+    /// The whole stream again, if `receiving` and `sending` came from the same
+    /// [`split`](Self::split); otherwise they are handed back.
+    pub(super) fn reunite(
+        receiving: SocketStream<S>,
+        sending: SocketStream<S>,
+    ) -> Result<SocketStream<S>, (SocketStream<S>, SocketStream<S>)> {
+        let same = match (&receiving.io, &sending.io) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if same {
+            drop(receiving);
+            Ok(sending)
+        } else {
+            Err((receiving, sending))
+        }
     }
 
     pub(super) fn socket(&self) -> io::Result<&S> {
@@ -65,8 +93,11 @@ where
 
     /// Deregisters the socket and gives it back.
     pub(super) fn into_inner(mut self) -> io::Result<S> {
-        match self.io.take() {
-            Some(io) => io.into_inner(),
+        match self.io.take().map(Arc::try_unwrap) {
+            Some(Ok(io)) => io.into_inner(),
+            Some(Err(_)) => Err(io::Error::other(
+                "the socket is still shared by a split half",
+            )),
             None => Err(StreamError::Closed.into()),
         }
     }

@@ -57,7 +57,7 @@ use crate::streams::{AttributeRequest, TypedAttributeProvider};
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct TcpStream {
-    inner: SocketStream<std::net::TcpStream>,
+    pub(super) inner: SocketStream<std::net::TcpStream>,
 }
 
 impl TcpStream {
