@@ -138,3 +138,83 @@ impl<T: AsFd + AsRawFd> Registered<T> {
         }
     }
 }
+
+/// A raw file descriptor that somebody else owns, in the shape the reactors take.
+struct Unowned(std::os::fd::RawFd);
+
+impl AsRawFd for Unowned {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0
+    }
+}
+
+impl AsFd for Unowned {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: `Watched::new`'s caller keeps the descriptor open for as long as the
+        // `Watched` (which holds this value) lives.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.0) }
+    }
+}
+
+/// A descriptor anyio does not own, watched for both directions by the reactor of the
+/// backend running the caller, without changing its flags. Several tasks may wait on it at
+/// once, in either direction.
+#[derive(Debug)]
+pub(crate) struct Watched(WatchedBy);
+
+#[derive(Debug)]
+enum WatchedBy {
+    #[cfg(feature = "tokio")]
+    Tokio(::tokio::io::unix::AsyncFd<Unowned>),
+    #[cfg(feature = "smol")]
+    Smol(async_io::Async<Unowned>),
+}
+
+impl std::fmt::Debug for Unowned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "fd {}", self.0)
+    }
+}
+
+impl Watched {
+    /// Watches `fd`.
+    ///
+    /// # Safety
+    /// `fd` must stay open, and refer to the same file, for as long as the returned value
+    /// lives.
+    pub(crate) unsafe fn new(fd: std::os::fd::RawFd) -> io::Result<Watched> {
+        match super::current().map_err(io::Error::other)? {
+            #[cfg(feature = "tokio")]
+            Active::Tokio => {
+                // SAFETY: the caller keeps `fd` open and the same while this value lives;
+                // dropping the `AsyncFd` deregisters it.
+                let registered = unsafe { ::tokio::io::unix::AsyncFd::register(Unowned(fd)) }?;
+                Ok(Watched(WatchedBy::Tokio(registered)))
+            }
+            #[cfg(feature = "smol")]
+            Active::Smol => {
+                let registered = async_io::Async::new_nonblocking(Unowned(fd))?;
+                Ok(Watched(WatchedBy::Smol(registered)))
+            }
+        }
+    }
+
+    /// Waits until the descriptor is ready for `direction`.
+    pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
+        match &self.0 {
+            #[cfg(feature = "tokio")]
+            WatchedBy::Tokio(fd) => {
+                match direction {
+                    Direction::Read => drop(fd.readable().await?),
+                    Direction::Write => drop(fd.writable().await?),
+                }
+                Ok(())
+            }
+            #[cfg(feature = "smol")]
+            WatchedBy::Smol(source) => match direction {
+                Direction::Read => source.readable().await,
+                Direction::Write => source.writable().await,
+            },
+        }
+    }
+}

@@ -36,7 +36,7 @@ mod timer;
 
 pub(crate) use blocking::run_blocking;
 #[cfg(unix)]
-pub(crate) use io::{Direction, OwnsFd, Registered};
+pub(crate) use io::{Direction, OwnsFd, Registered, Watched};
 #[cfg(feature = "smol")]
 pub(crate) use spawn::smol_executor;
 pub(crate) use spawn::spawn_detached;

@@ -47,6 +47,7 @@ mod socket_stream;
 mod tcp;
 mod udp;
 mod unix;
+mod wait;
 
 pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
@@ -59,3 +60,4 @@ pub use tcp::{
 };
 pub use udp::{ConnectedUdpSocket, UdpSocket};
 pub use unix::{LocalUnixAddress, RemoteUnixAddress, UnixListener, UnixStream};
+pub use wait::{wait_readable, wait_writable};
