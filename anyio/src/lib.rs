@@ -8,9 +8,11 @@
 //! This release holds the foundation (running programs on either backend, detecting the
 //! backend, time, checkpoints, the test macro), [cancel scopes](cancel) and
 //! [task groups](task), the [synchronization primitives](sync),
-//! [memory object streams](streams::memory), and the [stream traits and wrappers](streams)
+//! [memory object streams](streams::memory), the [stream traits and wrappers](streams)
 //! (buffered, text and stapled streams, typed attributes, adapters for `AsyncRead` and
-//! `AsyncWrite` of both families). The README's feature table says what arrives next.
+//! `AsyncWrite` of both families), and the first part of [networking](net) (TCP with Happy
+//! Eyeballs, listeners that serve, UDP, UNIX sockets). The README's feature table says what
+//! arrives next.
 //!
 //! ## Running async programs
 //!
