@@ -16,7 +16,7 @@ use futures_lite::StreamExt;
 use futures_lite::future::{or, poll_once};
 use futures_sink::Sink;
 
-use common::until;
+use common::{XorShift, until};
 
 mod common;
 
@@ -308,17 +308,6 @@ async fn a_waiting_receive_task_cancelled_mid_wait_leaves_the_line() {
 }
 
 /// A tiny deterministic generator, so that a failing storm can be replayed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % bound
-    }
-}
-
 /// Runs `operation`, but gives up on it (dropping it) after `patience` checkpoints, or at
 /// once through a cancel scope when `patience` is 0. `None`: it was cancelled.
 async fn impatiently<F: Future>(patience: u64, operation: F) -> Option<F::Output> {

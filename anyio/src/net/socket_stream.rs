@@ -109,9 +109,7 @@ where
 
     pub(super) async fn receive(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         if buf.is_empty() {
-            return Err(StreamError::InvalidInput(
-                "cannot receive into an empty buffer",
-            ));
+            return Err(crate::streams::EMPTY_BUFFER);
         }
         let io = self.registered_io()?;
         match io.io(Direction::Read, |mut socket| socket.read(buf)).await {
@@ -271,10 +269,7 @@ macro_rules! byte_socket_traits {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                let n =
-                    std::task::ready!(self.inner.poll_read_slice(cx, buf.initialize_unfilled()))?;
-                buf.advance(n);
-                std::task::Poll::Ready(Ok(()))
+                $crate::streams::poll_read_into(buf, |slice| self.inner.poll_read_slice(cx, slice))
             }
         }
 

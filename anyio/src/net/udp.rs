@@ -275,23 +275,11 @@ impl UdpSocket {
     ///
     /// # Examples
     /// See [`ConnectedUdpSocket`].
-    pub fn connect(mut self, remote: SocketAddr) -> io::Result<ConnectedUdpSocket> {
+    pub fn connect(self, remote: SocketAddr) -> io::Result<ConnectedUdpSocket> {
         self.shared.socket()?.connect(remote)?;
         Ok(ConnectedUdpSocket {
-            shared: std::mem::replace(&mut self.shared, Shared::closed()),
+            shared: self.shared,
         })
-    }
-}
-
-impl Shared {
-    /// A closed stand-in, for moving the socket out of a value being consumed.
-    fn closed() -> Shared {
-        Shared {
-            io: None,
-            receiving: BusyFlag::default(),
-            sending: BusyFlag::default(),
-            scratch: Vec::new(),
-        }
     }
 }
 

@@ -128,9 +128,7 @@ impl<R: ObjectReceiveStream<Item: AsRef<[u8]> + Send>> ByteReceiveStream for Chu
             return Err(StreamError::Closed);
         }
         if buf.is_empty() {
-            return Err(StreamError::InvalidInput(
-                "cannot receive into an empty buffer",
-            ));
+            return Err(crate::streams::EMPTY_BUFFER);
         }
         loop {
             if let Some((chunk, taken)) = &mut self.current {

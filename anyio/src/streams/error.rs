@@ -165,6 +165,10 @@ impl From<BusyResourceError> for StreamError {
     }
 }
 
+/// The error of a byte receive into an empty buffer, which could never return a byte.
+pub(crate) const EMPTY_BUFFER: StreamError =
+    StreamError::InvalidInput("cannot receive into an empty buffer");
+
 /// Why an [`ObjectSendStream::send`](super::ObjectSendStream::send) failed; holds the item,
 /// which was not sent.
 ///

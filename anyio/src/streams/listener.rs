@@ -100,7 +100,7 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
                 Ok(error) => error,
                 // Only cancellation ends the group without the body's error: an enclosing
                 // scope dropped `serve` (this value is never seen), or the group was cancelled.
-                Err(_) => io::Error::other(StreamError::Closed),
+                Err(_) => StreamError::Closed.into(),
             }
         }
     }

@@ -100,11 +100,14 @@ pub use attributes::{
 };
 pub use buffered::{BufferedByteReceiveStream, BufferedByteStream};
 pub use chunked::ChunkedByteStream;
+pub(crate) use error::EMPTY_BUFFER;
 pub use error::{SendError, StreamError};
 pub use io::FuturesIoStream;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use io::TokioIoStream;
+#[cfg(feature = "tokio")]
+pub(crate) use io::{poll_read_into, poll_read_slice};
 pub use listener::Listener;
 pub use stapled::StapledStream;
 pub use text::TextStream;

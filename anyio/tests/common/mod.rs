@@ -74,16 +74,16 @@ pub fn byte_pipe(chunks: usize) -> (PipeEnd, PipeEnd) {
     )
 }
 
-/// A deterministic pseudo-random sequence (a 64-bit LCG), for tests that try many shapes.
-pub struct Lcg(pub u64);
+/// A deterministic pseudo-random sequence (xorshift64), for tests that try many shapes. The
+/// seed must not be 0.
+pub struct XorShift(pub u64);
 
-impl Lcg {
+impl XorShift {
     /// The next number below `bound` (which must not be 0).
     pub fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
     }
 }

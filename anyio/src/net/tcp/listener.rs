@@ -127,8 +127,7 @@ impl TcpListener {
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
         let io = self.registered_io()?;
         let (stream, peer) = io.io(Direction::Read, |listener| listener.accept()).await?;
-        stream.set_nonblocking(true)?;
-        Ok((TcpStream::registered(Registered::new(stream)?)?, peer))
+        adopt(stream, peer)
     }
 
     /// Polls for a connection to accept, for code that multiplexes by hand: `Ready` with the
@@ -155,8 +154,7 @@ impl TcpListener {
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let io = self.registered_io()?;
         let (stream, peer) = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()))?;
-        stream.set_nonblocking(true)?;
-        Poll::Ready(Ok((TcpStream::registered(Registered::new(stream)?)?, peer)))
+        Poll::Ready(adopt(stream, peer))
     }
 
     /// The address the listener is bound to: with the port the system picked, if it was 0.
@@ -216,6 +214,12 @@ impl TcpListener {
     fn registered_io(&self) -> io::Result<&Registered<std::net::TcpListener>> {
         self.io.as_ref().ok_or_else(|| StreamError::Closed.into())
     }
+}
+
+/// A connection just accepted, made non-blocking and registered.
+fn adopt(stream: std::net::TcpStream, peer: SocketAddr) -> io::Result<(TcpStream, SocketAddr)> {
+    stream.set_nonblocking(true)?;
+    Ok((TcpStream::registered(Registered::new(stream)?)?, peer))
 }
 
 impl fmt::Debug for TcpListener {

@@ -298,9 +298,7 @@ impl tokio::io::AsyncRead for TcpReadHalf {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(self.inner.poll_read_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+        crate::streams::poll_read_into(buf, |slice| self.inner.poll_read_slice(cx, slice))
     }
 }
 

@@ -361,9 +361,7 @@ impl<S: ByteReceiveStream> ByteReceiveStream for BufferedByteReceiveStream<S> {
     async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
         self.check_open()?;
         if buf.is_empty() {
-            return Err(StreamError::InvalidInput(
-                "cannot receive into an empty buffer",
-            ));
+            return Err(crate::streams::EMPTY_BUFFER);
         }
         let buffered = self.end - self.start;
         if buffered == 0 {

@@ -126,18 +126,8 @@ mod futures_family {
 #[cfg(feature = "tokio")]
 mod tokio_family {
     use super::*;
+    use crate::streams::{poll_read_into, poll_read_slice};
     use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
-
-    /// tokio's `poll_read` in the shape of futures-io's: the number of bytes read into `buf`.
-    fn poll_read_slice<S: AsyncRead>(
-        io: Pin<&mut S>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let mut buf = ReadBuf::new(buf);
-        ready!(io.poll_read(cx, &mut buf))?;
-        Poll::Ready(Ok(buf.filled().len()))
-    }
 
     /// Reads the buffered bytes first, then from the inner stream.
     impl<S: AsyncRead + Unpin> AsyncRead for BufferedByteReceiveStream<S> {
@@ -147,13 +137,9 @@ mod tokio_family {
             buf: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
             let this = self.get_mut();
-            let n = ready!(this.poll_read_buffered(
-                cx,
-                buf.initialize_unfilled(),
-                poll_read_slice::<S>
-            ))?;
-            buf.advance(n);
-            Poll::Ready(Ok(()))
+            poll_read_into(buf, |slice| {
+                this.poll_read_buffered(cx, slice, poll_read_slice::<S>)
+            })
         }
     }
 

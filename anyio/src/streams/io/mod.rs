@@ -17,6 +17,8 @@ mod tokio;
 pub use self::futures::FuturesIoStream;
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioIoStream;
+#[cfg(feature = "tokio")]
+pub(crate) use self::tokio::{poll_read_into, poll_read_slice};
 
 /// Polls a half close (`poll_close` or `poll_shutdown`) of an I/O object of type `S`.
 type PollShutdown<S> = fn(Pin<&mut S>, &mut Context<'_>) -> Poll<io::Result<()>>;
@@ -68,9 +70,7 @@ impl IoState {
             return Err(StreamError::Closed);
         }
         if buf.is_empty() {
-            return Err(StreamError::InvalidInput(
-                "cannot receive into an empty buffer",
-            ));
+            return Err(crate::streams::EMPTY_BUFFER);
         }
         loop {
             match poll_fn(|cx| poll_read(Pin::new(io), cx, buf)).await {

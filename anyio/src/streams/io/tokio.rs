@@ -170,7 +170,7 @@ impl<S: fmt::Debug> fmt::Debug for TokioIoStream<S> {
 }
 
 /// tokio's `poll_read` in the shape of futures-io's: the number of bytes read into `buf`.
-fn poll_read_slice<S: AsyncRead>(
+pub(crate) fn poll_read_slice<S: AsyncRead>(
     io: Pin<&mut S>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
@@ -178,6 +178,17 @@ fn poll_read_slice<S: AsyncRead>(
     let mut buf = ReadBuf::new(buf);
     ready!(io.poll_read(cx, &mut buf))?;
     Poll::Ready(Ok(buf.filled().len()))
+}
+
+/// futures-io's `poll_read` (`read`, which fills a slice and says how much) in the shape of
+/// tokio's: fills the unfilled part of `buf`.
+pub(crate) fn poll_read_into(
+    buf: &mut ReadBuf<'_>,
+    read: impl FnOnce(&mut [u8]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    let n = ready!(read(buf.initialize_unfilled()))?;
+    buf.advance(n);
+    Poll::Ready(Ok(()))
 }
 
 impl<S> TypedAttributeProvider for TokioIoStream<S> {}
