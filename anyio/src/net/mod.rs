@@ -6,8 +6,9 @@
 //! off the event loop ([`getaddrinfo`]), listeners on every address of a host
 //! ([`create_tcp_listener`], a [`MultiListener`]) that [`serve`](crate::streams::Listener::serve)
 //! each connection in a task of its own; UDP ([`UdpSocket`], [`ConnectedUdpSocket`]); and
-//! UNIX domain stream sockets ([`UnixStream`], [`UnixListener`]), on paths or in Linux's
-//! abstract namespace. TLS comes next.
+//! UNIX domain sockets, stream ([`UnixStream`], [`UnixListener`]) and datagram
+//! ([`UnixDatagram`], [`ConnectedUnixDatagram`]), on paths or in Linux's abstract namespace.
+//! TLS comes next.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -41,6 +42,7 @@
 
 mod attributes;
 mod busy;
+mod datagram;
 mod multi_listener;
 mod resolve;
 mod socket_stream;
@@ -59,5 +61,8 @@ pub use tcp::{
     TcpStream, TcpWriteHalf, connect_tcp, create_tcp_listener,
 };
 pub use udp::{ConnectedUdpSocket, UdpSocket};
-pub use unix::{LocalUnixAddress, RemoteUnixAddress, UnixListener, UnixStream};
+pub use unix::{
+    ConnectedUnixDatagram, LocalUnixAddress, RemoteUnixAddress, UnixDatagram, UnixListener,
+    UnixStream,
+};
 pub use wait::{wait_readable, wait_writable};

@@ -8,133 +8,78 @@ use std::os::fd::AsRawFd;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::attributes::provide_ip_attributes;
-use super::busy::BusyFlag;
-use crate::backend::{Direction, Registered};
+use super::datagram::{DatagramSocket, Shared};
+use crate::backend::Registered;
 use crate::streams::{
     AsyncResource, AttributeRequest, ObjectReceiveStream, ObjectSendStream, SendError, StreamError,
     TypedAttributeProvider,
 };
 
-/// The largest UDP payload, and the size of the buffer an object-stream receive uses.
-const MAX_DATAGRAM: usize = 65_536;
+/// The std socket as a datagram socket: sends to and receives from IP addresses.
+impl DatagramSocket for std::net::UdpSocket {
+    type Addr = SocketAddr;
+    type Target = SocketAddr;
+    /// The largest UDP payload.
+    const MAX_OBJECT: usize = 65_536;
 
-/// The socket both kinds share: registered, with one user per direction.
-struct Shared {
-    /// `None` once closed.
-    io: Option<Registered<std::net::UdpSocket>>,
-    receiving: BusyFlag,
-    sending: BusyFlag,
-    /// The buffer the object-stream receive fills, allocated at its first use.
-    scratch: Vec<u8>,
-}
-
-impl Shared {
-    fn bind(address: SocketAddr, reuse_port: bool) -> io::Result<Shared> {
-        let name = |error: io::Error| {
-            io::Error::new(
-                error.kind(),
-                format!("cannot bind a UDP socket to {address}: {error}"),
-            )
-        };
-        let socket = Socket::new(
-            Domain::for_address(address),
-            Type::DGRAM.nonblocking().cloexec(),
-            Some(Protocol::UDP),
-        )
-        .map_err(name)?;
-        if reuse_port {
-            socket.set_reuse_port(true).map_err(name)?;
-        }
-        if address.is_ipv6() {
-            socket.set_only_v6(true).map_err(name)?;
-        }
-        socket.bind(&address.into()).map_err(name)?;
-        Ok(Shared::new(
-            Registered::new(std::net::UdpSocket::from(socket)).map_err(name)?,
-        ))
+    fn recv_datagram(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.recv(buf)
     }
 
-    fn new(io: Registered<std::net::UdpSocket>) -> Shared {
-        Shared {
-            io: Some(io),
-            receiving: BusyFlag::default(),
-            sending: BusyFlag::default(),
-            scratch: Vec::new(),
-        }
+    fn recv_datagram_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.recv_from(buf)
     }
 
-    fn io(&self) -> Result<&Registered<std::net::UdpSocket>, StreamError> {
-        self.io.as_ref().ok_or(StreamError::Closed)
+    fn send_datagram(&self, data: &[u8]) -> io::Result<usize> {
+        self.send(data)
     }
 
-    fn socket(&self) -> io::Result<&std::net::UdpSocket> {
-        Ok(self.io()?.get_ref())
+    fn send_datagram_to(&self, data: &[u8], target: &SocketAddr) -> io::Result<usize> {
+        self.send_to(data, target)
     }
 
-    async fn receive_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), StreamError> {
-        let io = self.io()?;
-        let _busy = self.receiving.claim("receiving on")?;
-        Ok(io
-            .io(Direction::Read, |socket| socket.recv_from(buf))
-            .await?)
+    fn local(&self) -> io::Result<SocketAddr> {
+        self.local_addr()
     }
 
-    async fn receive(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
-        let io = self.io()?;
-        let _busy = self.receiving.claim("receiving on")?;
-        Ok(io.io(Direction::Read, |socket| socket.recv(buf)).await?)
-    }
-
-    async fn send_to(&self, data: &[u8], target: SocketAddr) -> Result<(), StreamError> {
-        let io = self.io()?;
-        let _busy = self.sending.claim("sending on")?;
-        let sent = io
-            .io(Direction::Write, |socket| socket.send_to(data, target))
-            .await?;
-        check_whole(sent, data.len())
-    }
-
-    async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
-        let io = self.io()?;
-        let _busy = self.sending.claim("sending on")?;
-        let sent = io.io(Direction::Write, |socket| socket.send(data)).await?;
-        check_whole(sent, data.len())
+    fn peer(&self) -> io::Result<SocketAddr> {
+        self.peer_addr()
     }
 
     fn provide(&self, request: &mut AttributeRequest<'_>) {
-        if let Ok(socket) = self.socket() {
-            provide_ip_attributes(
-                request,
-                || socket.local_addr().ok(),
-                || socket.peer_addr().ok(),
-                socket.as_raw_fd(),
-            );
-        }
-    }
-
-    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct(name);
-        match self.socket() {
-            Ok(socket) => debug
-                .field("local", &socket.local_addr().ok())
-                .field("peer", &socket.peer_addr().ok())
-                .field("fd", &socket.as_raw_fd()),
-            Err(_) => debug.field("closed", &true),
-        }
-        .finish()
+        provide_ip_attributes(
+            request,
+            || self.local_addr().ok(),
+            || self.peer_addr().ok(),
+            self.as_raw_fd(),
+        );
     }
 }
 
-/// A datagram goes whole or not at all; a short count would mean a truncated datagram.
-fn check_whole(sent: usize, len: usize) -> Result<(), StreamError> {
-    if sent == len {
-        Ok(())
-    } else {
-        Err(StreamError::Broken(Some(io::Error::new(
-            io::ErrorKind::WriteZero,
-            format!("only {sent} of the datagram's {len} bytes were sent"),
-        ))))
+/// A UDP socket bound to `address`, `SO_REUSEPORT` if `reuse_port`, `IPV6_V6ONLY` if IPv6.
+fn bind(address: SocketAddr, reuse_port: bool) -> io::Result<Shared<std::net::UdpSocket>> {
+    let name = |error: io::Error| {
+        io::Error::new(
+            error.kind(),
+            format!("cannot bind a UDP socket to {address}: {error}"),
+        )
+    };
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::DGRAM.nonblocking().cloexec(),
+        Some(Protocol::UDP),
+    )
+    .map_err(name)?;
+    if reuse_port {
+        socket.set_reuse_port(true).map_err(name)?;
     }
+    if address.is_ipv6() {
+        socket.set_only_v6(true).map_err(name)?;
+    }
+    socket.bind(&address.into()).map_err(name)?;
+    Ok(Shared::new(
+        Registered::new(std::net::UdpSocket::from(socket)).map_err(name)?,
+    ))
 }
 
 /// An unconnected UDP socket (AnyIO's `UDPSocket`): it sends datagrams to any address and
@@ -166,7 +111,7 @@ fn check_whole(sent: usize, len: usize) -> Result<(), StreamError> {
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct UdpSocket {
-    shared: Shared,
+    shared: Shared<std::net::UdpSocket>,
 }
 
 impl UdpSocket {
@@ -200,7 +145,7 @@ impl UdpSocket {
     /// ```
     pub fn bind_with(address: SocketAddr, reuse_port: bool) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
-            shared: Shared::bind(address, reuse_port)?,
+            shared: bind(address, reuse_port)?,
         })
     }
 
@@ -264,7 +209,7 @@ impl UdpSocket {
     /// # Examples
     /// See [`UdpSocket`].
     pub async fn send_to(&self, data: &[u8], target: SocketAddr) -> Result<(), StreamError> {
-        self.shared.send_to(data, target).await
+        self.shared.send_to(data, &target).await
     }
 
     /// Connects the socket to `remote`: from then on it sends there and receives only from
@@ -313,7 +258,7 @@ impl UdpSocket {
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct ConnectedUdpSocket {
-    shared: Shared,
+    shared: Shared<std::net::UdpSocket>,
 }
 
 impl ConnectedUdpSocket {
@@ -408,7 +353,7 @@ impl TypedAttributeProvider for ConnectedUdpSocket {
 impl AsyncResource for UdpSocket {
     /// Closes the socket at once. Never fails.
     async fn aclose(&mut self) -> Result<(), StreamError> {
-        drop(self.shared.io.take());
+        self.shared.close();
         Ok(())
     }
 }
@@ -416,20 +361,8 @@ impl AsyncResource for UdpSocket {
 impl AsyncResource for ConnectedUdpSocket {
     /// Closes the socket at once. Never fails.
     async fn aclose(&mut self) -> Result<(), StreamError> {
-        drop(self.shared.io.take());
+        self.shared.close();
         Ok(())
-    }
-}
-
-impl Shared {
-    /// Receives one datagram into a fresh `Vec`, by way of the reusable scratch buffer.
-    async fn receive_object(&mut self) -> Result<(Vec<u8>, SocketAddr), StreamError> {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.resize(MAX_DATAGRAM, 0);
-        let received = self.receive_from(&mut scratch).await;
-        let datagram = received.map(|(n, from)| (scratch[..n].to_vec(), from));
-        self.scratch = scratch;
-        datagram
     }
 }
 
@@ -448,7 +381,7 @@ impl<B: AsRef<[u8]> + Send> ObjectSendStream<(B, SocketAddr)> for UdpSocket {
         &mut self,
         (data, target): (B, SocketAddr),
     ) -> Result<(), SendError<(B, SocketAddr)>> {
-        match self.shared.send_to(data.as_ref(), target).await {
+        match self.shared.send_to(data.as_ref(), &target).await {
             Ok(()) => Ok(()),
             Err(error) => Err(SendError::new((data, target), error)),
         }

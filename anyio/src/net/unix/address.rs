@@ -33,8 +33,8 @@ impl TypedAttribute for LocalUnixAddress {
     type Value = std::os::unix::net::SocketAddr;
 }
 
-/// The address of the peer a UNIX stream socket is connected to (AnyIO's
-/// `SocketAttribute.remote_address` for UNIX sockets).
+/// The address of the peer a UNIX stream socket, or a connected UNIX datagram socket, is
+/// connected to (AnyIO's `SocketAttribute.remote_address` for UNIX sockets).
 ///
 /// # Examples
 /// ```
@@ -65,23 +65,47 @@ fn max_path_len(abstract_name: bool) -> usize {
 /// The socket address of `path`: a file system path, or, if it starts with a NUL byte, a name
 /// in Linux's abstract namespace (as AnyIO takes them).
 pub(super) fn socket_address(path: &Path) -> io::Result<SockAddr> {
+    let invalid = |message: String| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    match check_path(path) {
+        Ok(()) => SockAddr::unix(path),
+        Err(PathProblem::Empty) => invalid(PathProblem::Empty.message().to_owned()),
+        Err(PathProblem::TooLong { len, max }) => invalid(format!(
+            "the UNIX socket path {path:?} has {len} bytes; at most {max} fit in a socket address"
+        )),
+    }
+}
+
+/// What makes a path unusable as a UNIX socket address.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum PathProblem {
+    Empty,
+    TooLong { len: usize, max: usize },
+}
+
+impl PathProblem {
+    /// A message without the path, for errors that can only carry a static string.
+    pub(super) fn message(self) -> &'static str {
+        match self {
+            PathProblem::Empty => "a UNIX socket path cannot be empty",
+            PathProblem::TooLong { .. } => {
+                "the UNIX socket path is too long to fit in a socket address"
+            }
+        }
+    }
+}
+
+/// Whether `path` fits in a UNIX socket address.
+pub(super) fn check_path(path: &Path) -> Result<(), PathProblem> {
     let bytes = path.as_os_str().as_bytes();
-    if bytes.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a UNIX socket path cannot be empty",
-        ));
-    }
-    let abstract_name = bytes[0] == 0;
-    let max = max_path_len(abstract_name);
+    let Some(&first) = bytes.first() else {
+        return Err(PathProblem::Empty);
+    };
+    let max = max_path_len(first == 0);
     if bytes.len() > max {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "the UNIX socket path {path:?} has {} bytes; at most {max} fit in a socket address",
-                bytes.len()
-            ),
-        ));
+        return Err(PathProblem::TooLong {
+            len: bytes.len(),
+            max,
+        });
     }
-    SockAddr::unix(path)
+    Ok(())
 }

@@ -107,7 +107,7 @@ impl UnixListener {
 
 /// Removes a socket file left at `path`; leaves the path alone if nothing is there, and fails
 /// if something else is.
-fn remove_stale_socket(path: &Path) -> io::Result<()> {
+pub(super) fn remove_stale_socket(path: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(error) => Err(error),
