@@ -102,6 +102,7 @@
 //! | `tokio` | yes | the tokio backend |
 //! | `smol` | no | the smol backend (`async-executor` + `async-io`) |
 //! | `macros` | yes | `#[anyio::test]` and `#[anyio::main]` |
+//! | `tls` | no | [`tls`]: TLS with rustls |
 //! | `full` | no | all of the above |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -119,6 +120,9 @@ pub mod streams;
 pub mod sync;
 pub mod task;
 mod time;
+#[cfg(all(unix, feature = "tls"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]

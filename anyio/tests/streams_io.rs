@@ -313,12 +313,29 @@ async fn the_io_traits_pass_through_until_closed() {
     let error = b.read(&mut [0; 4]).await.unwrap_err();
     assert!(matches!(StreamError::from(error), StreamError::Closed));
 
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    // TokioIoStream speaks both families, so name the one meant.
     let (mut c, mut d) = duplex();
-    c.write_all(b"tokio").await.unwrap();
-    c.shutdown().await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut c, b"tokio")
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::shutdown(&mut c).await.unwrap();
     let mut got = Vec::new();
-    d.read_to_end(&mut got).await.unwrap();
+    tokio::io::AsyncReadExt::read_to_end(&mut d, &mut got)
+        .await
+        .unwrap();
     assert_eq!(got, b"tokio");
+
+    // And futures-io's, through to the same tokio object.
+    let (mut e, mut f) = duplex();
+    futures_lite::AsyncWriteExt::write_all(&mut e, b"futures")
+        .await
+        .unwrap();
+    futures_lite::AsyncWriteExt::close(&mut e).await.unwrap();
+    let mut got = Vec::new();
+    futures_lite::AsyncReadExt::read_to_end(&mut f, &mut got)
+        .await
+        .unwrap();
+    assert_eq!(got, b"futures");
+    assert!(matches!(e.send(b"x").await, Err(StreamError::Closed)));
     assert!(matches!(c.send(b"x").await, Err(StreamError::Closed)));
 }

@@ -108,7 +108,7 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
 
 /// Whether an accept error concerns only the connection being accepted, so that accepting may
 /// go on at once.
-fn is_about_one_connection(error: &io::Error) -> bool {
+pub(crate) fn is_about_one_connection(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::ConnectionAborted

@@ -109,6 +109,8 @@ pub use io::TokioIoStream;
 #[cfg(feature = "tokio")]
 pub(crate) use io::{poll_read_into, poll_read_slice};
 pub use listener::Listener;
+#[cfg(feature = "tls")]
+pub(crate) use listener::is_about_one_connection;
 pub use stapled::StapledStream;
 pub use text::TextStream;
 pub use traits::{

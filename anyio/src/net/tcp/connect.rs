@@ -81,6 +81,8 @@ pub struct TcpConnector {
     port: u16,
     delay: Duration,
     local: Option<SocketAddr>,
+    #[cfg(feature = "tls")]
+    tls_hostname: Option<String>,
 }
 
 impl TcpConnector {
@@ -94,6 +96,8 @@ impl TcpConnector {
             port,
             delay: DEFAULT_DELAY,
             local: None,
+            #[cfg(feature = "tls")]
+            tls_hostname: None,
         }
     }
 
@@ -148,6 +152,71 @@ impl TcpConnector {
         happy_eyeballs(interleave(addresses), self.local, self.delay)
             .await
             .map_err(|attempts| ConnectError::new(target(), Failure::Attempts(attempts)))
+    }
+
+    /// The name [`connect_tls`](Self::connect_tls) asks the server for, and verifies its
+    /// certificate against (AnyIO's `tls_hostname`); the host by default. Requires the `tls`
+    /// feature.
+    ///
+    /// # Examples
+    /// ```
+    /// # mod tls_support { include!("../../../tests/support/tls.rs"); } use tls_support::*;
+    /// # let (client_config, server_config) = tls_configs();
+    /// use anyio::net::{TcpConnector, TcpListener};
+    /// use anyio::tls::{TlsAcceptor, TlsConnector};
+    ///
+    /// anyio::run(async move {
+    ///     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let port = listener.local_addr().unwrap().port();
+    ///     let (client, server) = futures_lite::future::zip(
+    ///         TcpConnector::new("127.0.0.1", port)
+    ///             .tls_hostname("localhost")
+    ///             .connect_tls(&TlsConnector::new(client_config)),
+    ///         async { TlsAcceptor::new(server_config).accept(listener.accept().await?.0).await },
+    ///     )
+    ///     .await;
+    ///     assert_eq!(server.unwrap().server_name(), Some("localhost"));
+    ///     assert!(client.is_ok());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_hostname(mut self, name: impl Into<String>) -> Self {
+        self.tls_hostname = Some(name.into());
+        self
+    }
+
+    /// Connects as [`connect`](Self::connect) does, then runs the TLS client's handshake
+    /// with `tls` (AnyIO's `connect_tcp(..., tls=True)`). The server must present a
+    /// certificate for the [TLS host name](Self::tls_hostname). Requires the `tls` feature.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect), and a handshake that fails, whose error (an
+    /// `io::Error` carrying the [`rustls::Error`], as from
+    /// [`TlsConnector::connect`](crate::tls::TlsConnector::connect)) is the
+    /// [`source`](Error::source); the socket is closed.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: the connection attempts, or the connection whose handshake was under way,
+    /// are closed.
+    ///
+    /// # Examples
+    /// See [`tls`](crate::tls).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub async fn connect_tls(
+        &self,
+        tls: &crate::tls::TlsConnector,
+    ) -> Result<crate::tls::TlsStream<TcpStream>, ConnectError> {
+        let stream = self.connect().await?;
+        let name = self.tls_hostname.as_deref().unwrap_or(&self.host);
+        tls.connect(name, stream).await.map_err(|error| {
+            ConnectError::new(
+                format!("{}:{}", self.host, self.port),
+                Failure::Handshake(error),
+            )
+        })
     }
 }
 
@@ -243,6 +312,9 @@ enum Failure {
     PortZero,
     Resolve(io::Error),
     Attempts(Vec<(SocketAddr, io::Error)>),
+    /// Connected, but the TLS handshake failed.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Handshake(io::Error),
 }
 
 impl ConnectError {
@@ -251,7 +323,8 @@ impl ConnectError {
     }
 
     /// Each address tried, with the error its attempt failed with, in the order they
-    /// failed; empty if no attempt was made (the name did not resolve, or the port was 0).
+    /// failed; empty if no attempt failed (the name did not resolve, the port was 0, or the
+    /// TLS handshake failed).
     ///
     /// # Examples
     /// ```
@@ -287,7 +360,7 @@ impl ConnectError {
     pub fn kind(&self) -> io::ErrorKind {
         match &self.failure {
             Failure::PortZero => io::ErrorKind::InvalidInput,
-            Failure::Resolve(error) => error.kind(),
+            Failure::Resolve(error) | Failure::Handshake(error) => error.kind(),
             Failure::Attempts(attempts) => attempts
                 .first()
                 .map_or(io::ErrorKind::Other, |(_, error)| error.kind()),
@@ -301,6 +374,7 @@ impl fmt::Display for ConnectError {
         match &self.failure {
             Failure::PortZero => f.write_str("port 0 is not a port one can connect to"),
             Failure::Resolve(error) => write!(f, "{error}"),
+            Failure::Handshake(error) => write!(f, "the TLS handshake failed: {error}"),
             Failure::Attempts(attempts) => {
                 write!(f, "all {} connection attempts failed", attempts.len())?;
                 // The attempts' own messages already name their address.
@@ -317,7 +391,7 @@ impl Error for ConnectError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.failure {
             Failure::PortZero => None,
-            Failure::Resolve(error) => Some(error),
+            Failure::Resolve(error) | Failure::Handshake(error) => Some(error),
             Failure::Attempts(attempts) => attempts.first().map(|(_, error)| error as _),
         }
     }

@@ -275,3 +275,38 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TokioIoStream<S> {
         Poll::Ready(Ok(()))
     }
 }
+
+/// The same reads for code written against `futures-io`, so that a `tokio::io` object can
+/// carry what is written against that family, such as a
+/// `anyio::tls::TlsStream` (with the `tls` feature).
+impl<S: AsyncRead + Unpin> futures_io::AsyncRead for TokioIoStream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.state.check_readable()?;
+        poll_read_slice(Pin::new(&mut this.io), cx, buf)
+    }
+}
+
+/// The same writes for code written against `futures-io`; `poll_close` shuts the writing
+/// half down, as `poll_shutdown` does.
+impl<S: AsyncWrite + Unpin> futures_io::AsyncWrite for TokioIoStream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        <Self as AsyncWrite>::poll_write(self, cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        <Self as AsyncWrite>::poll_flush(self, cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        <Self as AsyncWrite>::poll_shutdown(self, cx)
+    }
+}

@@ -1,0 +1,284 @@
+//! [`TlsListener`]: a listener whose connections are TLS sessions.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::io;
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::{TlsAcceptor, TlsStream};
+use crate::net::RemoteAddress;
+use crate::streams::{
+    AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
+    is_about_one_connection,
+};
+use crate::{TaskGroup, create_memory_object_stream};
+
+/// How long a client has to finish its handshake, unless told otherwise (AnyIO's default).
+const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A listener that runs the server's TLS handshake on every connection it accepts (AnyIO's
+/// `TLSListener`).
+///
+/// A handshake that fails, or does not finish within the
+/// [handshake timeout](Self::handshake_timeout) (30 seconds unless told otherwise), drops
+/// its connection and is logged as a `tracing` warning (target `anyio::tls`, with the peer's
+/// address); the listener goes on. [`serve`](Listener::serve) runs each handshake in the
+/// connection's own task, so a slow client holds up nobody; [`accept`](Listener::accept) runs
+/// them one after another.
+///
+/// # Examples
+/// ```
+/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # let (client_config, server_config) = tls_configs();
+/// use anyio::net::{TcpListener, TcpStream};
+/// use anyio::streams::{BufferedByteReceiveStream, ByteSendStream, Listener};
+/// use anyio::tls::{TlsAcceptor, TlsConnector, TlsListener};
+///
+/// anyio::run(async move {
+///     let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+///     let address = tcp.local_addr().unwrap();
+///     let mut listener = TlsListener::new(tcp, TlsAcceptor::new(server_config));
+///     let line = anyio::task_group(|tg: anyio::TaskGroup<std::io::Error>| async move {
+///         tg.spawn(async move {
+///             listener.serve(|mut stream| async move {
+///                 let _ = stream.send(b"hello over TLS\n").await;
+///             }).await;
+///         });
+///         let tcp = TcpStream::connect(address).await?;
+///         let stream = TlsConnector::new(client_config).connect("localhost", tcp).await?;
+///         let line = BufferedByteReceiveStream::new(stream).receive_until(b"\n", 64).await?;
+///         tg.cancel(); // stops the server
+///         Ok(line)
+///     })
+///     .await;
+///     assert_eq!(line.unwrap(), b"hello over TLS");
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub struct TlsListener<L> {
+    listener: L,
+    acceptor: TlsAcceptor,
+    handshake_timeout: Duration,
+}
+
+impl<L> TlsListener<L> {
+    /// Wraps `listener`, shaking hands with `acceptor`.
+    ///
+    /// # Examples
+    /// See [`TlsListener`].
+    pub fn new(listener: L, acceptor: TlsAcceptor) -> TlsListener<L> {
+        TlsListener {
+            listener,
+            acceptor,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    /// How long a client may take over its handshake before it is dropped (AnyIO's
+    /// `handshake_timeout`; 30 seconds by default).
+    ///
+    /// # Examples
+    /// ```
+    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # let (_, server_config) = tls_configs();
+    /// use std::time::Duration;
+    /// use anyio::tls::{TlsAcceptor, TlsListener};
+    ///
+    /// anyio::run(async move {
+    ///     let tcp = anyio::net::TcpListener::bind("[::1]:0".parse().unwrap()).unwrap();
+    ///     let listener = TlsListener::new(tcp, TlsAcceptor::new(server_config))
+    ///         .handshake_timeout(Duration::from_secs(5));
+    ///     assert_eq!(listener.timeout(), Duration::from_secs(5));
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn handshake_timeout(mut self, timeout: Duration) -> TlsListener<L> {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The handshake timeout.
+    ///
+    /// # Examples
+    /// See [`handshake_timeout`](Self::handshake_timeout).
+    pub fn timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
+    /// The listener underneath.
+    ///
+    /// # Examples
+    /// ```
+    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # let (_, server_config) = tls_configs();
+    /// use anyio::tls::{TlsAcceptor, TlsListener};
+    ///
+    /// anyio::run(async move {
+    ///     let tcp = anyio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let listener = TlsListener::new(tcp, TlsAcceptor::new(server_config));
+    ///     assert!(listener.get_ref().local_addr().unwrap().ip().is_loopback());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn get_ref(&self) -> &L {
+        &self.listener
+    }
+
+    /// Takes the listener underneath back.
+    ///
+    /// # Examples
+    /// ```
+    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # let (_, server_config) = tls_configs();
+    /// use anyio::tls::{TlsAcceptor, TlsListener};
+    ///
+    /// anyio::run(async move {
+    ///     let tcp = anyio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let listener = TlsListener::new(tcp, TlsAcceptor::new(server_config));
+    ///     let tcp: anyio::net::TcpListener = listener.into_inner();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn into_inner(self) -> L {
+        self.listener
+    }
+}
+
+/// Runs the server's handshake on `transport` under `timeout`; a failure is logged, and the
+/// connection dropped.
+async fn handshake<S>(
+    acceptor: &TlsAcceptor,
+    timeout: Duration,
+    transport: S,
+) -> Option<TlsStream<S>>
+where
+    S: AsyncRead + AsyncWrite + TypedAttributeProvider + Unpin,
+{
+    let peer = transport.extra(RemoteAddress).ok();
+    match crate::fail_after(timeout, acceptor.accept(transport)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(error)) => {
+            tracing::warn!(target: "anyio::tls", ?peer, %error, "TLS handshake failed; connection dropped");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(target: "anyio::tls", ?peer, ?timeout, "TLS handshake timed out; connection dropped");
+            None
+        }
+    }
+}
+
+/// What [`TlsListener::serve`] waits for: a new connection, or one whose handshake is done.
+enum Next<A, H> {
+    Accepted(A),
+    Handshaken(H),
+}
+
+impl<L> Listener for TlsListener<L>
+where
+    L: Listener,
+    L::Stream: AsyncRead + AsyncWrite + TypedAttributeProvider + Unpin,
+{
+    type Stream = TlsStream<L::Stream>;
+
+    /// Accepts connections, and returns the first whose handshake succeeds.
+    ///
+    /// # Cancel safety
+    /// Cancel safe as the listener underneath is; a connection whose handshake was under
+    /// way is dropped.
+    async fn accept(&mut self) -> io::Result<TlsStream<L::Stream>> {
+        loop {
+            let transport = self.listener.accept().await?;
+            if let Some(stream) = handshake(&self.acceptor, self.handshake_timeout, transport).await
+            {
+                return Ok(stream);
+            }
+        }
+    }
+
+    /// As [`Listener::serve`], with each handshake in a task of its own: the handler is
+    /// called on the connections whose handshake succeeds, as they do. The listener
+    /// underneath must have a cancel-safe `accept` (anyio's have).
+    async fn serve<H, F>(&mut self, mut handler: H) -> io::Error
+    where
+        Self: Sized,
+        H: FnMut(Self::Stream) -> F + Send,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // Handshake tasks hand their streams back here, where the handler is: it need
+        // not be shared between tasks.
+        let (handshaken, ready) = create_memory_object_stream::<Self::Stream>(0);
+        let served = crate::task_group(|tg: TaskGroup<Infallible>| async move {
+            loop {
+                let next = {
+                    let mut accept = pin!(self.listener.accept());
+                    let mut receive = pin!(ready.receive());
+                    poll_fn(|cx| {
+                        if let Poll::Ready(stream) = receive.as_mut().poll(cx) {
+                            return Poll::Ready(Next::Handshaken(stream));
+                        }
+                        accept.as_mut().poll(cx).map(Next::Accepted)
+                    })
+                    .await
+                };
+                match next {
+                    Next::Handshaken(Ok(stream)) => {
+                        tg.spawn(handler(stream));
+                    }
+                    // Never: this loop holds a sender.
+                    Next::Handshaken(Err(_)) => {}
+                    Next::Accepted(Ok(transport)) => {
+                        let acceptor = self.acceptor.clone();
+                        let timeout = self.handshake_timeout;
+                        let handshaken = handshaken.clone();
+                        tg.spawn(async move {
+                            if let Some(stream) = handshake(&acceptor, timeout, transport).await {
+                                // Fails only when serving has stopped.
+                                let _ = handshaken.send(stream).await;
+                            }
+                        });
+                    }
+                    Next::Accepted(Err(error)) if is_about_one_connection(&error) => {}
+                    Next::Accepted(Err(error)) => {
+                        tg.cancel();
+                        return Ok(error);
+                    }
+                }
+            }
+        })
+        .await;
+        match served {
+            Ok(error) => error,
+            Err(_) => StreamError::Closed.into(),
+        }
+    }
+}
+
+impl<L: AsyncResource> AsyncResource for TlsListener<L> {
+    /// Closes the listener underneath.
+    async fn aclose(&mut self) -> Result<(), StreamError> {
+        self.listener.aclose().await
+    }
+}
+
+impl<L: TypedAttributeProvider> TypedAttributeProvider for TlsListener<L> {
+    /// The listener underneath's attributes.
+    fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
+        self.listener.provide_attributes(request);
+    }
+}
+
+impl<L: fmt::Debug> fmt::Debug for TlsListener<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsListener")
+            .field("listener", &self.listener)
+            .field("acceptor", &self.acceptor)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish()
+    }
+}
