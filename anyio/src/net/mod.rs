@@ -3,12 +3,12 @@
 //!
 //! This is the first part of anyio's networking: TCP connections ([`connect_tcp`] by Happy
 //! Eyeballs, or [`TcpStream::connect`] to one address), [`TcpListener`], and name resolution
-//! off the event loop ([`getaddrinfo`]), listeners on every address of a host
-//! ([`create_tcp_listener`], a [`MultiListener`]) that [`serve`](crate::streams::Listener::serve)
-//! each connection in a task of its own; UDP ([`UdpSocket`], [`ConnectedUdpSocket`]); and
-//! UNIX domain sockets, stream ([`UnixStream`], [`UnixListener`]) and datagram
-//! ([`UnixDatagram`], [`ConnectedUnixDatagram`]), on paths or in Linux's abstract namespace.
-//! TLS comes next.
+//! off the event loop ([`getaddrinfo`], and [`getnameinfo`] the other way); listeners on every
+//! address of a host ([`create_tcp_listener`], a [`MultiListener`]) that
+//! [`serve`](crate::streams::Listener::serve) each connection in a task of its own; UDP
+//! ([`UdpSocket`], [`ConnectedUdpSocket`]); and UNIX domain sockets, stream ([`UnixStream`],
+//! [`UnixListener`]) and datagram ([`UnixDatagram`], [`ConnectedUnixDatagram`]), on paths or
+//! in Linux's abstract namespace. TLS comes next.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -44,6 +44,7 @@ mod attributes;
 mod busy;
 mod datagram;
 mod multi_listener;
+mod name_info;
 mod resolve;
 mod socket_stream;
 mod tcp;
@@ -55,6 +56,7 @@ pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
 };
 pub use multi_listener::MultiListener;
+pub use name_info::{NameInfoFlags, getnameinfo};
 pub use resolve::getaddrinfo;
 pub use tcp::{
     ConnectError, ReuniteError, TcpConnector, TcpListener, TcpListenerBuilder, TcpReadHalf,
