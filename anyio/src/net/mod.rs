@@ -8,7 +8,9 @@
 //! [`serve`](crate::streams::Listener::serve) each connection in a task of its own; UDP
 //! ([`UdpSocket`], [`ConnectedUdpSocket`]); and UNIX domain sockets, stream ([`UnixStream`],
 //! [`UnixListener`]) and datagram ([`UnixDatagram`], [`ConnectedUnixDatagram`]), on paths or
-//! in Linux's abstract namespace. TLS comes next.
+//! in Linux's abstract namespace. For descriptors anyio does not manage, [`wait_readable`] and
+//! [`wait_writable`] wait for readiness, and [`notify_closing`] wakes those waits before the
+//! descriptor is closed. TLS comes next.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
@@ -67,4 +69,4 @@ pub use unix::{
     ConnectedUnixDatagram, LocalUnixAddress, RemoteUnixAddress, UnixDatagram, UnixListener,
     UnixStream,
 };
-pub use wait::{wait_readable, wait_writable};
+pub use wait::{notify_closing, wait_readable, wait_writable};
