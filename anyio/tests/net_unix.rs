@@ -7,7 +7,9 @@ use std::pin::pin;
 use std::time::Duration;
 
 use anyio::TaskGroup;
-use anyio::net::{AddressFamily, Family, LocalUnixAddress, UnixListener, UnixStream};
+use anyio::net::{
+    AddressFamily, Family, LocalUnixAddress, RemoteUnixAddress, UnixListener, UnixStream,
+};
 use anyio::streams::{
     AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
     TypedAttributeProvider,
@@ -44,7 +46,7 @@ impl Drop for TempDir {
 }
 
 /// Receives until the end of the stream.
-async fn receive_to_end(stream: &mut UnixStream) -> Result<Vec<u8>, StreamError> {
+async fn receive_to_end(stream: &mut impl ByteReceiveStream) -> Result<Vec<u8>, StreamError> {
     let mut all = Vec::new();
     let mut buf = [0; 1024];
     loop {
@@ -258,4 +260,115 @@ async fn fd_passing_rejects_empty_input_and_reports_lost_descriptors() {
     a.aclose().await.unwrap();
     let end = anyio::fail_after(LIMIT, b.receive_fds(8, 1)).await.unwrap();
     assert!(matches!(end, Err(StreamError::EndOfStream)), "{end:?}");
+}
+
+#[anyio::test]
+async fn split_halves_receive_and_send_in_separate_tasks() {
+    let (stream, peer) = UnixStream::pair().unwrap();
+    let message: Vec<u8> = (0..300_000u32).map(|n| (n % 251) as u8).collect();
+    let expected = message.clone();
+    let echoed = anyio::fail_after(
+        LIMIT,
+        anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+            tg.spawn(async move {
+                let mut peer = peer;
+                let received = receive_to_end(&mut peer).await?;
+                peer.send(&received).await?;
+                peer.send_eof().await
+            });
+            let (mut reader, mut writer) = stream.into_split();
+            tg.spawn(async move {
+                writer.send(&message).await?;
+                drop(writer); // dropping the sending half ends the stream for the peer
+                Ok::<(), StreamError>(())
+            });
+            receive_to_end(&mut reader).await
+        }),
+    )
+    .await
+    .expect("the echo completes")
+    .expect("no task fails");
+    assert_eq!(echoed, expected);
+}
+
+#[anyio::test]
+async fn halves_reunite_only_with_their_own_and_close_apart() {
+    let (stream, mut peer) = UnixStream::pair().unwrap();
+    let (other, _other_peer) = UnixStream::pair().unwrap();
+    let (reader, writer) = stream.into_split();
+    let (other_reader, other_writer) = other.into_split();
+    let error = reader.reunite(other_writer).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the two halves came from different streams"
+    );
+    let (reader, other_writer) = error.into_parts();
+    drop((other_reader, other_writer));
+    let mut whole = reader.reunite(writer).unwrap();
+    whole.send(b"whole again").await.unwrap();
+    let mut buf = [0; 16];
+    let n = anyio::fail_after(LIMIT, peer.receive(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], b"whole again");
+
+    let (mut reader, mut writer) = whole.into_split();
+    for family in [reader.extra(Family), writer.extra(Family)] {
+        assert_eq!(family.unwrap(), AddressFamily::Unix);
+    }
+    assert!(writer.extra(RemoteUnixAddress).unwrap().is_unnamed());
+    assert!(format!("{reader:?}").starts_with("UnixReadHalf"));
+    assert!(format!("{writer:?}").starts_with("UnixWriteHalf"));
+    // Closing the receiving half leaves the sending one working.
+    reader.aclose().await.unwrap();
+    assert!(matches!(
+        reader.receive(&mut buf).await,
+        Err(StreamError::Closed)
+    ));
+    writer.send(b"still").await.unwrap();
+    writer.send_eof().await.unwrap();
+    assert!(matches!(writer.send(b"x").await, Err(StreamError::Closed)));
+    let rest = anyio::fail_after(LIMIT, receive_to_end(&mut peer))
+        .await
+        .unwrap();
+    assert_eq!(rest.unwrap(), b"still");
+    writer.aclose().await.unwrap();
+    assert!(matches!(writer.send(b"x").await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn cancelled_operations_on_halves_lose_nothing_and_both_trait_families_work() {
+    let (stream, mut peer) = UnixStream::pair().unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    // A receive cancelled mid-flight takes no bytes.
+    assert!(poll_once(pin!(reader.receive(&mut [0; 4]))).await.is_none());
+    peer.send(b"kept").await.unwrap();
+    let mut buf = [0; 4];
+    {
+        use tokio::io::AsyncReadExt;
+        anyio::fail_after(LIMIT, reader.read_exact(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(&buf, b"kept");
+    // A send cancelled mid-flight (more than the socket buffers) sent a first part at most.
+    let big: Vec<u8> = (0..4_000_000u32).map(|n| (n % 253) as u8).collect();
+    assert!(poll_once(pin!(writer.send(&big))).await.is_none());
+    let (sent, received) = futures_lite::future::zip(
+        anyio::fail_after(LIMIT, async {
+            use futures_lite::AsyncWriteExt;
+            writer.write_all(b"end").await?;
+            writer.close().await // a half close, as send_eof
+        }),
+        anyio::fail_after(LIMIT, receive_to_end(&mut peer)),
+    )
+    .await;
+    sent.unwrap().unwrap();
+    let received = received.unwrap().unwrap();
+    let first_part = received.len() - 3;
+    assert!(first_part < big.len(), "{first_part}");
+    assert_eq!(&received[..first_part], &big[..first_part]);
+    assert_eq!(&received[first_part..], b"end");
 }

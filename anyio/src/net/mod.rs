@@ -49,6 +49,7 @@ mod multi_listener;
 mod name_info;
 mod resolve;
 mod socket_stream;
+mod split;
 mod tcp;
 mod udp;
 mod unix;
@@ -67,6 +68,6 @@ pub use tcp::{
 pub use udp::{ConnectedUdpSocket, UdpSocket};
 pub use unix::{
     ConnectedUnixDatagram, LocalUnixAddress, RemoteUnixAddress, UnixDatagram, UnixListener,
-    UnixStream,
+    UnixReadHalf, UnixStream, UnixWriteHalf,
 };
 pub use wait::{notify_closing, wait_readable, wait_writable};

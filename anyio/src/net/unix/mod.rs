@@ -4,9 +4,11 @@
 mod address;
 mod datagram;
 mod listener;
+mod split;
 mod stream;
 
 pub use address::{LocalUnixAddress, RemoteUnixAddress};
 pub use datagram::{ConnectedUnixDatagram, UnixDatagram};
 pub use listener::UnixListener;
+pub use split::{UnixReadHalf, UnixWriteHalf};
 pub use stream::UnixStream;

@@ -44,7 +44,7 @@ use crate::streams::{AttributeRequest, StreamError, TypedAttributeProvider};
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct UnixStream {
-    inner: SocketStream<std::os::unix::net::UnixStream>,
+    pub(super) inner: SocketStream<std::os::unix::net::UnixStream>,
 }
 
 impl UnixStream {
@@ -190,13 +190,21 @@ impl fmt::Debug for UnixStream {
 
 impl TypedAttributeProvider for UnixStream {
     fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
-        if let Ok(socket) = self.inner.socket() {
-            request
-                .provide_optional::<LocalUnixAddress>(|| socket.local_addr().ok())
-                .provide_optional::<RemoteUnixAddress>(|| socket.peer_addr().ok())
-                .provide::<Family>(|| AddressFamily::Unix)
-                .provide::<RawSocket>(|| socket.as_raw_fd());
-        }
+        provide(&self.inner, request);
+    }
+}
+
+/// The attributes of a UNIX stream, which its split halves tell as well.
+pub(super) fn provide(
+    inner: &SocketStream<std::os::unix::net::UnixStream>,
+    request: &mut AttributeRequest<'_>,
+) {
+    if let Ok(socket) = inner.socket() {
+        request
+            .provide_optional::<LocalUnixAddress>(|| socket.local_addr().ok())
+            .provide_optional::<RemoteUnixAddress>(|| socket.peer_addr().ok())
+            .provide::<Family>(|| AddressFamily::Unix)
+            .provide::<RawSocket>(|| socket.as_raw_fd());
     }
 }
 
