@@ -8,9 +8,10 @@
 //! [`serve`](crate::streams::Listener::serve) each connection in a task of its own; UDP
 //! ([`UdpSocket`], [`ConnectedUdpSocket`]); and UNIX domain sockets, stream ([`UnixStream`],
 //! [`UnixListener`]) and datagram ([`UnixDatagram`], [`ConnectedUnixDatagram`]), on paths or
-//! in Linux's abstract namespace. For descriptors anyio does not manage, [`wait_readable`] and
-//! [`wait_writable`] wait for readiness, and [`notify_closing`] wakes those waits before the
-//! descriptor is closed. TLS comes next.
+//! in Linux's abstract namespace. TCP and UNIX streams split into a receiving and a sending
+//! half ([`TcpStream::into_split`], [`UnixStream::into_split`]) for two tasks. For descriptors
+//! anyio does not manage, [`wait_readable`] and [`wait_writable`] wait for readiness, and
+//! [`notify_closing`] wakes those waits before the descriptor is closed.
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
