@@ -10,9 +10,9 @@
 //! [task groups](task), the [synchronization primitives](sync),
 //! [memory object streams](streams::memory), the [stream traits and wrappers](streams)
 //! (buffered, text and stapled streams, typed attributes, adapters for `AsyncRead` and
-//! `AsyncWrite` of both families), and the first part of [networking](net) (TCP with Happy
-//! Eyeballs, listeners that serve, UDP, UNIX sockets). The README's feature table says what
-//! arrives next.
+//! `AsyncWrite` of both families), [networking](net) (TCP with Happy Eyeballs, listeners that
+//! serve, UDP, UNIX stream and datagram sockets, name resolution) and TLS with rustls (the
+//! `tls` module, behind the `tls` feature). The README's feature table says what arrives next.
 //!
 //! ## Running async programs
 //!

@@ -1,17 +1,20 @@
 //! Networking (AnyIO's sockets): TCP connections and listeners, on whichever backend runs the
 //! caller, with AnyIO's stream semantics and both families of I/O traits.
 //!
-//! This is the first part of anyio's networking: TCP connections ([`connect_tcp`] by Happy
-//! Eyeballs, or [`TcpStream::connect`] to one address), [`TcpListener`], and name resolution
-//! off the event loop ([`getaddrinfo`], and [`getnameinfo`] the other way); listeners on every
-//! address of a host ([`create_tcp_listener`], a [`MultiListener`]) that
-//! [`serve`](crate::streams::Listener::serve) each connection in a task of its own; UDP
-//! ([`UdpSocket`], [`ConnectedUdpSocket`]); and UNIX domain sockets, stream ([`UnixStream`],
-//! [`UnixListener`]) and datagram ([`UnixDatagram`], [`ConnectedUnixDatagram`]), on paths or
-//! in Linux's abstract namespace. TCP and UNIX streams split into a receiving and a sending
-//! half ([`TcpStream::into_split`], [`UnixStream::into_split`]) for two tasks. For descriptors
-//! anyio does not manage, [`wait_readable`] and [`wait_writable`] wait for readiness, and
-//! [`notify_closing`] wakes those waits before the descriptor is closed.
+//! - TCP: connections ([`connect_tcp`] by Happy Eyeballs, or [`TcpStream::connect`] to one
+//!   address), [`TcpListener`], and listeners on every address of a host
+//!   ([`create_tcp_listener`], a [`MultiListener`]) that
+//!   [`serve`](crate::streams::Listener::serve) each connection in a task of its own.
+//! - UDP: [`UdpSocket`], [`ConnectedUdpSocket`].
+//! - UNIX domain sockets, on paths or in Linux's abstract namespace: stream ([`UnixStream`],
+//!   [`UnixListener`], with descriptor passing) and datagram ([`UnixDatagram`],
+//!   [`ConnectedUnixDatagram`]).
+//! - TCP and UNIX streams split into a receiving and a sending half
+//!   ([`TcpStream::into_split`], [`UnixStream::into_split`]) for two tasks.
+//! - Name resolution off the event loop: [`getaddrinfo`], and [`getnameinfo`] the other way.
+//! - For descriptors anyio does not manage, [`wait_readable`] and [`wait_writable`] wait for
+//!   readiness, and [`notify_closing`] wakes those waits before the descriptor is closed.
+//! - TLS over any of these streams is in `anyio::tls` (feature `tls`).
 //!
 //! A socket is registered with the reactor of the backend that made it (tokio's, or
 //! async-io's under smol) and must be used on that backend.
