@@ -704,3 +704,74 @@ async fn serve_drops_a_handshake_that_times_out() {
     .await
     .unwrap();
 }
+
+/// The `anyio::tls` events, as text, recorded by a process-wide subscriber: tests running at
+/// the same time add theirs too, so each looks for its own client's address.
+static TLS_EVENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Recorder;
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target() == "anyio::tls"
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut text = format!("{} ", event.metadata().level());
+        event.record(
+            &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
+                text += &format!("{}={value:?} ", field.name());
+            },
+        );
+        TLS_EVENTS.lock().unwrap().push(text);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[anyio::test]
+async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
+    anyio::fail_after(LIMIT, async {
+        let (client_config, server_config) = tls_configs();
+        let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let address = tcp.local_addr().unwrap();
+        let mut listener = TlsListener::new(tcp, TlsAcceptor::new(server_config))
+            .handshake_timeout(Duration::from_millis(100));
+        let (silent, garbage) = bad_clients(address).await;
+        // Accepting the good client means both bad ones were dealt with before it.
+        let (accepted, client) = zip(listener.accept(), async {
+            let tcp = TcpStream::connect(address).await.unwrap();
+            TlsConnector::new(client_config).connect("localhost", tcp).await
+        })
+        .await;
+        accepted.unwrap();
+        client.unwrap();
+        let events = TLS_EVENTS.lock().unwrap().clone();
+        let about = |client: &TcpStream| {
+            let peer = client.local_addr().unwrap().to_string();
+            events
+                .iter()
+                .find(|event| event.contains(&peer))
+                .unwrap_or_else(|| panic!("no event about {peer} in {events:?}"))
+                .clone()
+        };
+        let silent = about(&silent);
+        assert!(silent.starts_with("WARN") && silent.contains("timed out"), "{silent}");
+        let garbage = about(&garbage);
+        assert!(garbage.starts_with("WARN") && garbage.contains("failed"), "{garbage}");
+    })
+    .await
+    .unwrap();
+}
