@@ -753,7 +753,9 @@ async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
         // Accepting the good client means both bad ones were dealt with before it.
         let (accepted, client) = zip(listener.accept(), async {
             let tcp = TcpStream::connect(address).await.unwrap();
-            TlsConnector::new(client_config).connect("localhost", tcp).await
+            TlsConnector::new(client_config)
+                .connect("localhost", tcp)
+                .await
         })
         .await;
         accepted.unwrap();
@@ -768,9 +770,15 @@ async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
                 .clone()
         };
         let silent = about(&silent);
-        assert!(silent.starts_with("WARN") && silent.contains("timed out"), "{silent}");
+        assert!(
+            silent.starts_with("WARN") && silent.contains("timed out"),
+            "{silent}"
+        );
         let garbage = about(&garbage);
-        assert!(garbage.starts_with("WARN") && garbage.contains("failed"), "{garbage}");
+        assert!(
+            garbage.starts_with("WARN") && garbage.contains("failed"),
+            "{garbage}"
+        );
     })
     .await
     .unwrap();

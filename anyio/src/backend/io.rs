@@ -128,6 +128,67 @@ impl<T: AsFd + AsRawFd> Registered<T> {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for a read of up to `len` bytes from a *stream* socket.
+    /// On Linux, whose epoll anyio's reactors use edge-triggered, a read that returns fewer
+    /// bytes than asked for has emptied the socket's receive buffer: the readiness is cleared
+    /// at once, so the next read waits for the next edge instead of trying a system call that
+    /// can only fail with `WouldBlock` (tokio's own sockets do the same). Not for datagram
+    /// sockets, where a short datagram says nothing about the ones queued behind it.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(fd) => {
+                let mut op = op;
+                loop {
+                    let mut ready = ready!(fd.poll_read_ready(cx))?;
+                    if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
+                        if let Ok(n) = result
+                            && 0 < n
+                            && n < len
+                            && cfg!(any(target_os = "linux", target_os = "android"))
+                        {
+                            // Only the readiness this guard saw is cleared: an edge that came
+                            // after the read stays.
+                            ready.clear_ready();
+                        }
+                        return Poll::Ready(result);
+                    }
+                }
+            }
+            // async-io's readiness is a count of edges, not a flag this could clear.
+            #[cfg(feature = "smol")]
+            Registered::Smol(_) => {
+                let _ = len;
+                self.poll_io(cx, Direction::Read, op)
+            }
+        }
+    }
+
+    /// [`poll_read_stream`](Self::poll_read_stream) as a future, as [`io`](Self::io) is.
+    pub(crate) async fn read_stream(
+        &self,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(_) => {
+                let mut op = op;
+                std::future::poll_fn(|cx| self.poll_read_stream(cx, len, &mut op)).await
+            }
+            #[cfg(feature = "smol")]
+            Registered::Smol(_) => {
+                let _ = len;
+                self.io(Direction::Read, op).await
+            }
+        }
+    }
+
     /// Deregisters the object and gives it back.
     pub(crate) fn into_inner(self) -> io::Result<T> {
         match self {

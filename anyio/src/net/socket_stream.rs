@@ -112,7 +112,8 @@ where
             return Err(crate::streams::EMPTY_BUFFER);
         }
         let io = self.registered_io()?;
-        match io.io(Direction::Read, |mut socket| socket.read(buf)).await {
+        let len = buf.len();
+        match io.read_stream(len, |mut socket| socket.read(buf)).await {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -138,8 +139,9 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
         self.registered_io()?
-            .poll_io(cx, Direction::Read, |mut socket| socket.read(buf))
+            .poll_read_stream(cx, len, |mut socket| socket.read(buf))
     }
 
     pub(super) fn poll_write_slice(
