@@ -783,3 +783,166 @@ async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
     .await
     .unwrap();
 }
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn a_reader_and_a_writer_in_two_tasks_do_not_starve_each_other() {
+    anyio::fail_after(LIMIT, async {
+        let (client, server) = tcp_pair("127.0.0.1:0").await;
+        let (client, mut server) = handshake(client, server, "localhost").await;
+        let (mut reader, mut writer) = futures_lite::io::split(client);
+        let message = vec![9u8; 16 << 20]; // far more than the socket buffers hold
+        let expected = message.len();
+        let received = anyio::task_group(|tg: TaskGroup<io::Error>| async move {
+            // The writer fills the socket and waits for it; the reader waits for the end of
+            // the stream meanwhile. A read must not take over the writer's wake-up.
+            tg.spawn(async move {
+                futures_lite::AsyncWriteExt::write_all(&mut writer, &message).await?;
+                futures_lite::AsyncWriteExt::close(&mut writer).await
+            });
+            let reading = tg.spawn(async move {
+                let mut all = Vec::new();
+                futures_lite::AsyncReadExt::read_to_end(&mut reader, &mut all).await?;
+                Ok(all.len())
+            });
+            let received = receive_to_end(&mut server).await.unwrap().len();
+            server.send(b"done").await.unwrap();
+            server.send_eof().await.unwrap();
+            assert_eq!(reading.await.unwrap(), 4);
+            Ok(received)
+        })
+        .await;
+        assert_eq!(received.unwrap(), expected);
+    })
+    .await
+    .unwrap();
+}
+
+pin_project_lite::pin_project! {
+    /// A transport whose next write fails with `Interrupted` when told to.
+    struct InterruptOnce<S> {
+        #[pin]
+        inner: S,
+        armed: bool,
+    }
+}
+
+impl<S: futures_io::AsyncRead> futures_io::AsyncRead for InterruptOnce<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.project().inner.poll_read(cx, buf)
+    }
+}
+
+impl<S: futures_io::AsyncWrite> futures_io::AsyncWrite for InterruptOnce<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let this = self.project();
+        if std::mem::take(this.armed) {
+            return std::task::Poll::Ready(Err(io::ErrorKind::Interrupted.into()));
+        }
+        this.inner.poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        self.project().inner.poll_close(cx)
+    }
+}
+
+#[anyio::test]
+async fn a_write_the_session_took_is_not_repeated_after_a_transport_error() {
+    anyio::fail_after(LIMIT, async {
+        let (client, server) = UnixStream::pair().unwrap();
+        let client = InterruptOnce {
+            inner: client,
+            armed: false,
+        };
+        let (mut client, mut server) = {
+            let (client_config, server_config) = tls_configs();
+            let (client, server) = zip(
+                TlsConnector::new(client_config).connect("localhost", client),
+                TlsAcceptor::new(server_config).accept(server),
+            )
+            .await;
+            (client.unwrap(), server.unwrap())
+        };
+        client.get_mut().armed = true;
+        // write_all retries Interrupted: had the write failed after rustls took the bytes,
+        // they would go twice.
+        futures_lite::AsyncWriteExt::write_all(&mut client, b"once")
+            .await
+            .unwrap();
+        let flushed = futures_lite::AsyncWriteExt::flush(&mut client).await;
+        assert_eq!(flushed.unwrap_err().kind(), io::ErrorKind::Interrupted);
+        futures_lite::AsyncWriteExt::close(&mut client)
+            .await
+            .unwrap();
+        assert_eq!(receive_to_end(&mut server).await.unwrap(), b"once");
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test]
+async fn a_cancelled_aclose_can_be_finished_by_another() {
+    anyio::fail_after(LIMIT, async {
+        let (client, server) = tcp_pair("127.0.0.1:0").await;
+        let (client_config, server_config) = tls_configs();
+        // No session tickets: the client never reads, and a TCP socket closed with unread
+        // data (the tickets) ends with a reset, which would cut off what it sent last.
+        let mut server_config = (*server_config).clone();
+        server_config.send_tls13_tickets = 0;
+        let (client, server) = zip(
+            TlsConnector::new(client_config).connect("localhost", client),
+            TlsAcceptor::new(Arc::new(server_config)).accept(server),
+        )
+        .await;
+        let (mut client, mut server) = (client.unwrap(), server.unwrap());
+        // Queue more than the socket takes, so that closing has to wait for the peer.
+        let big = vec![1u8; 8 << 20];
+        {
+            let mut send = Box::pin(client.send(&big));
+            assert!(poll_once(&mut send).await.is_none());
+        }
+        {
+            let mut close = Box::pin(client.aclose());
+            assert!(
+                poll_once(&mut close).await.is_none(),
+                "the peer is not reading"
+            );
+        } // cancelled: closed for us, the transport still open
+        let mut buf = [0; 8];
+        assert!(matches!(
+            client.receive(&mut buf).await,
+            Err(StreamError::Closed)
+        ));
+        assert!(client.get_ref().peer_addr().is_ok());
+
+        let (closed, received) = zip(client.aclose(), receive_to_end(&mut server)).await;
+        closed.unwrap();
+        // The records queued before the close went, then close_notify: a clean end.
+        let received = received.unwrap();
+        assert!(!received.is_empty() && received.len() < big.len());
+        assert!(
+            client.get_ref().peer_addr().is_err(),
+            "the transport is closed"
+        );
+    })
+    .await
+    .unwrap();
+}

@@ -61,6 +61,9 @@ pub(super) struct Engine<S> {
     pub(super) standard_compatible: bool,
     /// `close_notify` has been queued: nothing more is sent.
     pub(super) eof_sent: bool,
+    /// The transport's error from sending records of plaintext a write had already taken:
+    /// that write reported success, and the next one reports this.
+    pub(super) write_error: Option<io::Error>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
@@ -77,9 +80,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             Err(error) => return Poll::Ready(Err(error)),
         };
         if let Err(error) = self.conn.process_new_packets() {
-            // rustls has queued an alert that tells the peer why; it goes if the transport
-            // takes it now, and the error is ours to report either way.
-            let _ = self.poll_write_records(cx);
+            // rustls has queued an alert that tells the peer why: the handshake sends it,
+            // and otherwise the next write, flush or close does.
             return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, error)));
         }
         Poll::Ready(Ok(n))
@@ -111,7 +113,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             if !self.conn.is_handshaking() {
                 return Poll::Ready(Ok(()));
             }
-            if ready!(self.poll_read_records(cx))? == 0 {
+            let read = ready!(self.poll_read_records(cx)).inspect_err(|_| {
+                // The alert that tells the peer why the handshake failed, if the transport
+                // takes it now.
+                let _ = self.poll_write_records(cx);
+            });
+            if read? == 0 {
                 return Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the peer closed the connection during the TLS handshake",
@@ -147,12 +154,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
                 }
                 Err(error) => return Poll::Ready(Err(error)),
             }
-            // Records rustls wants sent while we read (the answer to a key update, say) go
-            // out if the transport takes them; one that cannot take them now must not hold
-            // the reading up.
-            if let Poll::Ready(Err(error)) = self.poll_write_records(cx) {
-                return Poll::Ready(Err(error));
-            }
+            // Reading never writes: records rustls queues meanwhile (the answer to a key
+            // update) go with the next write. Writing here would wait for the transport with
+            // the reader's waker, and a transport that keeps one waker per direction (tokio's)
+            // would then forget the writer's, in another task, for good.
             ready!(self.poll_read_records(cx))?;
         }
     }
@@ -165,6 +170,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(error) = self.write_error.take() {
+            return Poll::Ready(Err(error));
+        }
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
@@ -172,13 +180,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         // transport, and a second finds room.
         for _ in 0..2 {
             let taken = self.conn.writer().write(buf)?;
-            let sent = self.poll_write_records(cx)?;
+            let sent = self.poll_write_records(cx);
             if taken > 0 {
+                // Taken is as good as sent: the records go with the next write or flush. An
+                // error now would make a caller write the same bytes again.
+                if let Poll::Ready(Err(error)) = sent {
+                    self.write_error = Some(error);
+                }
                 return Poll::Ready(Ok(taken));
             }
-            if sent.is_pending() {
-                return Poll::Pending;
-            }
+            ready!(sent)?;
         }
         Poll::Ready(Err(io::Error::new(
             io::ErrorKind::WriteZero,
@@ -188,6 +199,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
 
     /// Sends every queued record and flushes the transport.
     pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(error) = self.write_error.take() {
+            return Poll::Ready(Err(error));
+        }
         ready!(self.poll_write_records(cx))?;
         Pin::new(&mut self.io).poll_flush(cx)
     }

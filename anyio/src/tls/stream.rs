@@ -88,6 +88,8 @@ pub struct TlsStream<S> {
     shut_down: bool,
     /// Closed by `aclose`: everything fails with `Closed`.
     closed: bool,
+    /// The transport has been closed by `aclose` (which, cancelled, may not have got there).
+    transport_closed: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
@@ -102,12 +104,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream<S> {
             conn,
             standard_compatible,
             eof_sent: false,
+            write_error: None,
         };
         poll_fn(|cx| engine.poll_handshake(cx)).await?;
         Ok(TlsStream {
             engine,
             shut_down: false,
             closed: false,
+            transport_closed: false,
         })
     }
 }
@@ -282,7 +286,8 @@ impl<S> TlsStream<S> {
     }
 
     /// Takes the transport back, abandoning the session without closing it: records the
-    /// peer has already sent, and plaintext not yet read, are lost.
+    /// peer has already sent, plaintext not yet read, and records not yet sent (of writes
+    /// not flushed) are lost.
     ///
     /// # Examples
     /// ```
@@ -384,22 +389,32 @@ impl<S> AsyncResource for TlsStream<S>
 where
     S: AsyncRead + AsyncWrite + AsyncResource + Unpin + Send,
 {
-    /// Sends `close_notify` if the stream is standard compatible and has not sent it, then
-    /// closes the transport; does not wait for the peer's `close_notify`.
+    /// Sends what is queued, and `close_notify` if the stream is standard compatible and
+    /// has not sent it, then closes the transport; does not wait for the peer's
+    /// `close_notify`. A close that was cancelled leaves the stream closed, and the
+    /// transport open until the stream is dropped or closed again.
+    ///
+    /// A TCP socket closed with unread data in its receive buffer ends with a reset, which
+    /// can cut off what was sent last. A TLS 1.3 client that sends and closes without ever
+    /// reading leaves the server's session tickets unread: it should read to the end of the
+    /// stream before closing, or the server send no tickets.
     async fn aclose(&mut self) -> Result<(), StreamError> {
-        if self.closed {
+        self.closed = true;
+        if self.transport_closed {
             return Ok(());
         }
-        self.closed = true;
-        let mut result = Ok(());
         if self.engine.standard_compatible && !self.engine.eof_sent {
             self.engine.conn.send_close_notify();
             self.engine.eof_sent = true;
+        }
+        let mut result = Ok(());
+        if self.engine.conn.wants_write() {
             result = poll_fn(|cx| self.engine.poll_flush(cx))
                 .await
                 .map_err(StreamError::from);
         }
         let closed = self.engine.io.aclose().await;
+        self.transport_closed = true;
         result.and(closed)
     }
 }
