@@ -3,7 +3,6 @@
 //! set + wait, a lock contended by 2, 4 and 8 tasks on two threads, uncontended `RwLock` reads
 //! and writes, and a `CapacityLimiter` borrow.
 
-use std::convert::Infallible;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -159,7 +158,7 @@ where
     F: Fn(Arc<M>) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..tasks {
             let lock = Arc::clone(&lock);
             tg.spawn(async move {
@@ -168,7 +167,6 @@ where
                 }
             });
         }
-        Ok(())
     })
     .await
     .unwrap();

@@ -9,13 +9,11 @@
 //! each connection in a task of its own; the client connects by Happy Eyeballs with
 //! `connect_tcp`, sends a few lines, half-closes, and reads the echo back line by line.
 
-use std::convert::Infallible;
-
+use anyio::CancelScope;
 use anyio::net::{TcpStream, connect_tcp, create_tcp_listener};
 use anyio::streams::{
     BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
 };
-use anyio::{CancelScope, TaskGroup};
 
 /// Sends back everything the peer sends, until it half-closes.
 async fn echo(mut stream: TcpStream) {
@@ -66,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let serving = CancelScope::new();
         let stop = serving.handle();
-        anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+        anyio::task_group(|tg| async move {
             tg.spawn(async move {
                 serving.run(listener.serve(echo)).await;
             });
@@ -74,7 +72,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 eprintln!("  client failed: {error}");
             }
             stop.cancel();
-            Ok(())
         })
         .await
         .expect("nothing fails");

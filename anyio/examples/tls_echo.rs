@@ -10,16 +10,15 @@
 //! TLS is dropped (and logged, through `tracing`) while the server goes on; then a real
 //! client connects with `connect_tls`, agrees on a protocol by ALPN, and reads its lines back.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyio::CancelScope;
 use anyio::net::{TcpConnector, TcpStream, create_tcp_listener};
 use anyio::streams::{
     BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
 };
 use anyio::tls::{TlsAcceptor, TlsConnector, TlsListener, TlsStream};
-use anyio::{CancelScope, TaskGroup};
 use rustls::pki_types::PrivateKeyDer;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -111,7 +110,7 @@ fn main() -> Result<(), Error> {
             .handshake_timeout(Duration::from_secs(5));
         let serving = CancelScope::new();
         let stop = serving.handle();
-        anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+        anyio::task_group(|tg| async move {
             tg.spawn(async move {
                 serving.run(listener.serve(echo)).await;
             });
@@ -119,7 +118,6 @@ fn main() -> Result<(), Error> {
                 eprintln!("  client failed: {error}");
             }
             stop.cancel();
-            Ok(())
         })
         .await
         .expect("nothing fails");

@@ -95,7 +95,7 @@ async fn synchronized() {
     let lock = Arc::new(anyio::sync::Mutex::new(Vec::new()));
     let all_done = Arc::new(anyio::sync::Event::new());
     let (order, done) = (Arc::clone(&lock), Arc::clone(&all_done));
-    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+    anyio::task_group(|tg| async move {
         let held = Arc::clone(&order).lock_owned().await;
         for (queued, name) in ["first", "second", "third"].into_iter().enumerate() {
             let (names, done) = (Arc::clone(&order), Arc::clone(&done));
@@ -113,7 +113,6 @@ async fn synchronized() {
         }
         drop(held);
         done.wait().await;
-        Ok(())
     })
     .await
     .expect("nothing fails");
@@ -126,7 +125,7 @@ async fn synchronized() {
     let limiter = Arc::new(anyio::sync::CapacityLimiter::new(2));
     let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (shared, running2, peak2) = (limiter.clone(), running.clone(), peak.clone());
-    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..6 {
             let (limiter, running, peak) = (shared.clone(), running2.clone(), peak2.clone());
             tg.spawn(async move {
@@ -136,7 +135,6 @@ async fn synchronized() {
                 running.fetch_sub(1, Ordering::SeqCst);
             });
         }
-        Ok(())
     })
     .await
     .expect("nothing fails");

@@ -147,9 +147,9 @@ pub use runtime::{
 pub use streams::TypedAttributeLookupError;
 pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
 pub use task::{
-    GroupClosedError, StartError, StartFuture, TaskError, TaskGroup, TaskGroupError,
-    TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState, TaskStatus,
-    get_current_task, get_running_tasks, task_group,
+    BodyResult, GroupClosedError, StartError, StartFuture, StartWithHandle, TaskError, TaskGroup,
+    TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState,
+    TaskStatus, get_current_task, get_running_tasks, task_group,
 };
 pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
 

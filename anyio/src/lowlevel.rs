@@ -17,6 +17,9 @@ use crate::cancel::{CancelScope, Scoped};
 /// its I/O and timer drivers); on smol it wakes the task and reschedules it behind the tasks
 /// already queued. Never a timer.
 ///
+/// In a cancelled scope it does not return: the scope drops the calling code at this
+/// suspension point.
+///
 /// # Cancel safety
 /// Cancel safe: it holds no state.
 ///
@@ -57,6 +60,11 @@ impl Future for Checkpoint {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
+            // Polled again after the yield: in a cancelled scope it does not return, so that
+            // the scope drops the body here.
+            if crate::cancel::context::pending_cancellation() {
+                return Poll::Pending;
+            }
             return Poll::Ready(());
         }
         let backend = backend::current_or_panic("anyio::lowlevel::checkpoint");
@@ -177,4 +185,34 @@ impl Future for CancelShieldedCheckpoint {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.project().inner.poll(cx).map(drop)
     }
+}
+
+/// Whether the calling code is effectively cancelled: a scope around it (up to the nearest
+/// shield) was cancelled or its deadline has passed, so that its next suspension point drops it
+/// (AnyIO's `anyio.lowlevel.current_task().has_pending_cancellation()`, for the calling task).
+///
+/// Outside any cancel scope (code no anyio scope or task runs) this is `false`. Code that
+/// catches nothing in Rust has little use for it; it tells cleanup code whether to bother, and
+/// tests whether a cancellation reached where it should.
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     assert!(!anyio::lowlevel::has_pending_cancellation());
+///     let scope = anyio::CancelScope::new();
+///     let handle = scope.handle();
+///     scope
+///         .run(async {
+///             handle.cancel();
+///             assert!(anyio::lowlevel::has_pending_cancellation());
+///         })
+///         .await;
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn has_pending_cancellation() -> bool {
+    crate::cancel::current_cancelled(|| match backend::current() {
+        Ok(active) => backend::now(active),
+        Err(_) => std::time::Instant::now(),
+    })
 }

@@ -35,7 +35,8 @@ use crate::backend::{self, Active, Timer};
 /// instead of arming a timer. A duration too long to represent sleeps forever.
 ///
 /// # Cancel safety
-/// Cancel safe: dropping the future at any point only disarms the timer.
+/// Cancel safe: dropping the future at any point only disarms the timer. In a cancelled scope
+/// it does not return, even once the time is up: the scope drops it.
 ///
 /// # Panics
 /// When first polled outside any runtime that anyio can use (see
@@ -60,7 +61,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// A deadline that has already passed yields to the scheduler once instead of arming a timer.
 ///
 /// # Cancel safety
-/// Cancel safe: dropping the future at any point only disarms the timer.
+/// Cancel safe: dropping the future at any point only disarms the timer. In a cancelled scope
+/// it does not return, even once the time is up: the scope drops it.
 ///
 /// # Panics
 /// When first polled outside any runtime that anyio can use (see
@@ -209,7 +211,13 @@ impl Future for Sleep {
                 }
             }
         }
-        this.state.poll_state(cx)
+        std::task::ready!(this.state.poll_state(cx));
+        // Slept, but the scope was cancelled meanwhile: the sleep does not return, the scope
+        // drops it here (as it would have, had it noticed before the timer fired).
+        if crate::cancel::context::pending_cancellation() {
+            return Poll::Pending;
+        }
+        Poll::Ready(())
     }
 }
 

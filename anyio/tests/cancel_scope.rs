@@ -151,20 +151,21 @@ async fn switching_a_shield_off_lets_the_outer_cancellation_in() {
     let outer_handle = outer.handle();
     let shielded = CancelScope::new().shield(true);
     let shield_handle = shielded.handle();
-    let outcome = outer
-        .run(future::zip(
-            async {
-                shielded.run(anyio::sleep_forever()).await;
-            },
-            async {
-                outer_handle.cancel();
-                // The shield holds the outer body: this branch keeps running.
-                anyio::sleep(Duration::from_millis(2)).await;
-                shield_handle.set_shield(false);
-                anyio::sleep_forever().await;
-            },
-        ))
-        .await;
+    let (outcome, ()) = future::zip(
+        outer.run(async {
+            shielded.run(anyio::sleep_forever()).await;
+        }),
+        // Outside the cancelled scope: code inside it (but outside the shield) would not get
+        // past its next await.
+        async {
+            outer_handle.cancel();
+            // The shield holds the outer body.
+            anyio::sleep(Duration::from_millis(2)).await;
+            assert!(!outer_handle.cancelled_caught());
+            shield_handle.set_shield(false);
+        },
+    )
+    .await;
     assert_eq!(outcome, None);
     assert!(outer_handle.cancelled_caught());
     assert!(!shield_handle.cancelled_caught());

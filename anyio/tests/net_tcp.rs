@@ -474,7 +474,7 @@ async fn split_halves_receive_and_send_in_separate_tasks() {
     .await
     .expect("the echo completes")
     .expect("no task fails");
-    assert_eq!(echoed, expected);
+    assert_eq!(echoed, Some(expected));
 }
 
 #[anyio::test]

@@ -125,6 +125,7 @@ async fn notify_closing_wakes_the_waiters_of_both_directions_from_another_task()
     )
     .await
     .unwrap()
+    .unwrap()
     .unwrap();
     assert_eq!(errors.len(), 2);
     for error in &errors {

@@ -1,10 +1,8 @@
 //! `Barrier`, on every backend: rounds, one leader per round, cancelled arrivals.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyio::TaskGroup;
 use anyio::sync::Barrier;
 
 #[anyio::test]
@@ -15,7 +13,7 @@ async fn each_round_waits_for_every_party_and_has_one_leader() {
     let leaders = Arc::new(AtomicUsize::new(0));
     let arrived = Arc::new(AtomicUsize::new(0));
     let (leaders2, arrived2) = (Arc::clone(&leaders), Arc::clone(&arrived));
-    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..PARTIES {
             let (barrier, leaders, arrived) = (
                 Arc::clone(&barrier),
@@ -34,7 +32,6 @@ async fn each_round_waits_for_every_party_and_has_one_leader() {
                 }
             });
         }
-        Ok(())
     })
     .await
     .unwrap();

@@ -95,7 +95,7 @@ async fn the_total_goes_down_to_zero_and_back_up_serving_waiters_in_order() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let release = Arc::new(Event::new());
     let (limiter2, log2) = (Arc::clone(&limiter), Arc::clone(&log));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for index in 0..4 {
             spawn_borrower(&tg, &limiter2, index, &log2, &release);
             until(|| limiter2.statistics().tasks_waiting == index + 1).await;
@@ -120,7 +120,6 @@ async fn the_total_goes_down_to_zero_and_back_up_serving_waiters_in_order() {
             "still no token for the last"
         );
         limiter2.set_total_tokens(5);
-        Ok(())
     })
     .await
     .unwrap();
@@ -206,7 +205,7 @@ async fn a_cancelled_waiter_leaks_no_token_and_may_borrow_again() {
     let job = Borrower::unique();
     let holder = limiter.try_acquire().unwrap();
     let limiter2 = Arc::clone(&limiter);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         let waiter = {
             let limiter = Arc::clone(&limiter2);
             tg.spawn(async move { drop(limiter.acquire_on_behalf_of(job).await) })
@@ -214,7 +213,6 @@ async fn a_cancelled_waiter_leaks_no_token_and_may_borrow_again() {
         until(|| limiter2.statistics().tasks_waiting == 1).await;
         waiter.cancel();
         assert_eq!(waiter.await, Err(anyio::TaskError::Cancelled));
-        Ok(())
     })
     .await
     .unwrap();
@@ -244,7 +242,7 @@ async fn tokens_are_accounted_for_exactly_under_contention_on_two_threads() {
     let peak = Arc::new(AtomicUsize::new(0));
     let finished = Arc::new(AtomicUsize::new(0));
     let (limiter2, peak2) = (Arc::clone(&limiter), Arc::clone(&peak));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..TASKS {
             let (limiter, inside, peak, finished) = (
                 Arc::clone(&limiter2),
@@ -275,7 +273,6 @@ async fn tokens_are_accounted_for_exactly_under_contention_on_two_threads() {
             }
             limiter.set_total_tokens(MOST);
         });
-        Ok(())
     })
     .await
     .unwrap();

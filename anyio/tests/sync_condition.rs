@@ -1,11 +1,9 @@
 //! `Condition`, on every backend: notify order, notify_all, wait_for, and notifications
 //! passed on by cancelled waiters.
 
-use std::convert::Infallible;
 use std::pin::pin;
 use std::sync::Arc;
 
-use anyio::TaskGroup;
 use anyio::sync::{Condition, Mutex};
 use futures_lite::future::poll_once;
 
@@ -13,14 +11,12 @@ use common::until;
 
 mod common;
 
-type Group = TaskGroup<Infallible>;
-
 #[anyio::test]
 async fn notify_wakes_waiters_in_the_order_they_started_waiting() {
     let condition = Arc::new(Condition::new(()));
     let order = Arc::new(Mutex::new(Vec::new()));
     let (shared, order2) = (Arc::clone(&condition), Arc::clone(&order));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for index in 0..3 {
             let (condition, order) = (Arc::clone(&shared), Arc::clone(&order2));
             tg.spawn(async move {
@@ -35,7 +31,6 @@ async fn notify_wakes_waiters_in_the_order_they_started_waiting() {
         until(|| order2.try_lock().is_ok_and(|order| order.len() == 2)).await;
         assert_eq!(*order2.lock().await, [0, 1]);
         shared.lock().await.notify_all();
-        Ok(())
     })
     .await
     .unwrap();
@@ -46,7 +41,7 @@ async fn notify_wakes_waiters_in_the_order_they_started_waiting() {
 async fn wait_for_rechecks_the_predicate_after_each_notification() {
     let condition = Arc::new(Condition::new(0));
     let shared = Arc::clone(&condition);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         let waiter = {
             let condition = Arc::clone(&shared);
             tg.spawn(async move { Ok(*condition.lock().await.wait_for(|n| *n >= 3).await) })
@@ -58,7 +53,6 @@ async fn wait_for_rechecks_the_predicate_after_each_notification() {
             value.notify(1);
         }
         assert_eq!(waiter.await, Ok(3));
-        Ok(())
     })
     .await
     .unwrap();
@@ -68,7 +62,7 @@ async fn wait_for_rechecks_the_predicate_after_each_notification() {
 async fn a_notified_waiter_that_is_dropped_passes_the_notification_on() {
     let condition = Arc::new(Condition::new(()));
     let shared = Arc::clone(&condition);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         // Two waiters polled by hand from a helper task, so that one can be dropped between
         // its notification and its next poll.
         let helper = {
@@ -87,7 +81,6 @@ async fn a_notified_waiter_that_is_dropped_passes_the_notification_on() {
         until(|| shared.statistics().tasks_waiting == 2).await;
         shared.lock().await.notify(1);
         assert_eq!(helper.await, Ok(true), "the notification was lost");
-        Ok(())
     })
     .await
     .unwrap();

@@ -1,17 +1,13 @@
 //! `Event`, on every backend: setting, waiting, waking every waiter, cancellation.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyio::TaskGroup;
 use anyio::sync::Event;
 
 use common::until;
 
 mod common;
-
-type Group = TaskGroup<Infallible>;
 
 #[test]
 fn an_event_needs_no_runtime_to_be_created_and_set() {
@@ -35,7 +31,7 @@ async fn setting_wakes_every_waiter() {
     let event = Arc::new(Event::new());
     let woken = Arc::new(AtomicUsize::new(0));
     let (shared, woken2) = (Arc::clone(&event), Arc::clone(&woken));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..4 {
             let (event, woken) = (Arc::clone(&shared), Arc::clone(&woken2));
             tg.spawn(async move {
@@ -46,7 +42,6 @@ async fn setting_wakes_every_waiter() {
         until(|| shared.statistics().tasks_waiting == 4).await;
         assert_eq!(woken2.load(Ordering::SeqCst), 0);
         shared.set();
-        Ok(())
     })
     .await
     .unwrap();

@@ -47,7 +47,7 @@ async fn waiters_get_the_lock_in_arrival_order() {
     let order = Arc::new(Mutex::new(Vec::new()));
     let (held, release) = (Arc::new(Event::new()), Arc::new(Event::new()));
     let (lock2, order2) = (Arc::clone(&lock), Arc::clone(&order));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         spawn_holder(&tg, &lock2, &held, &release);
         held.wait().await;
         for index in 0..5 {
@@ -59,7 +59,6 @@ async fn waiters_get_the_lock_in_arrival_order() {
             until(|| lock2.statistics().tasks_waiting == index + 1).await;
         }
         release.set();
-        Ok(())
     })
     .await
     .unwrap();
@@ -72,7 +71,7 @@ async fn a_handed_over_lock_cannot_be_stolen_and_a_dropped_waiter_passes_it_on()
     let lock = Arc::new(Lock::new());
     let (held, release) = (Arc::new(Event::new()), Arc::new(Event::new()));
     let lock2 = Arc::clone(&lock);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         spawn_holder(&tg, &lock2, &held, &release);
         held.wait().await;
         let mut first = Box::pin(lock2.lock());
@@ -96,7 +95,6 @@ async fn a_handed_over_lock_cannot_be_stolen_and_a_dropped_waiter_passes_it_on()
         assert_eq!(lock2.statistics().tasks_waiting, 0);
         drop(guard);
         assert!(!lock2.locked());
-        Ok(())
     })
     .await
     .unwrap();
@@ -108,7 +106,7 @@ async fn a_cancelled_waiter_leaves_the_line_mid_wait() {
     let (held, release) = (Arc::new(Event::new()), Arc::new(Event::new()));
     let got_it = Arc::new(AtomicBool::new(false));
     let (lock2, got_it2) = (Arc::clone(&lock), Arc::clone(&got_it));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         spawn_holder(&tg, &lock2, &held, &release);
         held.wait().await;
         let waiter = {
@@ -123,7 +121,6 @@ async fn a_cancelled_waiter_leaves_the_line_mid_wait() {
         assert_eq!(waiter.await, Err(anyio::TaskError::Cancelled));
         assert_eq!(lock2.statistics().tasks_waiting, 0);
         release.set();
-        Ok(())
     })
     .await
     .unwrap();
@@ -155,7 +152,7 @@ async fn taking_a_lock_the_task_holds_panics_instead_of_deadlocking() {
 async fn a_mutex_guards_its_value_and_hands_it_over() {
     let mutex = Arc::new(Mutex::new(Vec::new()));
     let shared = Arc::clone(&mutex);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for index in 0..3 {
             let shared = Arc::clone(&shared);
             tg.spawn(async move {
@@ -164,7 +161,6 @@ async fn a_mutex_guards_its_value_and_hands_it_over() {
                 values.push(index);
             });
         }
-        Ok(())
     })
     .await
     .unwrap();
@@ -188,7 +184,7 @@ async fn mutual_exclusion_holds_under_contention_on_two_threads() {
     let counter = Arc::new(Mutex::new(0usize));
     let inside = Arc::new(AtomicUsize::new(0));
     let shared = Arc::clone(&counter);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..TASKS {
             let (counter, inside) = (Arc::clone(&shared), Arc::clone(&inside));
             tg.spawn(async move {
@@ -203,7 +199,6 @@ async fn mutual_exclusion_holds_under_contention_on_two_threads() {
                 }
             });
         }
-        Ok(())
     })
     .await
     .unwrap();
@@ -218,14 +213,13 @@ async fn an_owned_guard_moved_to_another_task_does_not_trip_the_reentry_check() 
     let me = anyio::get_current_task().unwrap().id();
     assert_eq!(mutex.statistics().owner, Some(me), "still reported");
     let mutex2 = Arc::clone(&mutex);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         tg.spawn(async move {
             anyio::lowlevel::checkpoint().await;
             drop(guard);
         });
         // The guard now belongs to the child: waiting for the lock is legitimate.
         *mutex2.lock().await += 1;
-        Ok(())
     })
     .await
     .unwrap();

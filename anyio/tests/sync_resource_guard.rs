@@ -1,17 +1,16 @@
 //! `ResourceGuard`, on every backend: a second concurrent user is refused, not queued.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
+use anyio::BusyResourceError;
 use anyio::sync::{Event, ResourceGuard};
-use anyio::{BusyResourceError, TaskGroup};
 
 #[anyio::test]
 async fn a_second_task_using_the_resource_is_refused() {
     let guard = Arc::new(ResourceGuard::new("reading from"));
     let (inside, leave) = (Arc::new(Event::new()), Arc::new(Event::new()));
     let shared = Arc::clone(&guard);
-    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+    anyio::task_group(|tg| async move {
         {
             let (guard, inside, leave) =
                 (Arc::clone(&shared), Arc::clone(&inside), Arc::clone(&leave));
@@ -25,7 +24,6 @@ async fn a_second_task_using_the_resource_is_refused() {
         let refused = shared.enter().unwrap_err();
         assert_eq!(refused, BusyResourceError::new("reading from"));
         leave.set();
-        Ok(())
     })
     .await
     .unwrap();

@@ -48,6 +48,7 @@ async fn write_in_another_task(lock: &Arc<RwLock<i32>>) -> OwnedRwLockWriteGuard
     })
     .await
     .unwrap()
+    .unwrap()
 }
 
 #[anyio::test]
@@ -116,7 +117,7 @@ async fn a_cancelled_writer_task_leaks_nothing() {
     let lock = Arc::new(RwLock::new(0));
     let wrote = Arc::new(AtomicBool::new(false));
     let (lock2, wrote2) = (Arc::clone(&lock), Arc::clone(&wrote));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         let reader = lock2.read().await;
         let writer = {
             let (lock, wrote) = (Arc::clone(&lock2), Arc::clone(&wrote2));
@@ -129,7 +130,6 @@ async fn a_cancelled_writer_task_leaks_nothing() {
         writer.cancel();
         assert_eq!(writer.await, Err(anyio::TaskError::Cancelled));
         drop(reader);
-        Ok(())
     })
     .await
     .unwrap();
@@ -186,7 +186,7 @@ async fn readers_and_writers_stay_apart_under_contention_on_two_threads() {
     let readers_overlapped = Arc::new(Event::new());
     let shared = Arc::clone(&lock);
     let overlapped = Arc::clone(&readers_overlapped);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for task in 0..TASKS {
             let (lock, inside, overlapped) = (
                 Arc::clone(&shared),
@@ -214,7 +214,6 @@ async fn readers_and_writers_stay_apart_under_contention_on_two_threads() {
                 }
             });
         }
-        Ok(())
     })
     .await
     .unwrap();
@@ -232,13 +231,12 @@ async fn an_owned_write_guard_moved_to_another_task_does_not_trip_the_reentry_ch
     let mut writing = Arc::clone(&lock).write_owned().await;
     *writing = 1;
     let lock2 = Arc::clone(&lock);
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         tg.spawn(async move {
             anyio::lowlevel::checkpoint().await;
             drop(writing);
         });
         assert_eq!(*lock2.read().await, 1);
-        Ok(())
     })
     .await
     .unwrap();

@@ -100,6 +100,7 @@ async fn a_cancelled_wait_leaks_no_permit() {
         Ok((result, semaphore))
     })
     .await
+    .unwrap()
     .unwrap();
     assert_eq!(outcome.0, Err(anyio::TaskError::Cancelled));
     assert_eq!(outcome.1.value(), 1);
@@ -115,7 +116,7 @@ async fn permits_are_exact_under_contention_on_two_threads() {
     let holders = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let (shared, peak2) = (Arc::clone(&semaphore), Arc::clone(&peak));
-    anyio::task_group(|tg: Group| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..16 {
             let (semaphore, holders, peak) = (
                 Arc::clone(&shared),
@@ -133,7 +134,6 @@ async fn permits_are_exact_under_contention_on_two_threads() {
                 }
             });
         }
-        Ok(())
     })
     .await
     .unwrap();

@@ -29,6 +29,7 @@ pub(crate) mod smol;
 pub(crate) mod tokio;
 
 mod blocking;
+pub(crate) mod coop;
 #[cfg(unix)]
 mod io;
 mod spawn;

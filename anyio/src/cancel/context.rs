@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::node::{CancelReason, ScopeNode};
+use super::node::{CancelKind, ScopeNode};
 
 /// One scope being polled on this thread.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ fn materialize(frames: &mut [Frame]) -> Option<Arc<ScopeNode>> {
     let node = ScopeNode::new(top.deadline, top.shield, false);
     node.enter(parent);
     if top.expired {
-        node.cancel(CancelReason::Deadline);
+        node.cancel(CancelKind::Deadline);
     }
     top.node = Some(Arc::clone(&node));
     Some(node)
@@ -123,5 +123,49 @@ pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
             }
         }
         false
+    })
+}
+
+/// Whether the code being polled is known to be effectively cancelled, for an operation deciding
+/// whether it may complete: like [`cancelled`], but without reading the clock. A deadline that
+/// passed unnoticed counts only once its scope has noticed (at the body's next suspension, or
+/// before the scope polls its body again: see `Scoped`), which keeps this to one thread-local
+/// access and an atomic load per scope node walked.
+pub(crate) fn pending_cancellation() -> bool {
+    FRAMES.with(|frames| {
+        for frame in frames.borrow().iter().rev() {
+            if let Some(node) = &frame.node {
+                return node.effectively_cancelled();
+            }
+            if frame.expired {
+                return true;
+            }
+            if frame.shield {
+                return false;
+            }
+        }
+        false
+    })
+}
+
+/// The scope whose cancellation would cancel the code being polled, for a waiter to leave with
+/// the primitive it waits on: whoever hands things over can then pass over a waiter whose
+/// cancellation is pending (DESIGN §4 rule 9) with a lock-free look at the tree.
+///
+/// Creates no node: frames without one can only be cancelled by their own deadline (nobody
+/// holds a handle to them), which the waiter itself notices when it is polled. So the walk
+/// skips them, and stops with `None` at a shield without a node (nothing outside it can
+/// cancel the waiter).
+pub(crate) fn waiter_scope() -> Option<Arc<ScopeNode>> {
+    FRAMES.with(|frames| {
+        for frame in frames.borrow().iter().rev() {
+            if let Some(node) = &frame.node {
+                return Some(Arc::clone(node));
+            }
+            if frame.shield {
+                return None;
+            }
+        }
+        None
     })
 }

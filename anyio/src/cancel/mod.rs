@@ -59,6 +59,7 @@
 
 pub(crate) mod context;
 pub(crate) mod deadline;
+pub(crate) mod gate;
 pub(crate) mod node;
 mod scope;
 mod timeout;

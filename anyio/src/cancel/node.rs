@@ -6,6 +6,7 @@
 //! deadline, the waker, the list of children) sits behind a mutex that no code holds while it
 //! takes another one: a walk locks one node at a time.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -46,13 +47,39 @@ pub(crate) trait Fanout: Send + Sync {
     fn roots(&self) -> Vec<Arc<ScopeNode>>;
 }
 
-/// Why a scope was cancelled.
+/// How a scope was cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CancelReason {
+pub(crate) enum CancelKind {
     /// `cancel()` was called.
     Explicit,
     /// The deadline passed.
     Deadline,
+}
+
+/// One hold, in the low half of [`ScopeNode::holds`].
+const HOLD: usize = 1;
+/// One release, in the high half of [`ScopeNode::holds`]: every release bumps this epoch in
+/// the same atomic operation that takes the hold away.
+const EPOCH: usize = 1 << (usize::BITS / 2);
+/// The count of holds.
+const HOLD_COUNT: usize = EPOCH - 1;
+
+/// What [`ScopeNode::holds`] was before a body was polled: compared with its value after the
+/// poll, it tells whether a hold was released meanwhile (see [`ScopeNode::verdict`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Holds(usize);
+
+/// What the future running a scope does with its body after polling it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Keep it: it is not cancelled, or something inside holds it.
+    Keep,
+    /// Drop it: it is cancelled and nothing holds it.
+    Drop,
+    /// It is cancelled, but a hold was released while it was being polled (on another thread,
+    /// or by a shield exiting in it): whatever it gathered when the hold went (a child's error,
+    /// a panic, a value) may not have been seen yet. Poll it once more before deciding.
+    PollAgain,
 }
 
 /// What a node carries beside the scope state: nothing for a plain scope, the handle's state
@@ -76,7 +103,8 @@ pub(crate) struct ScopeNode<X: ?Sized = dyn NodeExtra> {
     /// the lock it takes anyway to count them), so that spawning touches one lock, not two.
     fanout: OnceLock<Weak<dyn Fanout>>,
     /// How many shields and live task groups inside this scope's body (in the same task) keep
-    /// the body from being dropped.
+    /// the body from being dropped (low half), and how many times a hold was released (high
+    /// half, wrapping): one word, so that a release is seen together with its count.
     holds: AtomicUsize,
     inner: Mutex<Inner>,
     /// Last, so that the node can be unsized.
@@ -94,6 +122,9 @@ struct Inner {
     slot: Option<usize>,
     /// Whether this scope's shield currently holds its ancestors.
     shield_holds: bool,
+    /// Why the scope was cancelled, once it was. Before that, the reason a deadline will give
+    /// (set by `fail_after(..).with_reason(..)`): the first cancellation keeps or replaces it.
+    reason: Option<Cow<'static, str>>,
 }
 
 impl fmt::Debug for ScopeNode {
@@ -101,7 +132,7 @@ impl fmt::Debug for ScopeNode {
         f.debug_struct("ScopeNode")
             .field("task_root", &self.task_root)
             .field("flags", &self.flags.load(Ordering::Relaxed))
-            .field("holds", &self.holds.load(Ordering::Relaxed))
+            .field("holds", &(self.holds.load(Ordering::Relaxed) & HOLD_COUNT))
             .field("has_parent", &self.parent().is_some())
             .finish_non_exhaustive()
     }
@@ -184,6 +215,14 @@ impl ScopeNode {
         self.flags.fetch_or(ENTERED, Ordering::AcqRel);
     }
 
+    /// Sets the reason a deadline will give, before the scope is cancelled.
+    pub(crate) fn set_deadline_reason(&self, reason: Option<Cow<'static, str>>) {
+        let mut inner = self.lock();
+        if !self.flag(CANCEL_CALLED) {
+            inner.reason = reason;
+        }
+    }
+
     /// Marks the scope finished, releases what it holds and unlinks it from its parent.
     /// Idempotent.
     pub(crate) fn exit(&self, caught: bool) {
@@ -209,27 +248,48 @@ impl ScopeNode {
     /// Cancels the scope: its future drops its body at the next suspension point, and every
     /// task running under it (unless shielded from it) is woken to do the same. A no-op once
     /// the scope has exited, and on a scope already cancelled.
-    pub(crate) fn cancel(&self, reason: CancelReason) {
-        let reason_flag = match reason {
-            CancelReason::Explicit => CANCEL_CALLED,
-            CancelReason::Deadline => CANCEL_CALLED | BY_DEADLINE,
+    pub(crate) fn cancel(&self, kind: CancelKind) {
+        self.cancel_because(kind, None);
+    }
+
+    /// [`cancel`](Self::cancel), giving a reason. An explicit cancellation replaces the reason
+    /// a deadline would have given; a deadline keeps it. The first cancellation's reason stays.
+    pub(crate) fn cancel_because(&self, kind: CancelKind, reason: Option<Cow<'static, str>>) {
+        let kind_flag = match kind {
+            CancelKind::Explicit => CANCEL_CALLED,
+            CancelKind::Deadline => CANCEL_CALLED | BY_DEADLINE,
         };
-        let mut current = self.flags.load(Ordering::Acquire);
-        loop {
-            if current & (EXITED | CANCEL_CALLED) != 0 {
-                return;
+        {
+            // The flag changes under the lock, so that the reason is written once, by the
+            // cancellation that took effect, before anyone can see the scope as cancelled.
+            let mut inner = self.lock();
+            let mut current = self.flags.load(Ordering::Acquire);
+            loop {
+                if current & (EXITED | CANCEL_CALLED) != 0 {
+                    return;
+                }
+                match self.flags.compare_exchange_weak(
+                    current,
+                    current | kind_flag,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(actual) => current = actual,
+                }
             }
-            match self.flags.compare_exchange_weak(
-                current,
-                current | reason_flag,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => current = actual,
+            // An explicit cancellation says why (or not); a deadline keeps the reason it was
+            // given beforehand unless this call brings one.
+            if kind == CancelKind::Explicit || reason.is_some() {
+                inner.reason = reason;
             }
         }
         self.wake_tree();
+    }
+
+    /// The reason given for the cancellation (or, before it, for a deadline), if any.
+    pub(crate) fn reason(&self) -> Option<Cow<'static, str>> {
+        self.lock().reason.clone()
     }
 
     /// Wakes this scope's task and, below it, every scope that is not shielded from it.
@@ -263,13 +323,13 @@ impl ScopeNode {
         self.flag(CANCEL_CALLED)
     }
 
-    /// Why the scope was cancelled, if it was.
-    pub(crate) fn cancel_reason(&self) -> Option<CancelReason> {
+    /// How the scope was cancelled, if it was.
+    pub(crate) fn cancel_kind(&self) -> Option<CancelKind> {
         let flags = self.flags.load(Ordering::Acquire);
         match (flags & CANCEL_CALLED != 0, flags & BY_DEADLINE != 0) {
             (false, _) => None,
-            (true, false) => Some(CancelReason::Explicit),
-            (true, true) => Some(CancelReason::Deadline),
+            (true, false) => Some(CancelKind::Explicit),
+            (true, true) => Some(CancelKind::Deadline),
         }
     }
 
@@ -299,25 +359,45 @@ impl ScopeNode {
         }
     }
 
-    /// Whether the scope's future should drop its body now: the scope is where the
-    /// cancellation belongs (for a task root: it is cancelled at all), and nothing inside the
-    /// body holds it.
-    pub(crate) fn should_drop_body(&self) -> bool {
-        if self.task_root {
-            return self.should_drop_on_any_cancellation();
-        }
-        if self.holds.load(Ordering::Acquire) != 0 {
-            return false;
-        }
-        // Attribution: the outermost effectively cancelled scope takes the cancellation; a
-        // scope whose own ancestor is cancelled is dropped along with that ancestor's body.
-        self.is_cancellation_origin()
+    /// The holds before a poll of the body, for [`verdict`](Self::verdict).
+    pub(crate) fn holds(&self) -> Holds {
+        Holds(self.holds.load(Ordering::Acquire))
     }
 
-    /// For a task root or a task group's own scope: the body goes as soon as the scope is
-    /// effectively cancelled, whichever scope the cancellation belongs to, unless held.
-    pub(crate) fn should_drop_on_any_cancellation(&self) -> bool {
-        self.holds.load(Ordering::Acquire) == 0 && self.effectively_cancelled()
+    /// What the scope's future does with its body after polling it, given the holds `before`
+    /// the poll.
+    ///
+    /// A plain scope drops its body only where the cancellation belongs (attribution: the
+    /// outermost effectively cancelled scope takes it; a scope whose own ancestor is cancelled
+    /// is dropped along with that ancestor's body). A task's root scope and a task group's own
+    /// scope drop it on any effective cancellation. Either way, not while something holds the
+    /// body, and not before the body has been polled once after the last hold was released.
+    pub(crate) fn verdict(&self, before: Holds) -> Verdict {
+        let cancelled = if self.task_root {
+            self.effectively_cancelled()
+        } else {
+            self.is_cancellation_origin()
+        };
+        self.verdict_if(cancelled, before)
+    }
+
+    /// [`verdict`](Self::verdict) for a task group's own scope: any effective cancellation.
+    pub(crate) fn verdict_on_any_cancellation(&self, before: Holds) -> Verdict {
+        self.verdict_if(self.effectively_cancelled(), before)
+    }
+
+    fn verdict_if(&self, cancelled: bool, before: Holds) -> Verdict {
+        if !cancelled {
+            return Verdict::Keep;
+        }
+        let now = self.holds.load(Ordering::Acquire);
+        if now & HOLD_COUNT != 0 {
+            Verdict::Keep
+        } else if now & !HOLD_COUNT != before.0 & !HOLD_COUNT {
+            Verdict::PollAgain
+        } else {
+            Verdict::Drop
+        }
     }
 
     /// Whether the cancellation that reached this scope is its own: it was cancelled and no
@@ -337,7 +417,7 @@ impl ScopeNode {
     /// Keeps this scope and every enclosing one in its task from dropping their bodies (a
     /// `start()` waiting for its child holds the caller's scopes this way).
     pub(crate) fn hold_self_and_ancestors(&self) {
-        self.holds.fetch_add(1, Ordering::AcqRel);
+        self.take_hold();
         if !self.task_root {
             self.hold_ancestors();
         }
@@ -345,10 +425,20 @@ impl ScopeNode {
 
     /// Gives back a hold taken by [`hold_self_and_ancestors`](Self::hold_self_and_ancestors).
     pub(crate) fn release_self_and_ancestors(&self) {
-        self.holds.fetch_sub(1, Ordering::AcqRel);
+        self.give_back_hold();
         if !self.task_root {
             self.release_ancestors();
         }
+    }
+
+    fn take_hold(&self) {
+        self.holds.fetch_add(HOLD, Ordering::AcqRel);
+    }
+
+    /// Takes one hold away and bumps the release epoch, in one step.
+    fn give_back_hold(&self) {
+        self.holds
+            .fetch_add(EPOCH.wrapping_sub(HOLD), Ordering::AcqRel);
     }
 
     /// An ancestor visible through this scope (it is not shielded) is effectively cancelled.
@@ -372,9 +462,10 @@ impl ScopeNode {
         self.lock().deadline
     }
 
-    /// Moves the deadline and wakes the scope's task to re-arm its timer. No effect once the
-    /// scope is cancelled or has exited.
-    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+    /// Moves the deadline and wakes the scope's task to re-arm its timer; on a running scope,
+    /// a deadline that has already passed (by `now`, asked only then) cancels it at once. No
+    /// effect once the scope is cancelled or has exited.
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>, now: impl FnOnce() -> Instant) {
         if self.flag(CANCEL_CALLED | EXITED) {
             return;
         }
@@ -383,6 +474,10 @@ impl ScopeNode {
             inner.deadline = deadline;
             inner.waker.clone()
         };
+        if self.flag(ENTERED) && deadline.is_some_and(|deadline| deadline <= now()) {
+            self.cancel(CancelKind::Deadline);
+            return;
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -410,7 +505,10 @@ impl ScopeNode {
                 self.release_ancestors();
             }
         }
-        if !shield {
+        if shield {
+            // A body that suspended because it was cancelled from outside may go on now.
+            self.wake();
+        } else {
             // Either this scope's body or an enclosing one may now be dropped.
             self.wake_tree();
         }
@@ -434,9 +532,9 @@ impl ScopeNode {
         let mut node = self.parent();
         while let Some(ancestor) = node {
             if hold {
-                ancestor.holds.fetch_add(1, Ordering::AcqRel);
+                ancestor.take_hold();
             } else {
-                ancestor.holds.fetch_sub(1, Ordering::AcqRel);
+                ancestor.give_back_hold();
             }
             if ancestor.task_root {
                 break;
@@ -478,7 +576,12 @@ mod loom_model {
     use loom::sync::atomic::AtomicUsize;
     use loom::thread;
 
-    use super::{CancelReason, Ordering, ScopeNode};
+    use super::{CancelKind, Holds, Ordering, ScopeNode, Verdict};
+
+    /// Whether the scope's future would drop its body now, with no hold released since `before`.
+    fn drops(node: &ScopeNode, before: Holds) -> bool {
+        node.verdict(before) == Verdict::Drop
+    }
 
     /// A waker that counts its wake-ups in a loom atomic.
     struct CountingWaker(AtomicUsize);
@@ -505,13 +608,13 @@ mod loom_model {
             let (woken, waker) = counting_waker();
             let canceller = {
                 let node = Arc::clone(&node);
-                thread::spawn(move || node.cancel(CancelReason::Explicit))
+                thread::spawn(move || node.cancel(CancelKind::Explicit))
             };
             node.register_waker(&waker);
-            let dropped = node.should_drop_body();
+            let dropped = drops(&node, node.holds());
             canceller.join().unwrap();
             assert!(dropped || woken.0.load(Ordering::SeqCst) == 1);
-            assert!(node.should_drop_body());
+            assert!(drops(&node, node.holds()));
         });
     }
 
@@ -527,23 +630,24 @@ mod loom_model {
             let (woken, waker) = counting_waker();
             outer.register_waker(&waker);
             shielded.register_waker(&waker);
-            assert!(!outer.should_drop_body() || !outer.cancel_called());
+            let before = outer.holds();
+            assert!(!drops(&outer, before) || !outer.cancel_called());
 
             let cancel = {
                 let outer = Arc::clone(&outer);
-                thread::spawn(move || outer.cancel(CancelReason::Explicit))
+                thread::spawn(move || outer.cancel(CancelKind::Explicit))
             };
             let unshield = {
                 let shielded = Arc::clone(&shielded);
                 thread::spawn(move || shielded.set_shield(false))
             };
-            let dropped = outer.should_drop_body();
+            let dropped = drops(&outer, before);
             cancel.join().unwrap();
             unshield.join().unwrap();
-            assert_eq!(outer.holds.load(Ordering::SeqCst), 0);
-            assert!(outer.should_drop_body());
+            assert_eq!(outer.holds.load(Ordering::SeqCst) & super::HOLD_COUNT, 0);
+            assert!(drops(&outer, outer.holds()));
             assert!(
-                !shielded.should_drop_body(),
+                !drops(&shielded, shielded.holds()),
                 "the outer scope takes the cancellation"
             );
             assert!(dropped || woken.0.load(Ordering::SeqCst) >= 1);
@@ -561,11 +665,11 @@ mod loom_model {
             let (woken, waker) = counting_waker();
             let canceller = {
                 let group = Arc::clone(&group);
-                thread::spawn(move || group.cancel(CancelReason::Explicit))
+                thread::spawn(move || group.cancel(CancelKind::Explicit))
             };
             root.enter(Some(Arc::clone(&group)));
             root.register_waker(&waker);
-            let dropped = root.should_drop_body();
+            let dropped = drops(&root, root.holds());
             canceller.join().unwrap();
             assert!(dropped || woken.0.load(Ordering::SeqCst) == 1);
             root.exit(true);
@@ -579,7 +683,7 @@ mod loom_model {
         loom::model(|| {
             let outer = ScopeNode::new(None, false, false);
             outer.enter(None);
-            outer.cancel(CancelReason::Explicit);
+            outer.cancel(CancelKind::Explicit);
             let inner = ScopeNode::new(None, false, false);
             inner.enter(Some(Arc::clone(&outer)));
             inner.hold_ancestors();
@@ -590,11 +694,49 @@ mod loom_model {
                     inner.release_ancestors();
                 })
             };
-            assert!(!outer.should_drop_body());
+            assert!(!drops(&outer, outer.holds()));
             inner.release_ancestors();
             other.join().unwrap();
-            assert_eq!(outer.holds.load(Ordering::SeqCst), 0);
-            assert!(outer.should_drop_body());
+            assert_eq!(outer.holds.load(Ordering::SeqCst) & super::HOLD_COUNT, 0);
+            assert!(drops(&outer, outer.holds()));
+        });
+    }
+
+    /// A hold released on another thread while the body is being polled (DESIGN §4 rule 11):
+    /// the releasing thread records a result and then gives the hold back; the polling thread
+    /// snapshots the holds, "polls" (reads the result), and asks for a verdict. It may drop the
+    /// body only if that poll saw the result; otherwise it must poll again.
+    #[test]
+    fn a_hold_released_during_a_poll_forces_another_poll() {
+        loom::model(|| {
+            let outer = ScopeNode::new(None, false, false);
+            outer.enter(None);
+            outer.cancel(CancelKind::Explicit);
+            let group = ScopeNode::new(None, false, false);
+            group.enter(Some(Arc::clone(&outer)));
+            group.hold_ancestors();
+            let result = Arc::new(AtomicUsize::new(0));
+            let child = {
+                let (group, result) = (Arc::clone(&group), Arc::clone(&result));
+                thread::spawn(move || {
+                    result.store(1, Ordering::Release);
+                    group.release_ancestors();
+                })
+            };
+            let before = outer.holds();
+            let seen = result.load(Ordering::Acquire);
+            match outer.verdict(before) {
+                Verdict::Drop => assert_eq!(seen, 1, "dropped a body that missed the result"),
+                Verdict::PollAgain => {
+                    child.join().unwrap();
+                    return;
+                }
+                Verdict::Keep => {}
+            }
+            child.join().unwrap();
+            let before = outer.holds();
+            assert_eq!(result.load(Ordering::Acquire), 1);
+            assert_eq!(outer.verdict(before), Verdict::Drop);
         });
     }
 }

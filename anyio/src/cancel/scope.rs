@@ -1,5 +1,6 @@
 //! [`CancelScope`], its [`CancelHandle`], and [`Scoped`], the future that runs a body in it.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -12,8 +13,17 @@ use pin_project_lite::pin_project;
 
 use super::context::{self, Frame};
 use super::deadline::Deadline;
-use super::node::{CancelReason, ScopeNode};
+use super::node::{CancelKind, Holds, ScopeNode, Verdict};
 use crate::backend;
+
+/// The backend's clock, or the system's when no backend runs the caller (a handle used from a
+/// plain thread).
+fn current_time() -> Instant {
+    match backend::current() {
+        Ok(active) => backend::now(active),
+        Err(_) => Instant::now(),
+    }
+}
 
 /// A region of code that can be cancelled as a whole, by a call or by a deadline (AnyIO's and
 /// Trio's `CancelScope`).
@@ -90,7 +100,7 @@ impl CancelScope {
     pub fn deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
         if let Some(node) = self.node.get() {
-            node.set_deadline(Some(deadline));
+            node.set_deadline(Some(deadline), current_time);
         }
         self
     }
@@ -249,7 +259,41 @@ impl CancelHandle {
     /// assert!(scope.handle().cancel_called());
     /// ```
     pub fn cancel(&self) {
-        self.node.cancel(CancelReason::Explicit);
+        self.node.cancel(CancelKind::Explicit);
+    }
+
+    /// Cancels the scope, saying why (AnyIO's `cancel(reason)`). Only the first cancellation
+    /// counts: a scope already cancelled keeps its reason.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// let handle = scope.handle();
+    /// handle.cancel_with_reason("shutting down");
+    /// handle.cancel_with_reason("too late");
+    /// assert_eq!(handle.cancel_reason().as_deref(), Some("shutting down"));
+    /// ```
+    pub fn cancel_with_reason(&self, reason: impl Into<Cow<'static, str>>) {
+        self.node
+            .cancel_because(CancelKind::Explicit, Some(reason.into()));
+    }
+
+    /// Why the scope was cancelled: the reason given to
+    /// [`cancel_with_reason`](Self::cancel_with_reason), or for a deadline the one given to
+    /// [`FailAt::with_reason`](crate::FailAt::with_reason). `None` when it was cancelled
+    /// without a reason, or not at all.
+    ///
+    /// # Examples
+    /// See [`cancel_with_reason`](Self::cancel_with_reason).
+    /// ```
+    /// assert_eq!(anyio::CancelScope::new().handle().cancel_reason(), None);
+    /// ```
+    pub fn cancel_reason(&self) -> Option<Cow<'static, str>> {
+        if self.node.cancel_called() {
+            self.node.reason()
+        } else {
+            None
+        }
     }
 
     /// Whether the scope was cancelled, by [`cancel`](Self::cancel) or by its deadline.
@@ -275,7 +319,7 @@ impl CancelHandle {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn deadline_reached(&self) -> bool {
-        self.node.cancel_reason() == Some(CancelReason::Deadline)
+        self.node.cancel_kind() == Some(CancelKind::Deadline)
     }
 
     /// Whether the scope finished because its own cancellation dropped its body.
@@ -306,8 +350,9 @@ impl CancelHandle {
     }
 
     /// Moves the deadline (earlier, later, or away with `None`); a running scope re-arms its
-    /// timer, and a deadline already passed cancels it at once. No effect once the scope is
-    /// cancelled or finished.
+    /// timer, and a deadline already passed cancels a running scope at once (a scope that has
+    /// not started yet is cancelled when it starts). No effect once the scope is cancelled or
+    /// finished.
     ///
     /// # Examples
     /// ```
@@ -322,7 +367,7 @@ impl CancelHandle {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.node.set_deadline(deadline);
+        self.node.set_deadline(deadline, current_time);
     }
 
     /// Whether the scope shields its body from enclosing cancellations.
@@ -365,11 +410,15 @@ pin_project! {
     /// `Some(output)` when the body completes, `None` when the scope's own cancellation
     /// dropped it.
     ///
+    /// Before it is first polled, [`handle`](Scoped::handle) gives a handle on its scope, to
+    /// move the deadline or read the flags of a timeout (AnyIO's `with move_on_after(..) as
+    /// scope`).
+    ///
     /// # Cancel safety
     /// Dropping it drops the body, as dropping any future does, and leaves the scope finished.
     ///
     /// # Panics
-    /// When polled after it completed, and when its deadline must be armed outside any
+    /// When polled after it completed, and when its deadline must be checked outside any
     /// runtime (see [`NoEventLoopError`](crate::NoEventLoopError)).
     ///
     /// # Examples
@@ -393,6 +442,8 @@ pin_project! {
     #[project = BodyProj]
     enum Body<F> {
         Running { #[pin] future: F },
+        // Dropped because an enclosing scope is cancelled: that scope drops this future next.
+        Dropped,
         Done,
     }
 }
@@ -416,22 +467,119 @@ impl Drop for ScopeState {
     }
 }
 
+impl ScopeState {
+    /// Enters the scope, on its first poll: links its node (if it has one) under the scope
+    /// being polled around it, and cancels it at once if its deadline has already passed.
+    fn enter(&mut self) {
+        let deadline = match &self.node {
+            Some(node) => node.deadline(),
+            None => self.deadline,
+        };
+        if let Some(deadline) = deadline {
+            let backend = backend::current_or_panic("anyio::CancelScope (deadline)");
+            self.expired = deadline <= backend::now(backend);
+        }
+        if let Some(node) = &self.node {
+            if !node.is_entered() {
+                node.enter(context::current());
+            }
+            if self.expired {
+                node.cancel(CancelKind::Deadline);
+            }
+        }
+    }
+
+    /// The node, created now if the scope has none yet (for a handle). A node made after the
+    /// scope started is entered at the next poll, under the scope polled around it then:
+    /// nothing inside the body can have needed it as a parent, or it would exist already.
+    fn node(&mut self) -> &Arc<ScopeNode> {
+        let (deadline, shield, expired) = (self.deadline, self.shield, self.expired);
+        self.node.get_or_insert_with(|| {
+            let node = ScopeNode::new(deadline, shield, false);
+            if expired {
+                node.cancel(CancelKind::Deadline);
+            }
+            node
+        })
+    }
+}
+
+impl<F> Scoped<F> {
+    /// A handle on this scope: cancel it, move its deadline, switch its shield or read its
+    /// flags from anywhere (AnyIO's `with move_on_after(..) as scope`). Call it before the
+    /// future is pinned (before `.await`); each call gives a handle on the same scope.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let mut timeout = anyio::move_on_after(Duration::from_secs(3600), anyio::sleep_forever());
+    ///     let scope = timeout.handle();
+    ///     // Something else decides that an hour is too long:
+    ///     scope.set_deadline(Some(anyio::current_time() + Duration::from_millis(5)));
+    ///     assert_eq!(timeout.await, None);
+    ///     assert!(scope.cancelled_caught() && scope.deadline_reached());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn handle(&mut self) -> CancelHandle {
+        CancelHandle::from_node(Arc::clone(self.scope.node()))
+    }
+
+    /// Sets the reason the scope's deadline gives, before it is cancelled (see
+    /// [`CancelHandle::cancel_reason`]).
+    pub(crate) fn set_deadline_reason(&mut self, reason: Cow<'static, str>) {
+        self.scope.node().set_deadline_reason(Some(reason));
+    }
+
+    /// The reason the scope was cancelled for, if it has a node that knows one.
+    pub(crate) fn cancel_reason(&self) -> Option<Cow<'static, str>> {
+        let node = self.scope.node.as_ref()?;
+        if node.cancel_called() {
+            node.reason()
+        } else {
+            None
+        }
+    }
+}
+
 impl<F: Future> Future for Scoped<F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let BodyProj::Running { future } = this.body.as_mut().project() else {
-            panic!("`anyio::Scoped` polled after it completed");
+        let future = match this.body.as_mut().project() {
+            BodyProj::Running { future } => future,
+            BodyProj::Dropped => return Poll::Pending,
+            BodyProj::Done => panic!("`anyio::Scoped` polled after it completed"),
         };
         let scope = &mut *this.scope;
         if !scope.started {
             scope.started = true;
-            if let Some(node) = &scope.node {
-                node.enter(context::current());
+            scope.enter();
+        } else {
+            // A deadline that passed since the last poll is noticed before the body runs
+            // again, so that the operations in it see the cancellation instead of completing.
+            match &scope.node {
+                Some(node) => {
+                    if !node.is_entered() {
+                        node.enter(context::current());
+                    }
+                    this.timer.as_mut().notice(node, cx);
+                }
+                None => {
+                    if !scope.expired && this.timer.as_mut().fired(cx) {
+                        scope.expired = true;
+                    }
+                }
             }
         }
 
+        let before = scope
+            .node
+            .as_ref()
+            .map_or(Holds::default(), |node| node.holds());
         let guard = context::push(Frame {
             node: scope.node.take(),
             deadline: scope.deadline,
@@ -456,10 +604,13 @@ impl<F: Future> Future for Scoped<F> {
             let Some(deadline) = scope.deadline else {
                 return Poll::Pending;
             };
-            if !scope.expired && !this.timer.as_mut().expired(deadline, cx) {
+            if !scope.expired && !this.timer.as_mut().arm(deadline, cx) {
                 return Poll::Pending;
             }
             scope.expired = true;
+            // The body goes first: what its drop does (a guard cancelling an enclosing scope)
+            // decides which scope takes the cancellation.
+            this.body.set(Body::Dropped);
             // Attribution: if an enclosing scope is cancelled too, it takes the cancellation.
             if context::cancelled(|| backend::now(backend::current_or_panic("anyio::CancelScope")))
             {
@@ -474,18 +625,30 @@ impl<F: Future> Future for Scoped<F> {
             node
         });
         if scope.expired {
-            node.cancel(CancelReason::Deadline);
+            node.cancel(CancelKind::Deadline);
         }
         node.register_waker(cx.waker());
-        if !node.cancel_called() {
-            this.timer.as_mut().watch(node, cx);
+        this.timer.as_mut().watch_arm(node, cx);
+        match node.verdict(before) {
+            Verdict::Keep => Poll::Pending,
+            Verdict::PollAgain => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Verdict::Drop => {
+                this.body.set(Body::Dropped);
+                // Dropping the body may have cancelled an enclosing scope (a drop guard in it):
+                // then that scope takes the cancellation, and the code after this one never runs.
+                if node.is_cancellation_origin() {
+                    this.body.set(Body::Done);
+                    node.exit(true);
+                    Poll::Ready(None)
+                } else {
+                    node.exit(false);
+                    Poll::Pending
+                }
+            }
         }
-        if node.should_drop_body() {
-            this.body.set(Body::Done);
-            node.exit(true);
-            return Poll::Ready(None);
-        }
-        Poll::Pending
     }
 }
 

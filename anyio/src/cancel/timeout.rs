@@ -1,5 +1,6 @@
 //! Timeouts built on cancel scopes: `move_on_*` gives up quietly, `fail_*` reports an error.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::context;
-use super::scope::{CancelScope, Scoped};
+use super::scope::{CancelHandle, CancelScope, Scoped};
 use crate::backend;
 
 /// The deadline `delay` from now on the backend's clock; `None` (no deadline) if that is too
@@ -68,8 +69,10 @@ pub fn move_on_at<F: IntoFuture>(deadline: Instant, future: F) -> Scoped<F::Into
 /// Runs `future` with a timeout: [`TimeoutError`] if `delay` passes first (AnyIO's
 /// `fail_after`).
 ///
-/// The error means exactly that the deadline fired. Cancelling an enclosing scope is not a
-/// timeout: the enclosing scope takes that cancellation and this future is dropped with it.
+/// The error means that the timeout's own scope dropped the future: its deadline fired (or,
+/// through [`FailAt::handle`], somebody cancelled that scope). Cancelling an enclosing scope is
+/// not a timeout: the enclosing scope takes that cancellation and this future is dropped with
+/// it. [`FailAt::with_reason`] gives the error a reason.
 ///
 /// # Cancel safety
 /// Dropping the returned future drops `future`.
@@ -115,6 +118,10 @@ pub fn fail_at<F: IntoFuture>(deadline: Instant, future: F) -> FailAt<F::IntoFut
 pin_project! {
     /// The future returned by [`fail_after`] and [`fail_at`].
     ///
+    /// Before it is first polled, [`handle`](FailAt::handle) gives a handle on its scope (to
+    /// move the deadline, read the flags), and [`with_reason`](FailAt::with_reason) sets the
+    /// reason its [`TimeoutError`] carries.
+    ///
     /// # Examples
     /// ```
     /// let timed: anyio::FailAt<_> = anyio::fail_after(std::time::Duration::from_secs(1), async {});
@@ -129,19 +136,75 @@ pin_project! {
     }
 }
 
+impl<F> FailAt<F> {
+    /// A handle on the timeout's scope (AnyIO's `with fail_after(..) as scope`): move the
+    /// deadline, read [`deadline_reached`](CancelHandle::deadline_reached) and
+    /// [`cancelled_caught`](CancelHandle::cancelled_caught). Call it before the future is
+    /// pinned (before `.await`).
+    ///
+    /// Cancelling the scope through the handle also ends the future with [`TimeoutError`]
+    /// (there is no value to return): use [`move_on_after`] for a scope you mean to cancel.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let mut timed = anyio::fail_after(Duration::from_millis(5), anyio::sleep_forever());
+    ///     let scope = timed.handle();
+    ///     scope.set_deadline(None); // no timeout after all...
+    ///     scope.set_deadline(Some(anyio::current_time())); // ...or rather, now
+    ///     assert!(timed.await.is_err());
+    ///     assert!(scope.deadline_reached());
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn handle(&mut self) -> CancelHandle {
+        self.scoped.handle()
+    }
+
+    /// Gives the timeout a reason, which its [`TimeoutError`] carries and its scope's
+    /// [`cancel_reason`](CancelHandle::cancel_reason) reports (AnyIO's
+    /// `fail_after(reason=...)`).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let error = anyio::fail_after(Duration::from_millis(1), anyio::sleep_forever())
+    ///         .with_reason("the database did not answer")
+    ///         .await
+    ///         .unwrap_err();
+    ///     assert_eq!(error.reason(), Some("the database did not answer"));
+    ///     assert_eq!(error.to_string(), "the database did not answer");
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
+        self.scoped.set_deadline_reason(reason.into());
+        self
+    }
+}
+
 impl<F: Future> Future for FailAt<F> {
     type Output = Result<F::Output, TimeoutError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // The scope has no handle, so nothing but its deadline can cancel it on its own account.
-        self.project()
-            .scoped
-            .poll(cx)
-            .map(|outcome| outcome.ok_or(TimeoutError { _private: () }))
+        let mut scoped = self.project().scoped;
+        match std::task::ready!(scoped.as_mut().poll(cx)) {
+            Some(output) => Poll::Ready(Ok(output)),
+            // Only the scope's own cancellation completes it without a value.
+            None => Poll::Ready(Err(TimeoutError {
+                reason: scoped.as_ref().get_ref().cancel_reason(),
+            })),
+        }
     }
 }
 
 /// The deadline of [`fail_after`] or [`fail_at`] passed before the future completed.
+///
+/// Its message is the reason given to [`FailAt::with_reason`], or "deadline exceeded".
 ///
 /// # Examples
 /// ```
@@ -152,7 +215,7 @@ impl<F: Future> Future for FailAt<F> {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeoutError {
-    _private: (),
+    reason: Option<Cow<'static, str>>,
 }
 
 impl TimeoutError {
@@ -163,7 +226,30 @@ impl TimeoutError {
     /// assert_eq!(anyio::TimeoutError::new(), anyio::TimeoutError::default());
     /// ```
     pub fn new() -> Self {
-        TimeoutError { _private: () }
+        TimeoutError { reason: None }
+    }
+
+    /// A timeout error with a reason, which is its message.
+    ///
+    /// # Examples
+    /// ```
+    /// let error = anyio::TimeoutError::with_reason("no reply");
+    /// assert_eq!(error.reason(), Some("no reply"));
+    /// ```
+    pub fn with_reason(reason: impl Into<Cow<'static, str>>) -> Self {
+        TimeoutError {
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// The reason given to [`FailAt::with_reason`], if any.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(anyio::TimeoutError::new().reason(), None);
+    /// ```
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 }
 
@@ -175,7 +261,7 @@ impl Default for TimeoutError {
 
 impl fmt::Display for TimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("deadline exceeded")
+        f.write_str(self.reason().unwrap_or("deadline exceeded"))
     }
 }
 

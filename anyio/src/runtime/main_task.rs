@@ -36,6 +36,8 @@ impl<F: Future> Future for MainTask<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let future = this.future;
+        // The task's own cooperative budget (smol; tokio refills its own).
+        crate::backend::coop::refill();
         task::with_current(this.task, || future.poll(cx))
     }
 }

@@ -28,7 +28,7 @@ use crate::TaskGroup;
 /// anyio::run(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 ///     let address = listener.local_addr().unwrap();
-///     let greeting = anyio::task_group(|tg: anyio::TaskGroup<std::convert::Infallible>| async move {
+///     let greeting = anyio::task_group(|tg| async move {
 ///         tg.spawn(async move {
 ///             greet(listener).await;
 ///         });
@@ -36,10 +36,10 @@ use crate::TaskGroup;
 ///         let mut client = BufferedByteReceiveStream::new(client);
 ///         let line = client.receive_until(b"\n", 64).await.unwrap();
 ///         tg.cancel(); // stops the server
-///         Ok(line)
+///         Ok::<_, std::io::Error>(line)
 ///     })
 ///     .await;
-///     assert_eq!(greeting.unwrap(), b"hello");
+///     assert_eq!(greeting.unwrap(), Some(b"hello".to_vec()));
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
 /// ```
@@ -97,10 +97,10 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
             })
             .await;
             match served {
-                Ok(error) => error,
+                Ok(Some(error)) => error,
                 // Only cancellation ends the group without the body's error: an enclosing
                 // scope dropped `serve` (this value is never seen), or the group was cancelled.
-                Err(_) => StreamError::Closed.into(),
+                Ok(None) | Err(_) => StreamError::Closed.into(),
             }
         }
     }

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use super::shim::{Mutex, lock};
 use super::waiters::{Key, WaiterList};
+use crate::cancel::gate::{Gate, gate};
 
 /// Lets `n` tasks meet: each [`wait`](Self::wait) returns once `n` waits are in progress, and
 /// the barrier then starts over for the next round. Not in AnyIO; tokio users know it.
@@ -19,7 +20,7 @@ use super::waiters::{Key, WaiterList};
 ///
 /// anyio::run(async {
 ///     let barrier = Arc::new(Barrier::new(3));
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         for _ in 0..3 {
 ///             let barrier = Arc::clone(&barrier);
 ///             tg.spawn(async move {
@@ -30,7 +31,6 @@ use super::waiters::{Key, WaiterList};
 ///                 }
 ///             });
 ///         }
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -164,11 +164,23 @@ impl Future for BarrierWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let barrier = self.barrier;
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Yield => return Poll::Pending,
+            Gate::Cancelled => {
+                // A cancelled wait leaves the line; if polled again uncancelled, it arrives anew.
+                if let Some(key) = self.key.take() {
+                    lock(&barrier.line).remove(key);
+                }
+                return Poll::Pending;
+            }
+        };
         let mut line = lock(&barrier.line);
         match self.key {
             Some(key) if line.is_granted(key) => {
                 line.remove(key);
                 self.key = None;
+                unit.made_progress();
                 Poll::Ready(BarrierWaitResult { leader: false })
             }
             Some(key) => {
@@ -177,9 +189,10 @@ impl Future for BarrierWait<'_> {
             }
             None if line.len() + 1 >= barrier.parties => {
                 // The last to arrive: release the round, and lead it.
-                let wakers = line.grant(usize::MAX);
+                let wakers = line.grant(usize::MAX, false);
                 drop(line);
                 wakers.wake();
+                unit.made_progress();
                 Poll::Ready(BarrierWaitResult { leader: true })
             }
             None => {

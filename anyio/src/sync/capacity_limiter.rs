@@ -15,7 +15,8 @@ use std::task::{Context, Poll};
 
 use super::borrower::Borrower;
 use super::shim::{Mutex, lock};
-use super::waiters::{Key, Removed, WaiterList, WakeList};
+use super::waiters::{Key, Removed, Standing, WaiterList, WakeList};
+use crate::cancel::gate::{Gate, gate};
 
 /// A token-lending limit on how many borrowers do something at once (AnyIO's
 /// `CapacityLimiter`): at most [`total_tokens`](Self::total_tokens) at a time, each borrower
@@ -50,7 +51,7 @@ use super::waiters::{Key, Removed, WaiterList, WakeList};
 ///     let limiter = Arc::new(CapacityLimiter::new(2));
 ///     let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
 ///     let (shared, running2, peak2) = (limiter.clone(), running.clone(), peak.clone());
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         for _ in 0..6 {
 ///             let (limiter, running, peak) = (shared.clone(), running2.clone(), peak2.clone());
 ///             tg.spawn(async move {
@@ -60,7 +61,6 @@ use super::waiters::{Key, Removed, WaiterList, WakeList};
 ///                 running.fetch_sub(1, SeqCst);
 ///             });
 ///         }
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -108,11 +108,15 @@ impl State {
         self.next_loan
     }
 
-    /// Serves the line while tokens are available; the wakers are woken after unlocking.
+    /// Serves the line while tokens are available, passing over waiters whose cancellation is
+    /// pending (they leave the line and the borrowers); the wakers are woken after unlocking.
     fn serve(&mut self) -> WakeList {
         let mut woken = WakeList::default();
         while self.borrowed < self.total {
-            let Some(&mut borrower) = self.waiters.front_mut() else {
+            let borrowers = &mut self.borrowers;
+            let Some(&mut borrower) = self.waiters.front_live(|evicted| {
+                borrowers.remove(&evicted);
+            }) else {
                 break;
             };
             self.lend(borrower, Holding::Reserved);
@@ -680,17 +684,57 @@ impl<L: Deref<Target = CapacityLimiter>> Borrowing<L> {
         }
     }
 
+    /// Leaves the line; a token reserved for this wait goes to the next borrower in line.
+    fn leave(&mut self) {
+        let (Some(key), Some(limiter)) = (self.key.take(), &self.limiter) else {
+            return;
+        };
+        let woken = {
+            let mut state = lock(&limiter.state);
+            match state.waiters.remove(key) {
+                Removed::Queued(borrower) => {
+                    state.borrowers.remove(&borrower);
+                    WakeList::default()
+                }
+                // Served but never ran: its token goes to the next in line.
+                Removed::Granted(borrower) => {
+                    state.borrowers.remove(&borrower);
+                    state.borrowed -= 1;
+                    state.serve()
+                }
+                // Its entry went with the eviction.
+                Removed::Evicted => WakeList::default(),
+            }
+        };
+        woken.wake();
+    }
+
     /// On success, returns the limiter and the loan's number, for the token.
     fn poll(
         &mut self,
-        cx: &Context<'_>,
+        cx: &mut Context<'_>,
         future: &str,
     ) -> Poll<Result<(L, u64), CapacityLimiterError>> {
-        let limiter = self
-            .limiter
-            .as_ref()
-            .unwrap_or_else(|| panic!("`{future}` polled after it completed"));
+        if self.limiter.is_none() {
+            panic!("`{future}` polled after it completed");
+        }
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Yield => return Poll::Pending,
+            Gate::Cancelled => {
+                self.leave();
+                return Poll::Pending;
+            }
+        };
+        let limiter = self.limiter.as_ref().expect("checked above");
         let mut state = lock(&limiter.state);
+        if let Some(key) = self.key {
+            if state.waiters.standing(key) == Standing::Evicted {
+                // Passed over for a cancellation that was withdrawn since: start over.
+                state.waiters.remove(key);
+                self.key = None;
+            }
+        }
         let loan = match self.key {
             None => match state.try_lend(self.borrower) {
                 Ok(loan) => loan,
@@ -724,31 +768,14 @@ impl<L: Deref<Target = CapacityLimiter>> Borrowing<L> {
         };
         drop(state);
         let limiter = self.limiter.take().expect("checked above");
+        unit.made_progress();
         Poll::Ready(Ok((limiter, loan)))
     }
 }
 
 impl<L: Deref<Target = CapacityLimiter>> Drop for Borrowing<L> {
     fn drop(&mut self) {
-        let (Some(key), Some(limiter)) = (self.key, &self.limiter) else {
-            return;
-        };
-        let woken = {
-            let mut state = lock(&limiter.state);
-            match state.waiters.remove(key) {
-                Removed::Queued(borrower) => {
-                    state.borrowers.remove(&borrower);
-                    WakeList::default()
-                }
-                // Served but never ran: its token goes to the next in line.
-                Removed::Granted(borrower) => {
-                    state.borrowers.remove(&borrower);
-                    state.borrowed -= 1;
-                    state.serve()
-                }
-            }
-        };
-        woken.wake();
+        self.leave();
     }
 }
 

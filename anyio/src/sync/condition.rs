@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use super::mutex::{LockStatistics, Mutex, MutexGuard, MutexLock};
 use super::shim::{Mutex as StateLock, lock};
-use super::waiters::{Key, Removed, WaiterList};
+use super::waiters::{Key, Removed, Standing, WaiterList};
 use crate::WouldBlock;
+use crate::cancel::gate::{Gate, gate};
 
 /// A condition variable around a value (AnyIO's `Condition`, with the lock carrying data as
 /// in [`Mutex`]): tasks lock it, look at the value, and [`wait`](ConditionGuard::wait) until
@@ -19,7 +20,8 @@ use crate::WouldBlock;
 /// while holding the lock (AnyIO checks this at run time). Waiting releases the lock, waits
 /// for a notification, and takes the lock again before it returns.
 ///
-/// Waiters are notified in the order they started waiting. A waiter that is notified but
+/// Waiters are notified in the order they started waiting, passing over those whose
+/// cancellation is pending (they are about to be dropped). A waiter that is notified but
 /// dropped (cancelled) before it gets the lock back passes its notification to the next
 /// waiter, so a notification is never lost to a cancellation.
 ///
@@ -32,7 +34,7 @@ use crate::WouldBlock;
 /// anyio::run(async {
 ///     let queue = Arc::new(Condition::new(Vec::new()));
 ///     let consumer = Arc::clone(&queue);
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         tg.spawn(async move {
 ///             let mut items = consumer.lock().await.wait_for(|items| !items.is_empty()).await;
 ///             assert_eq!(items.pop(), Some("job"));
@@ -40,7 +42,6 @@ use crate::WouldBlock;
 ///         let mut items = queue.lock().await;
 ///         items.push("job");
 ///         items.notify(1);
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -132,9 +133,10 @@ impl<T: ?Sized> Condition<T> {
         }
     }
 
-    /// Notifies up to `count` waiters, first come first served.
+    /// Notifies up to `count` waiters, first come first served, passing over those whose
+    /// cancellation is pending.
     fn notify(&self, count: usize) {
-        let wakers = lock(&self.waiters).grant(count);
+        let wakers = lock(&self.waiters).grant(count, true);
         wakers.wake();
     }
 }
@@ -216,10 +218,15 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
     /// Waiting starts when the returned future is first polled: the waiter joins the line
     /// before it releases the lock, so a notification sent after the release reaches it.
     ///
+    /// It can return without a notification (a spurious wake-up) in one case: its task's
+    /// cancellation was pending, and was then withdrawn (a shield switched on around it).
+    /// Check the condition again, as [`wait_for`](Self::wait_for) does.
+    ///
     /// # Cancel safety
     /// Cancel safe: a wait dropped before its notification leaves the line; one dropped after
     /// it (while taking the lock back) passes the notification to the next waiter. Either way
-    /// the lock is not held after the drop.
+    /// the lock is not held after the drop. Polled in a cancelled scope, it does the same and
+    /// suspends.
     ///
     /// # Examples
     /// See [`Condition`].
@@ -331,8 +338,12 @@ enum Stage<'a, T: ?Sized> {
     Holding(MutexGuard<'a, T>),
     /// In the line of waiters, the lock released.
     Waiting(Key),
-    /// Notified; taking the lock back.
-    Relocking(MutexLock<'a, T>),
+    /// Taking the lock back: notified (and owing the notification to the next waiter if
+    /// dropped now), or not (a cancelled wait that left the line).
+    Relocking {
+        lock: MutexLock<'a, T>,
+        notified: bool,
+    },
     Done,
 }
 
@@ -363,9 +374,15 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a, T>> {
         let condition = self.condition;
+        let relock = || condition.mutex.lock_as("anyio::sync::ConditionGuard::wait");
         loop {
             match &mut self.stage {
                 Stage::Holding(_) => {
+                    match gate(cx) {
+                        // Still holding the lock: the scope's drop of the body releases it.
+                        Gate::Cancelled | Gate::Yield => return Poll::Pending,
+                        Gate::Proceed(_waiting_is_no_progress) => {}
+                    }
                     // Join the line first, then release the lock: notifiers hold the lock, so
                     // none can slip in between.
                     let key = lock(&condition.waiters).push_back(cx.waker().clone(), ());
@@ -374,19 +391,41 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
                 }
                 Stage::Waiting(key) => {
                     let key = *key;
-                    let mut waiters = lock(&condition.waiters);
-                    if !waiters.is_granted(key) {
-                        waiters.update_waker(key, cx.waker());
-                        return Poll::Pending;
+                    match gate(cx) {
+                        Gate::Yield => return Poll::Pending,
+                        Gate::Cancelled => {
+                            // Leave the line, passing on a notification already received.
+                            if lock(&condition.waiters).remove(key) == Removed::Granted(()) {
+                                condition.notify(1);
+                            }
+                            self.stage = Stage::Relocking {
+                                lock: relock(),
+                                notified: false,
+                            };
+                            return Poll::Pending;
+                        }
+                        Gate::Proceed(_unit) => {}
                     }
+                    let mut waiters = lock(&condition.waiters);
+                    let notified = match waiters.standing(key) {
+                        Standing::Queued => {
+                            waiters.update_waker(key, cx.waker());
+                            return Poll::Pending;
+                        }
+                        Standing::Granted => true,
+                        // Passed over for a cancellation that was withdrawn since: a spurious
+                        // wake-up (a notification may have gone by meanwhile).
+                        Standing::Evicted => false,
+                    };
                     waiters.remove(key);
                     drop(waiters);
-                    self.stage = Stage::Relocking(
-                        condition.mutex.lock_as("anyio::sync::ConditionGuard::wait"),
-                    );
+                    self.stage = Stage::Relocking {
+                        lock: relock(),
+                        notified,
+                    };
                 }
-                Stage::Relocking(relock) => {
-                    let guard = std::task::ready!(Pin::new(relock).poll(cx));
+                Stage::Relocking { lock, .. } => {
+                    let guard = std::task::ready!(Pin::new(lock).poll(cx));
                     self.stage = Stage::Done;
                     return Poll::Ready(ConditionGuard { condition, guard });
                 }
@@ -405,9 +444,11 @@ impl<T: ?Sized> Drop for ConditionWait<'_, T> {
                     self.condition.notify(1);
                 }
             }
-            Stage::Relocking(relock) => {
-                drop(relock);
-                self.condition.notify(1);
+            Stage::Relocking { lock, notified } => {
+                drop(lock);
+                if notified {
+                    self.condition.notify(1);
+                }
             }
             Stage::Holding(_) | Stage::Done => {}
         }
@@ -419,7 +460,7 @@ impl<T: ?Sized> fmt::Debug for ConditionWait<'_, T> {
         let stage = match self.stage {
             Stage::Holding(_) => "holding",
             Stage::Waiting(_) => "waiting",
-            Stage::Relocking(_) => "relocking",
+            Stage::Relocking { .. } => "relocking",
             Stage::Done => "done",
         };
         f.debug_struct("ConditionWait")

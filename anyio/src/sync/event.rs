@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use super::shim::{AtomicUsize, Mutex, lock};
 use super::waiters::{Key, WaiterList};
+use crate::cancel::gate::{Gate, gate};
 
 /// The event is set.
 const SET: usize = 1;
@@ -29,14 +30,13 @@ const WAITING: usize = 2;
 ///
 /// anyio::run(async {
 ///     let ready = Arc::new(Event::new());
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         let waiter = Arc::clone(&ready);
 ///         tg.spawn(async move {
 ///             waiter.wait().await;
 ///             println!("go!");
 ///         });
 ///         ready.set();
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -87,7 +87,7 @@ impl Event {
         if previous & SET != 0 || previous & WAITING == 0 {
             return;
         }
-        let wakers = lock(&self.waiters).grant(usize::MAX);
+        let wakers = lock(&self.waiters).grant(usize::MAX, false);
         wakers.wake();
     }
 
@@ -102,10 +102,12 @@ impl Event {
     }
 
     /// Waits until the event is set; completes at once, without yielding, if it is set
-    /// already.
+    /// already (unless the task has used up its cooperative budget).
     ///
     /// # Cancel safety
-    /// Cancel safe: a dropped wait just leaves the line; the event is unchanged.
+    /// Cancel safe: a dropped wait just leaves the line; the event is unchanged. In a
+    /// cancelled scope it does not complete, even on a set event (AnyIO: `wait` on a set event
+    /// still checkpoints).
     ///
     /// # Examples
     /// ```
@@ -190,10 +192,21 @@ impl Future for EventWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let event = self.event;
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Yield => return Poll::Pending,
+            Gate::Cancelled => {
+                if let Some(key) = self.key.take() {
+                    lock(&event.waiters).remove(key);
+                }
+                return Poll::Pending;
+            }
+        };
         if event.is_set() {
             if let Some(key) = self.key.take() {
                 lock(&event.waiters).remove(key);
             }
+            unit.made_progress();
             return Poll::Ready(());
         }
         let mut waiters = lock(&event.waiters);
@@ -205,6 +218,7 @@ impl Future for EventWait<'_> {
                 // happened before, and the look below sees it.
                 let previous = event.state.fetch_or(WAITING, Ordering::AcqRel);
                 if previous & SET != 0 {
+                    unit.made_progress();
                     return Poll::Ready(());
                 }
                 self.key = Some(waiters.push_back(cx.waker().clone(), ()));

@@ -46,7 +46,7 @@ const MOVABLE: u64 = 1 << 63;
 /// anyio::run(async {
 ///     let total = Arc::new(Mutex::new(0));
 ///     let shared = Arc::clone(&total);
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         for _ in 0..10 {
 ///             let shared = Arc::clone(&shared);
 ///             tg.spawn(async move {
@@ -55,7 +55,6 @@ const MOVABLE: u64 = 1 << 63;
 ///                 *sum += 1;
 ///             });
 ///         }
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -81,6 +80,11 @@ impl<T: ?Sized> HasPermits for Mutex<T> {
     fn permits(&self) -> &Permits {
         &self.permits
     }
+
+    /// The lock went to a waiter: it is that task's from now on, before it even runs.
+    fn handed_over(&self, task: u64) {
+        self.owner.store(task, Ordering::Relaxed);
+    }
 }
 
 /// What [`Lock::statistics`](super::Lock::statistics) and [`Mutex::statistics`] report.
@@ -96,7 +100,8 @@ impl<T: ?Sized> HasPermits for Mutex<T> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LockStatistics {
-    /// Whether the lock is held (or handed to a waiter that has not run yet).
+    /// Whether the lock is held (or handed to a waiter that has not run yet: it is that
+    /// waiter's already, and [`statistics`](Self::statistics) names it as the owner).
     pub locked: bool,
     /// The anyio task that took the lock, if an anyio task did (see
     /// [`get_running_tasks`](crate::get_running_tasks) for its name).
@@ -251,7 +256,8 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Whether the lock is held (or handed to a waiter that has not run yet).
+    /// Whether the lock is held (or handed to a waiter that has not run yet: it is that
+    /// waiter's already, and [`statistics`](Self::statistics) names it as the owner).
     ///
     /// # Examples
     /// ```
@@ -277,10 +283,11 @@ impl<T: ?Sized> Mutex<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn statistics(&self) -> LockStatistics {
-        let owner = self.owner.load(Ordering::Relaxed);
+        let owner = self.owner.load(Ordering::Relaxed) & !MOVABLE;
+        let locked = self.is_locked();
         LockStatistics {
-            locked: self.is_locked(),
-            owner: (owner & !MOVABLE != NO_OWNER).then(|| TaskId::from_u64(owner & !MOVABLE)),
+            locked,
+            owner: (locked && owner != NO_OWNER).then(|| TaskId::from_u64(owner)),
             tasks_waiting: self.permits.waiting(),
         }
     }
@@ -321,9 +328,14 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     fn unlock(&self) {
-        self.owner.store(NO_OWNER, Ordering::Relaxed);
-        // The mutex's single permit goes back: to the first waiter, or to the count.
-        let _ = self.permits.release(1);
+        // The mutex's single permit goes back: to the first waiter, who is recorded as the
+        // owner under the line's lock, or to the count. Then the record is cleared, unless it
+        // changed meanwhile (a waiter, or a new holder, recorded itself).
+        let released = self.owner.load(Ordering::Relaxed);
+        let _ = self.permits.release_with(1, &|task| self.handed_over(task));
+        let _ =
+            self.owner
+                .compare_exchange(released, NO_OWNER, Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 
@@ -501,8 +513,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     }
 }
 
-/// Polls an acquire of a mutex's permit; on the first wait, checks that the caller does not
-/// hold the lock already; on success, records the owner.
+/// Polls an acquire of a mutex's permit; before it joins the line of a held lock, checks that
+/// the caller does not hold it already; on success, records the owner.
 fn poll_lock<T, M>(
     acquire: &mut Option<Acquire<M>>,
     cx: &mut Context<'_>,
@@ -512,19 +524,17 @@ where
     T: ?Sized,
     M: HasPermits + Deref<Target = Mutex<T>> + Clone + Unpin,
 {
-    let was_queued = acquire.as_ref().is_some_and(Acquire::is_queued);
-    match poll_acquire(acquire, cx, operation) {
-        Poll::Ready(mutex) => {
-            mutex.record_owner();
-            Poll::Ready(mutex)
-        }
-        Poll::Pending => {
-            if let (false, Some(pending)) = (was_queued, acquire.as_ref()) {
-                pending.owner().check_reentry(operation);
-            }
-            Poll::Pending
+    if let Some(pending) = acquire.as_ref() {
+        // Checked before joining the line: once in it, the lock may be handed to this very
+        // task (and recorded as its) before the poll returns. A free lock needs no check.
+        if !pending.is_queued() && pending.owner().is_locked() {
+            pending.owner().check_reentry(operation);
         }
     }
+    poll_acquire(acquire, cx, operation).map(|mutex| {
+        mutex.record_owner();
+        mutex
+    })
 }
 
 /// The future of [`Mutex::lock`].

@@ -18,9 +18,13 @@
 //! - An acquire that finds too few permits takes the lock, looks again, and joins the line,
 //!   taking whatever permits are left as a first instalment.
 //!
+//! - Serving the line passes over waiters whose cancellation is pending (they are evicted, and
+//!   an instalment they had goes on to the next waiter), so the invariant holds with them gone.
+//!
 //! # Cancel safety
 //! A dropped [`Acquire`] leaves the line; what it was given (all of it, or an instalment) is
-//! released again, to the next waiter.
+//! released again, to the next waiter. An acquire polled in a cancelled scope does the same
+//! and suspends (see `cancel::gate`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,7 +33,10 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::shim::{AtomicUsize, Mutex, MutexGuard, lock};
-use super::waiters::{Key, Removed, WaiterList, WakeList};
+use super::waiters::{Key, Removed, Standing, WaiterList, WakeList};
+use crate::cancel::gate::{Gate, gate};
+use crate::task::TaskId;
+use crate::task::info::current_task_id;
 
 /// Set while the line of waiters is not empty.
 const QUEUED: usize = 1;
@@ -42,6 +49,11 @@ pub(crate) const MAX_PERMITS: usize = usize::MAX >> 2;
 /// one [`Acquire`] serves both borrowed and owned guards.
 pub(crate) trait HasPermits {
     fn permits(&self) -> &Permits;
+
+    /// Told, under the line's lock, who the permits went to when they were handed over by a
+    /// release: the id of the waiter's anyio task (0 for none), or 0 when they went back to the
+    /// count. A mutex records its owner this way, before the new owner even runs.
+    fn handed_over(&self, _task: u64) {}
 }
 
 impl HasPermits for Permits {
@@ -54,11 +66,19 @@ impl<P: HasPermits + ?Sized> HasPermits for &P {
     fn permits(&self) -> &Permits {
         (**self).permits()
     }
+
+    fn handed_over(&self, task: u64) {
+        (**self).handed_over(task);
+    }
 }
 
 impl<P: HasPermits + ?Sized> HasPermits for Arc<P> {
     fn permits(&self) -> &Permits {
         (**self).permits()
+    }
+
+    fn handed_over(&self, task: u64) {
+        (**self).handed_over(task);
     }
 }
 
@@ -67,6 +87,8 @@ impl<P: HasPermits + ?Sized> HasPermits for Arc<P> {
 struct Need {
     wanted: usize,
     given: usize,
+    /// The waiter's anyio task (0 for none), for [`HasPermits::handed_over`].
+    task: u64,
 }
 
 /// A count of permits with a FIFO line of waiters.
@@ -151,6 +173,16 @@ impl Permits {
     /// are returned. When waiters are served first, whatever would go past the limit is
     /// discarded instead (the waiters took the rest).
     pub(crate) fn release(&self, count: usize) -> Result<(), usize> {
+        self.release_with(count, &|_| {})
+    }
+
+    /// [`release`](Self::release), telling `handed_over` where the permits went when the line
+    /// is served (see [`HasPermits::handed_over`]).
+    pub(crate) fn release_with(
+        &self,
+        count: usize,
+        handed_over: &dyn Fn(u64),
+    ) -> Result<(), usize> {
         let limit = self.limit;
         if count == 0 {
             return Ok(());
@@ -172,26 +204,36 @@ impl Permits {
             }
         }
         // Somebody waits: serve the line under its lock.
-        self.release_locked(count, lock(&self.waiters));
+        self.release_locked(count, lock(&self.waiters), handed_over);
         Ok(())
     }
 
-    /// Hands `count` permits to the line in order, adds the rest to the count, and keeps
-    /// `QUEUED` true to the line. Wakes the served waiters after unlocking.
-    fn release_locked(&self, mut count: usize, mut waiters: MutexGuard<'_, WaiterList<Need>>) {
+    /// Hands `count` permits to the line in order (passing over waiters whose cancellation is
+    /// pending, whose instalments join the permits handed on), adds the rest to the count, and
+    /// keeps `QUEUED` true to the line. Wakes the served waiters after unlocking.
+    fn release_locked(
+        &self,
+        mut count: usize,
+        mut waiters: MutexGuard<'_, WaiterList<Need>>,
+        handed_over: &dyn Fn(u64),
+    ) {
         let mut woken = WakeList::default();
         while count > 0 {
-            let Some(front) = waiters.front_mut() else {
+            let Some(front) = waiters.front_live(|evicted| count += evicted.given) else {
                 break;
             };
             let share = count.min(front.wanted - front.given);
             front.given += share;
             count -= share;
             if front.given == front.wanted {
+                handed_over(front.task);
                 if let Some(waker) = waiters.grant_front() {
                     woken.push(waker);
                 }
             }
+        }
+        if count > 0 {
+            handed_over(0);
         }
         if waiters.is_empty() {
             // Under the lock with `QUEUED` set the count is 0 and nobody else changes the
@@ -222,13 +264,14 @@ impl Permits {
     }
 
     /// Called by a waiter leaving the line: gives back what it was given.
-    fn leave(&self, key: Key) {
+    fn leave(&self, key: Key, handed_over: &dyn Fn(u64)) {
         let mut waiters = lock(&self.waiters);
         let given = match waiters.remove(key) {
             Removed::Queued(need) => need.given,
             Removed::Granted(need) => need.wanted,
+            Removed::Evicted => 0,
         };
-        self.release_locked(given, waiters);
+        self.release_locked(given, waiters, handed_over);
     }
 }
 
@@ -302,9 +345,20 @@ impl<H: HasPermits> Acquire<H> {
         let need = Need {
             wanted: self.wanted,
             given,
+            task: current_task_id().map_or(0, TaskId::as_u64),
         };
         self.key = Some(waiters.push_back(cx.waker().clone(), need));
         Poll::Pending
+    }
+}
+
+impl<H: HasPermits> Acquire<H> {
+    /// Leaves the line, giving back what was given.
+    fn leave(&mut self) {
+        if let Some(key) = self.key.take() {
+            let owner = &self.owner;
+            owner.permits().leave(key, &|task| owner.handed_over(task));
+        }
     }
 }
 
@@ -312,24 +366,51 @@ impl<H: HasPermits + Unpin> Future for Acquire<H> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Yield => return Poll::Pending,
+            Gate::Cancelled => {
+                // Whatever was handed over goes on to the next in line.
+                self.leave();
+                return Poll::Pending;
+            }
+        };
         let Some(key) = self.key else {
             if self.owner.permits().try_acquire(self.wanted) {
                 self.wanted = 0;
+                unit.made_progress();
                 return Poll::Ready(());
             }
             return self.join_line(cx);
         };
         let mut waiters = lock(&self.owner.permits().waiters);
-        if waiters.is_granted(key) {
-            waiters.remove(key);
-            drop(waiters);
-            self.key = None;
-            // A completed acquire owns its permits; polling it again would take more.
-            self.wanted = 0;
-            return Poll::Ready(());
+        match waiters.standing(key) {
+            Standing::Granted => {
+                waiters.remove(key);
+                drop(waiters);
+                self.key = None;
+                // A completed acquire owns its permits; polling it again would take more.
+                self.wanted = 0;
+                unit.made_progress();
+                Poll::Ready(())
+            }
+            Standing::Queued => {
+                waiters.update_waker(key, cx.waker());
+                Poll::Pending
+            }
+            Standing::Evicted => {
+                // Passed over for a cancellation that did not happen after all: start over.
+                waiters.remove(key);
+                drop(waiters);
+                self.key = None;
+                if self.owner.permits().try_acquire(self.wanted) {
+                    self.wanted = 0;
+                    unit.made_progress();
+                    return Poll::Ready(());
+                }
+                self.join_line(cx)
+            }
         }
-        waiters.update_waker(key, cx.waker());
-        Poll::Pending
     }
 }
 
@@ -356,9 +437,7 @@ where
 
 impl<H: HasPermits> Drop for Acquire<H> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.owner.permits().leave(key);
-        }
+        self.leave();
     }
 }
 

@@ -32,7 +32,7 @@ use crate::WouldBlock;
 ///
 /// anyio::run(async {
 ///     let slots = Arc::new(Semaphore::new(2)); // at most two downloads at a time
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         for _ in 0..5 {
 ///             let slots = Arc::clone(&slots);
 ///             tg.spawn(async move {
@@ -40,7 +40,6 @@ use crate::WouldBlock;
 ///                 anyio::lowlevel::checkpoint().await; // download
 ///             });
 ///         }
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();

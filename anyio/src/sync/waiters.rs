@@ -9,8 +9,22 @@
 //! but its future has not yet collected the grant. The slot stays until the future collects it
 //! or is dropped, so a dropped future can give back what it was granted: this is what makes the
 //! waits cancel safe.
+//!
+//! # Waiters whose cancellation is pending
+//! Each waiter remembers the scope whose cancellation would cancel it (see
+//! `cancel::context::waiter_scope`). A primitive serving its line asks
+//! [`front_live`](WaiterList::front_live) for the first waiter, which passes over the waiters
+//! whose scope is effectively cancelled: they are *evicted* (taken out of the line with nothing
+//! granted; what they were given so far goes back to the primitive). Their scope drops them at
+//! their next poll anyway; a grant would be consumed by a task about to be dropped, or held up
+//! until it is (DESIGN §4 rule 9). An evicted waiter that is polled again without having been
+//! cancelled after all (a shield switched on around it) joins the line again at the back.
 
+use std::sync::Arc;
 use std::task::Waker;
+
+use crate::cancel::context;
+use crate::cancel::node::ScopeNode;
 
 /// No neighbour.
 const NONE: usize = usize::MAX;
@@ -25,6 +39,16 @@ pub(crate) enum Removed<D> {
     Queued(D),
     /// The waiter had been served, and must give back (or pass on) what it was granted.
     Granted(D),
+    /// The waiter was evicted (its cancellation was pending): it has nothing to give back.
+    Evicted,
+}
+
+/// Where a waiter stands, for its future's poll.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Standing {
+    Queued,
+    Granted,
+    Evicted,
 }
 
 #[derive(Debug)]
@@ -35,12 +59,15 @@ enum Slot<D> {
     Queued {
         waker: Waker,
         data: D,
+        /// The scope whose cancellation would cancel the waiter.
+        scope: Option<Arc<ScopeNode>>,
         prev: usize,
         next: usize,
     },
     Granted {
         data: D,
     },
+    Evicted,
 }
 
 /// A FIFO line of waiters, each carrying data `D` (what it asks for).
@@ -80,11 +107,13 @@ impl<D> WaiterList<D> {
         self.queued == 0
     }
 
-    /// Puts a waiter at the end of the line.
+    /// Puts a waiter at the end of the line. Call it from the waiter's own poll: it remembers
+    /// the scope being polled, to pass the waiter over if that scope is cancelled.
     pub(crate) fn push_back(&mut self, waker: Waker, data: D) -> Key {
         let slot = Slot::Queued {
             waker,
             data,
+            scope: context::waiter_scope(),
             prev: self.tail,
             next: NONE,
         };
@@ -115,11 +144,12 @@ impl<D> WaiterList<D> {
         let key = self.push_back(waker, data);
         if self.head != key {
             // Unlink from the tail (where push_back put it) and relink at the head.
-            let (waker, data) = self.unlink(key);
+            let (waker, data, scope) = self.unlink(key);
             let old_head = self.head;
             self.slots[key] = Slot::Queued {
                 waker,
                 data,
+                scope,
                 prev: NONE,
                 next: old_head,
             };
@@ -130,12 +160,43 @@ impl<D> WaiterList<D> {
         key
     }
 
+    /// The key of the first waiter in line.
+    ///
+    /// # Panics
+    /// When nobody is in line.
+    pub(crate) fn front_key(&self) -> Key {
+        assert_ne!(self.head, NONE, "anyio internal error: the line is empty");
+        self.head
+    }
+
     /// The data of the first waiter in line.
     pub(crate) fn front_mut(&mut self) -> Option<&mut D> {
         match self.slots.get_mut(self.head)? {
             Slot::Queued { data, .. } => Some(data),
             _ => unreachable!("the head of the line is queued"),
         }
+    }
+
+    /// The data of the first waiter in line whose cancellation is not pending. The waiters
+    /// before it are evicted: each leaves the line, its data goes to `evicted` (to give back
+    /// what it was given), and its future finds [`Standing::Evicted`].
+    pub(crate) fn front_live(&mut self, mut evicted: impl FnMut(D)) -> Option<&mut D> {
+        loop {
+            let cancelled = match self.slots.get(self.head)? {
+                Slot::Queued { scope, .. } => scope
+                    .as_ref()
+                    .is_some_and(|scope| scope.effectively_cancelled()),
+                _ => unreachable!("the head of the line is queued"),
+            };
+            if !cancelled {
+                break;
+            }
+            let key = self.head;
+            let (_waker, data, _scope) = self.unlink(key);
+            self.slots[key] = Slot::Evicted;
+            evicted(data);
+        }
+        self.front_mut()
     }
 
     /// Serves the first waiter in line: it leaves the line, keeps its slot as granted, and its
@@ -145,14 +206,40 @@ impl<D> WaiterList<D> {
             return None;
         }
         let key = self.head;
-        let (waker, data) = self.unlink(key);
+        let (waker, data, _scope) = self.unlink(key);
         self.slots[key] = Slot::Granted { data };
         Some(waker)
+    }
+
+    /// Serves the first waiter in line whose cancellation is not pending, evicting the ones
+    /// before it (see [`front_live`](Self::front_live)), for lines whose waiters were given
+    /// nothing before they are served.
+    pub(crate) fn grant_front_live(&mut self) -> Option<Waker> {
+        self.front_live(drop)?;
+        self.grant_front()
     }
 
     /// Whether the waiter `key` has been served.
     pub(crate) fn is_granted(&self, key: Key) -> bool {
         matches!(self.slots.get(key), Some(Slot::Granted { .. }))
+    }
+
+    /// Where the waiter `key` stands.
+    pub(crate) fn standing(&self, key: Key) -> Standing {
+        match self.slots.get(key) {
+            Some(Slot::Queued { .. }) => Standing::Queued,
+            Some(Slot::Granted { .. }) => Standing::Granted,
+            Some(Slot::Evicted) => Standing::Evicted,
+            _ => panic!("anyio internal error: waiter {key} is not in the list"),
+        }
+    }
+
+    /// The data of a served waiter that has not collected its grant yet.
+    pub(crate) fn granted_mut(&mut self, key: Key) -> Option<&mut D> {
+        match self.slots.get_mut(key) {
+            Some(Slot::Granted { data }) => Some(data),
+            _ => None,
+        }
     }
 
     /// Stores `waker` for the waiter `key` if it is still in line and the waker changed.
@@ -179,6 +266,7 @@ impl<D> WaiterList<D> {
                 };
                 Removed::Granted(data)
             }
+            Some(Slot::Evicted) => Removed::Evicted,
             _ => panic!("anyio internal error: waiter {key} is not in the list"),
         };
         self.slots[key] = Slot::Vacant {
@@ -189,10 +277,16 @@ impl<D> WaiterList<D> {
     }
 
     /// Serves up to `count` waiters from the front of the line, returning their wakers.
-    pub(crate) fn grant(&mut self, count: usize) -> WakeList {
+    /// Waiters whose cancellation is pending are passed over (evicted) when `skip_cancelled`.
+    pub(crate) fn grant(&mut self, count: usize, skip_cancelled: bool) -> WakeList {
         let mut wakers = WakeList::default();
         for _ in 0..count {
-            match self.grant_front() {
+            let served = if skip_cancelled {
+                self.grant_front_live()
+            } else {
+                self.grant_front()
+            };
+            match served {
                 Some(waker) => wakers.push(waker),
                 None => break,
             }
@@ -213,10 +307,11 @@ impl<D> WaiterList<D> {
     }
 
     /// Takes a queued waiter out of the line, leaving its slot vacant but not yet free.
-    fn unlink(&mut self, key: Key) -> (Waker, D) {
+    fn unlink(&mut self, key: Key) -> (Waker, D, Option<Arc<ScopeNode>>) {
         let Slot::Queued {
             waker,
             data,
+            scope,
             prev,
             next,
         } = std::mem::replace(&mut self.slots[key], Slot::Vacant { next_free: NONE })
@@ -232,7 +327,7 @@ impl<D> WaiterList<D> {
             next => self.set_prev(next, prev),
         }
         self.queued -= 1;
-        (waker, data)
+        (waker, data, scope)
     }
 }
 

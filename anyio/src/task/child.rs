@@ -19,8 +19,9 @@ use super::handle::{Outcome, TaskRoot};
 use super::info::{self, TaskInfo};
 use super::result::TaskResult;
 use super::start::StartShared;
+use crate::backend::coop;
 use crate::cancel::context::{self, Frame};
-use crate::cancel::node::ScopeNode;
+use crate::cancel::node::{Holds, ScopeNode, Verdict};
 
 /// How a child ended, for the group.
 pub(crate) enum Ending<E> {
@@ -121,7 +122,12 @@ where
         let BodyProj::Running { future } = this.body.as_mut().project() else {
             return Poll::Ready(());
         };
+        // The task's own cooperative budget (smol; tokio refills its own).
+        coop::refill();
         let root_slot = &mut *this.root;
+        let before = root_slot
+            .as_ref()
+            .map_or(Holds::default(), |root| root.holds());
         let polled = info::with_current(this.task, || {
             let guard = context::push(Frame {
                 node: root_slot.take(),
@@ -160,8 +166,15 @@ where
                         .expect("the task info is back after the poll");
                     *this.slot = Some(this.group.list_child(task, root));
                 }
-                if !this.group.is_aborted() && !root.should_drop_body() {
-                    return Poll::Pending;
+                if !this.group.is_aborted() {
+                    match root.verdict(before) {
+                        Verdict::Keep => return Poll::Pending,
+                        Verdict::PollAgain => {
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        Verdict::Drop => {}
+                    }
                 }
                 this.handle.extra.finish(Outcome::Cancelled);
                 Ending::Cancelled

@@ -1,5 +1,6 @@
 //! [`TaskHandle`]: a spawned child's result, status and private cancellation.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::info::{Identify, Identity, TaskInfo};
-use crate::cancel::node::{CancelReason, NodeExtra, ScopeNode};
+use crate::cancel::gate::{Gate, gate};
+use crate::cancel::node::{CancelKind, NodeExtra, ScopeNode};
 
 /// Where a task stands (AnyIO's `TaskHandle.status`).
 ///
@@ -84,6 +86,11 @@ impl<T: Send + 'static> Identify for TaskRoot<T> {
     fn identity(&self) -> &Identity {
         &self.extra.identity
     }
+
+    fn pending_cancellation(&self) -> bool {
+        let scope: &ScopeNode = self;
+        scope.effectively_cancelled()
+    }
 }
 
 struct HandleState<T> {
@@ -146,6 +153,7 @@ impl<T> HandleShared<T> {
 ///
 /// # Cancel safety
 /// Awaiting is cancel safe: dropping the await leaves the value in the handle for the next one.
+/// Awaiting in a cancelled scope does not take the value: it suspends, and the scope drops it.
 ///
 /// # Panics
 /// Awaiting a handle again after it returned the value panics.
@@ -155,13 +163,12 @@ impl<T> HandleShared<T> {
 /// use std::convert::Infallible;
 ///
 /// anyio::run(async {
-///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         let sum = tg.spawn(async { Ok(2 + 2) });
 ///         let forever = tg.spawn(anyio::sleep_forever());
 ///         assert_eq!(sum.await, Ok(4));
 ///         forever.cancel(); // just this child
 ///         assert_eq!(forever.await, Err(anyio::TaskError::Cancelled));
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -189,9 +196,8 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// ```
     /// # use std::convert::Infallible;
     /// anyio::run(async {
-    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///     anyio::task_group(|tg| async move {
     ///         tg.spawn(anyio::sleep_forever()).cancel();
-    ///         Ok(())
     ///     })
     ///     .await
     ///     .unwrap();
@@ -199,7 +205,26 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn cancel(&self) {
-        self.node().cancel(CancelReason::Explicit);
+        self.node().cancel(CancelKind::Explicit);
+    }
+
+    /// Cancels this child only, saying why (see
+    /// [`CancelHandle::cancel_with_reason`](crate::CancelHandle::cancel_with_reason)).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     anyio::task_group(|tg| async move {
+    ///         tg.spawn(anyio::sleep_forever()).cancel_with_reason("not needed any more");
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn cancel_with_reason(&self, reason: impl Into<Cow<'static, str>>) {
+        self.node()
+            .cancel_because(CancelKind::Explicit, Some(reason.into()));
     }
 
     /// Where the task stands.
@@ -208,7 +233,7 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// ```
     /// # use std::convert::Infallible;
     /// anyio::run(async {
-    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///     anyio::task_group(|tg| async move {
     ///         use anyio::TaskState::{Cancelled, Cancelling, Pending};
     ///         let handle = tg.spawn(anyio::sleep_forever());
     ///         assert_eq!(handle.state(), Pending);
@@ -222,7 +247,6 @@ impl<T: Send + 'static> TaskHandle<T> {
     ///         })
     ///         .await
     ///         .expect("the task stopped");
-    ///         Ok(())
     ///     })
     ///     .await
     ///     .unwrap();
@@ -249,7 +273,7 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// use std::sync::Arc;
     ///
     /// anyio::run(async {
-    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///     anyio::task_group(|tg| async move {
     ///         let gate = Arc::new(anyio::sync::Event::new());
     ///         let opened = Arc::clone(&gate);
     ///         let handle = tg.spawn(async move { opened.wait().await });
@@ -262,7 +286,6 @@ impl<T: Send + 'static> TaskHandle<T> {
     ///         })
     ///         .await
     ///         .expect("the task finished");
-    ///         Ok(())
     ///     })
     ///     .await
     ///     .unwrap();
@@ -270,7 +293,8 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.shared.extra.lock().outcome.is_some()
+        let state = self.shared.extra.lock();
+        state.outcome.is_some() || state.taken
     }
 
     /// The child's root scope.
@@ -284,9 +308,8 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// ```
     /// # use std::convert::Infallible;
     /// anyio::run(async {
-    ///     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+    ///     anyio::task_group(|tg| async move {
     ///         assert_eq!(tg.spawn_named("worker", async {}).info().name(), "worker");
-    ///         Ok(())
     ///     })
     ///     .await
     ///     .unwrap();
@@ -302,6 +325,10 @@ impl<T: Send + 'static> Future for TaskHandle<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Cancelled | Gate::Yield => return Poll::Pending,
+        };
         let mut state = self.shared.extra.lock();
         if state.taken {
             panic!("`anyio::TaskHandle` awaited again after it returned the task's value");
@@ -313,6 +340,7 @@ impl<T: Send + 'static> Future for TaskHandle<T> {
             }
             Some(Outcome::Finished(value)) => {
                 state.taken = true;
+                unit.made_progress();
                 Poll::Ready(Ok(value))
             }
             Some(other) => {
@@ -322,6 +350,7 @@ impl<T: Send + 'static> Future for TaskHandle<T> {
                     _ => TaskError::Cancelled,
                 };
                 state.outcome = Some(other);
+                unit.made_progress();
                 Poll::Ready(Err(error))
             }
         }

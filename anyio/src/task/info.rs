@@ -57,13 +57,12 @@ impl fmt::Display for TaskId {
 /// ```
 /// anyio::run(async {
 ///     let root = anyio::get_current_task().unwrap();
-///     anyio::task_group(|tg: anyio::TaskGroup<std::convert::Infallible>| async move {
+///     anyio::task_group(|tg| async move {
 ///         tg.spawn_named("child", async move {
 ///             let me = anyio::get_current_task().unwrap();
 ///             assert_eq!(me.name(), "child");
 ///             assert_eq!(me.parent_id(), Some(root.id()));
 ///         });
-///         Ok(())
 ///     })
 ///     .await
 ///     .unwrap();
@@ -82,7 +81,9 @@ pub struct TaskInfo {
 pub(crate) struct Identity {
     id: TaskId,
     name: Cow<'static, str>,
-    parent_id: Option<TaskId>,
+    /// The parent's id, 0 for none (ids start at 1). It changes once for a task started with
+    /// `TaskGroup::start`: from the task that called `start` to the group's host.
+    parent_id: AtomicU64,
 }
 
 impl Identity {
@@ -91,14 +92,32 @@ impl Identity {
         Identity {
             id: TaskId::next(),
             name,
-            parent_id,
+            parent_id: AtomicU64::new(parent_id.map_or(0, TaskId::as_u64)),
         }
+    }
+
+    fn parent_id(&self) -> Option<TaskId> {
+        match self.parent_id.load(Ordering::Relaxed) {
+            0 => None,
+            id => Some(TaskId(id)),
+        }
+    }
+
+    /// Moves the task under another parent.
+    pub(crate) fn set_parent_id(&self, parent_id: Option<TaskId>) {
+        self.parent_id
+            .store(parent_id.map_or(0, TaskId::as_u64), Ordering::Relaxed);
     }
 }
 
 /// Shared state that carries a task's identity.
 pub(crate) trait Identify: Send + Sync {
     fn identity(&self) -> &Identity;
+
+    /// Whether the task as a whole is cancelled (its root scope is effectively cancelled).
+    fn pending_cancellation(&self) -> bool {
+        false
+    }
 }
 
 impl Identify for Identity {
@@ -154,7 +173,42 @@ impl TaskInfo {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn parent_id(&self) -> Option<TaskId> {
-        self.inner.identity().parent_id
+        self.inner.identity().parent_id()
+    }
+
+    /// Whether the task has a cancellation pending (AnyIO's `TaskInfo.has_pending_cancellation`).
+    ///
+    /// For the calling task this is [`lowlevel::has_pending_cancellation`]
+    /// (crate::lowlevel::has_pending_cancellation): whether the code calling it is effectively
+    /// cancelled, innermost scope included. For another task it is whether the task as a whole
+    /// is cancelled (its group, an enclosing scope or its handle), since the scopes it has
+    /// entered inside its own body are its own business. A runner's main task is never
+    /// cancelled from outside.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     anyio::task_group(|tg| async move {
+    ///         let child = tg.spawn(anyio::sleep_forever());
+    ///         assert!(!child.info().has_pending_cancellation());
+    ///         child.cancel();
+    ///         assert!(child.info().has_pending_cancellation());
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn has_pending_cancellation(&self) -> bool {
+        if current_task_id() == Some(self.id()) {
+            return crate::lowlevel::has_pending_cancellation();
+        }
+        self.inner.pending_cancellation()
+    }
+
+    /// Moves the task under another parent (a started task joins its group).
+    pub(crate) fn set_parent_id(&self, parent_id: Option<TaskId>) {
+        self.inner.identity().set_parent_id(parent_id);
     }
 }
 
@@ -164,7 +218,7 @@ impl fmt::Debug for TaskInfo {
         f.debug_struct("TaskInfo")
             .field("id", &identity.id)
             .field("name", &identity.name)
-            .field("parent_id", &identity.parent_id)
+            .field("parent_id", &identity.parent_id())
             .finish()
     }
 }

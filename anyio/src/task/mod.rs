@@ -10,14 +10,13 @@
 //! use std::convert::Infallible;
 //!
 //! anyio::run(async {
-//!     anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+//!     anyio::task_group(|tg| async move {
 //!         for delay in [3, 1, 2] {
 //!             tg.spawn(async move {
 //!                 anyio::sleep(Duration::from_millis(delay)).await;
 //!                 println!("slept {delay} ms");
 //!             });
 //!         }
-//!         Ok(())
 //!     })
 //!     .await
 //!     .unwrap();
@@ -31,15 +30,19 @@
 //! `Result<T, E>` (see [`TaskResult`]).
 
 mod child;
+mod error;
+mod future;
 mod group;
 mod handle;
 pub(crate) mod info;
 mod result;
 mod start;
 
-pub use group::{GroupClosedError, TaskGroup, TaskGroupError, TaskGroupFuture, task_group};
+pub use error::{GroupClosedError, TaskGroupError};
+pub use future::TaskGroupFuture;
+pub use group::{TaskGroup, task_group};
 pub use handle::{TaskError, TaskHandle, TaskState};
 pub(crate) use info::{Registration, register, with_current};
 pub use info::{TaskId, TaskInfo, get_current_task, get_running_tasks};
-pub use result::TaskResult;
-pub use start::{StartError, StartFuture, TaskStatus};
+pub use result::{BodyResult, TaskResult};
+pub use start::{StartError, StartFuture, StartWithHandle, TaskStatus};

@@ -43,7 +43,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 ///     let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
 ///     let address = tcp.local_addr().unwrap();
 ///     let mut listener = TlsListener::new(tcp, TlsAcceptor::new(server_config));
-///     let line = anyio::task_group(|tg: anyio::TaskGroup<std::io::Error>| async move {
+///     let line = anyio::task_group(|tg| async move {
 ///         tg.spawn(async move {
 ///             listener.serve(|mut stream| async move {
 ///                 let _ = stream.send(b"hello over TLS\n").await;
@@ -53,10 +53,10 @@ const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 ///         let stream = TlsConnector::new(client_config).connect("localhost", tcp).await?;
 ///         let line = BufferedByteReceiveStream::new(stream).receive_until(b"\n", 64).await?;
 ///         tg.cancel(); // stops the server
-///         Ok(line)
+///         Ok::<_, std::io::Error>(line)
 ///     })
 ///     .await;
-///     assert_eq!(line.unwrap(), b"hello over TLS");
+///     assert_eq!(line.unwrap(), Some(b"hello over TLS".to_vec()));
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
 /// ```
@@ -253,8 +253,8 @@ where
         })
         .await;
         match served {
-            Ok(error) => error,
-            Err(_) => StreamError::Closed.into(),
+            Ok(Some(error)) => error,
+            Ok(None) | Err(_) => StreamError::Closed.into(),
         }
     }
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::TcpStream;
+use crate::net;
 use crate::sync::Event;
-use crate::{TaskGroup, net};
 
 /// How long an attempt runs alone before the next one starts (AnyIO's and RFC 8305's
 /// default).
@@ -247,7 +247,7 @@ async fn happy_eyeballs(
     let failures: Arc<Mutex<Vec<(SocketAddr, io::Error)>>> = Arc::default();
     let (won, failed) = (Arc::clone(&winner), Arc::clone(&failures));
     // The group is cancelled by the first success; that outcome is read from `winner`.
-    let _ = crate::task_group(|tg: TaskGroup<std::convert::Infallible>| async move {
+    let _ = crate::task_group(|tg| async move {
         for address in addresses {
             let attempt_failed = Arc::new(Event::new());
             let (won, failed, group) = (Arc::clone(&won), Arc::clone(&failed), tg.clone());
@@ -273,7 +273,6 @@ async fn happy_eyeballs(
             // The next attempt starts after the delay, or as soon as this one fails.
             let _ = crate::move_on_after(delay, attempt_failed.wait()).await;
         }
-        Ok(())
     })
     .await;
     let stream = winner

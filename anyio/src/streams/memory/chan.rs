@@ -9,8 +9,13 @@
 //!   moment has delivered nothing (AnyIO's "a cancelled send delivers nothing"), and a send
 //!   that returned `Ok` has delivered.
 //! - **A waiting receiver may be handed an item directly** (its slot holds it). If it is
-//!   dropped before collecting it, the item goes to the next waiting receiver or back to the
-//!   front of the buffer: a cancelled receive loses nothing, and the order is kept.
+//!   dropped before collecting it, the item goes to the next receiver that was handed one after
+//!   it (which passes its own on, and so on down the line), and the last goes to the next
+//!   waiting receiver or back to the front of the buffer: a cancelled receive loses nothing,
+//!   and the order is kept.
+//! - **Hand-offs pass over waiters whose cancellation is pending**: a receiver or a sender
+//!   whose scope is cancelled is evicted from its line instead of being handed an item or a
+//!   reservation (it is about to be dropped). Evicted, it starts over if polled again.
 //! - `room` is what the stream can take now: the free buffer space plus the receivers waiting
 //!   (each of which takes one item directly). `reserved` counts granted senders that have not
 //!   yet delivered. Invariant: **senders wait in line only while `reserved >= room`**, so a
@@ -22,7 +27,7 @@
 use std::collections::VecDeque;
 use std::task::Waker;
 
-use crate::sync::waiters::{Key, Removed, WaiterList, WakeList};
+use crate::sync::waiters::{Key, Removed, Standing, WaiterList, WakeList};
 
 /// Why a `try_send` failed, with the item back.
 #[derive(Debug)]
@@ -31,6 +36,17 @@ pub(super) enum SendRefused<T> {
     Full(T),
     /// Every receiver is closed.
     Broken(T),
+}
+
+/// Where a waiting sender stands.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Reservation {
+    /// Still in line.
+    Waiting,
+    /// Granted a reservation, which the sender now holds (it has left the line).
+    Held,
+    /// Passed over (its cancellation was pending) and out of the line: it must start over.
+    Evicted,
 }
 
 /// Why a `try_receive` found nothing.
@@ -51,6 +67,8 @@ pub(super) struct Chan<T> {
     /// Waiting receivers; a granted one holds the item handed to it (`None`: woken because the
     /// last sender closed).
     receivers: WaiterList<Option<T>>,
+    /// The receivers handed an item that they have not collected yet, in the order handed.
+    handed: VecDeque<Key>,
     /// Waiting senders; granted ones hold a reservation.
     senders: WaiterList<()>,
     reserved: usize,
@@ -64,6 +82,7 @@ impl<T> Chan<T> {
             queue: VecDeque::new(),
             capacity,
             receivers: WaiterList::new(),
+            handed: VecDeque::new(),
             senders: WaiterList::new(),
             reserved: 0,
             senders_open: 1,
@@ -94,10 +113,11 @@ impl<T> Chan<T> {
             .saturating_add(self.receivers.len())
     }
 
-    /// Grants waiting senders reservations while there is room for them.
+    /// Grants waiting senders reservations while there is room for them, passing over those
+    /// whose cancellation is pending.
     fn serve_senders(&mut self, woken: &mut WakeList) {
         while self.reserved < self.room() {
-            let Some(waker) = self.senders.grant_front() else {
+            let Some(waker) = self.senders.grant_front_live() else {
                 break;
             };
             self.reserved += 1;
@@ -105,14 +125,23 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Puts `item` in the first waiting receiver's hands, or at the back of the buffer.
+    /// Puts `item` in the hands of the first waiting receiver whose cancellation is not
+    /// pending, or gives it back if there is none.
+    fn hand_to_receiver(&mut self, item: T, woken: &mut WakeList) -> Result<(), T> {
+        let Some(slot) = self.receivers.front_live(drop) else {
+            return Err(item);
+        };
+        *slot = Some(item);
+        let key = self.receivers.front_key();
+        woken.extend(self.receivers.grant_front());
+        self.handed.push_back(key);
+        Ok(())
+    }
+
+    /// Puts `item` in a waiting receiver's hands, or at the back of the buffer.
     fn deliver(&mut self, item: T, woken: &mut WakeList) {
-        match self.receivers.front_mut() {
-            Some(slot) => {
-                *slot = Some(item);
-                woken.extend(self.receivers.grant_front());
-            }
-            None => self.queue.push_back(item),
+        if let Err(item) = self.hand_to_receiver(item, woken) {
+            self.queue.push_back(item);
         }
     }
 
@@ -140,15 +169,22 @@ impl<T> Chan<T> {
         self.senders.push_back(waker.clone(), ())
     }
 
-    /// Polls a waiting sender: `true` once it was granted a reservation, which it now holds
-    /// (it has left the line); `false` while it waits.
-    pub(super) fn poll_reservation(&mut self, key: Key, waker: &Waker) -> bool {
-        if !self.senders.is_granted(key) {
-            self.senders.update_waker(key, waker);
-            return false;
+    /// Polls a waiting sender.
+    pub(super) fn poll_reservation(&mut self, key: Key, waker: &Waker) -> Reservation {
+        match self.senders.standing(key) {
+            Standing::Queued => {
+                self.senders.update_waker(key, waker);
+                Reservation::Waiting
+            }
+            Standing::Granted => {
+                self.senders.remove(key);
+                Reservation::Held
+            }
+            Standing::Evicted => {
+                self.senders.remove(key);
+                Reservation::Evicted
+            }
         }
-        self.senders.remove(key);
-        true
     }
 
     /// Delivers on a reservation the caller holds (even if the room it was granted for has
@@ -235,28 +271,54 @@ impl<T> Chan<T> {
 
     /// Takes over the place in line `key` of a `Stream` that stopped polling, if it was
     /// served: `Some(Some(item))` for an item handed to it, `Some(None)` if it was woken by
-    /// the end of the stream; `None` while it still waits (it keeps its place).
+    /// the end of the stream or passed over for a pending cancellation (the place is freed:
+    /// look at the buffer); `None` while it still waits (it keeps its place).
     pub(super) fn take_over_receive_place(&mut self, key: Key) -> Option<Option<T>> {
-        if !self.receivers.is_granted(key) {
-            return None;
-        }
-        match self.receivers.remove(key) {
-            Removed::Granted(item) => Some(item),
-            Removed::Queued(_) => unreachable!("checked that it was granted"),
+        match self.receivers.standing(key) {
+            Standing::Queued => None,
+            Standing::Evicted => {
+                self.receivers.remove(key);
+                Some(None)
+            }
+            Standing::Granted => match self.receivers.remove(key) {
+                Removed::Granted(Some(item)) => {
+                    self.unlist_handed(key);
+                    Some(Some(item))
+                }
+                Removed::Granted(None) => Some(None),
+                _ => unreachable!("checked that it was granted"),
+            },
         }
     }
 
-    /// A waiting receiver leaves. An item it had been handed goes to the next waiting
-    /// receiver, or back to the front of the buffer, so nothing is lost and the order holds.
+    /// Takes `key` off the list of receivers holding an item; its position, if it was there.
+    fn unlist_handed(&mut self, key: Key) -> Option<usize> {
+        let position = self.handed.iter().position(|&handed| handed == key)?;
+        self.handed.remove(position);
+        Some(position)
+    }
+
+    /// A waiting receiver leaves. An item it had been handed moves down the line: to the
+    /// receiver handed an item after it, whose item moves on to the next, and so on; the last
+    /// goes to the next waiting receiver or back to the front of the buffer. So nothing is
+    /// lost and the order holds.
     pub(super) fn leave_receive_line(&mut self, key: Key, woken: &mut WakeList) {
-        if let Removed::Granted(Some(item)) = self.receivers.remove(key) {
-            match self.receivers.front_mut() {
-                Some(slot) => {
-                    *slot = Some(item);
-                    woken.extend(self.receivers.grant_front());
-                }
-                None => self.queue.push_front(item),
-            }
+        let Removed::Granted(Some(mut carried)) = self.receivers.remove(key) else {
+            return;
+        };
+        let position = self
+            .unlist_handed(key)
+            .expect("a receiver holding an item is listed");
+        for &later in self.handed.range(position..) {
+            let held = self
+                .receivers
+                .granted_mut(later)
+                .and_then(Option::as_mut)
+                .expect("a listed receiver holds an item");
+            std::mem::swap(held, &mut carried);
+        }
+        if let Err(item) = self.hand_to_receiver(carried, woken) {
+            self.queue.push_front(item);
         }
     }
 

@@ -30,7 +30,7 @@
 //!
 //! anyio::run(async {
 //!     let (tx, rx) = anyio::create_memory_object_stream::<u32>(0);
-//!     let total = anyio::task_group(|tg: anyio::TaskGroup<Infallible>| async move {
+//!     let total = anyio::task_group(|tg| async move {
 //!         for worker in 0..3 {
 //!             let tx = tx.clone();
 //!             tg.spawn(async move {
@@ -42,11 +42,11 @@
 //!         while let Ok(n) = rx.receive().await {
 //!             total += n;
 //!         }
-//!         Ok(total)
+//!         Ok::<_, Infallible>(total)
 //!     })
 //!     .await
 //!     .unwrap();
-//!     assert_eq!(total, 3);
+//!     assert_eq!(total, Some(3));
 //! })?;
 //! # Ok::<(), anyio::RunError>(())
 //! ```

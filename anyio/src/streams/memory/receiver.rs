@@ -10,6 +10,7 @@ use super::chan::{Chan, Empty};
 use super::error::{ReceiveError, TryReceiveError};
 use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
+use crate::cancel::gate::{Gate, gate};
 use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
 
@@ -59,8 +60,10 @@ impl<T> MemoryObjectReceiver<T> {
     ///
     /// # Cancel safety
     /// Cancel safe: a receive dropped before it returned has taken nothing. If a sender had
-    /// already handed it an item, the item goes to the next waiting receiver or back to the
-    /// front of the buffer, so it is neither lost nor reordered.
+    /// already handed it an item, the item goes to the next receiver in line or back to the
+    /// front of the buffer, so it is neither lost nor reordered. In a cancelled scope it takes
+    /// nothing and suspends, so that the scope drops it, even when an item is buffered; and
+    /// senders pass over a receiver whose cancellation is pending.
     ///
     /// # Examples
     /// ```
@@ -173,12 +176,23 @@ impl<T> MemoryObjectReceiver<T> {
     fn poll_receive(
         &self,
         key: &mut Option<Key>,
-        cx: &Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Result<T, ReceiveError>> {
         if self.closed {
             return Poll::Ready(Err(ReceiveError::Closed));
         }
         let mut woken = WakeList::default();
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Yield => return Poll::Pending,
+            Gate::Cancelled => {
+                // Takes nothing: an item handed over meanwhile moves on down the line.
+                if let Some(waiting) = key.take() {
+                    self.leave(waiting);
+                }
+                return Poll::Pending;
+            }
+        };
         let poll = {
             let mut chan = lock(&self.chan);
             let handed = match *key {
@@ -207,6 +221,9 @@ impl<T> MemoryObjectReceiver<T> {
             }
         };
         woken.wake();
+        if poll.is_ready() {
+            unit.made_progress();
+        }
         poll
     }
 

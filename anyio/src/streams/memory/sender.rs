@@ -6,10 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::chan::{Chan, SendRefused};
+use super::chan::{Chan, Reservation, SendRefused};
 use super::error::{SendError, TrySendError};
 use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
+use crate::cancel::gate::{Gate, gate};
 use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
 
@@ -64,7 +65,9 @@ impl<T> MemoryObjectSender<T> {
     /// # Cancel safety
     /// Cancel safe, in the strong sense: a send dropped before it returned has sent nothing
     /// (its item is dropped with it), and a send that returned `Ok` has sent. A waiting send
-    /// that is dropped leaves the line; room it was granted goes to the next sender.
+    /// that is dropped leaves the line; room it was granted goes to the next sender. In a
+    /// cancelled scope it sends nothing and suspends, so that the scope drops it, even when
+    /// the stream has room.
     ///
     /// # Examples
     /// ```
@@ -268,23 +271,47 @@ impl<T> Future for SendFuture<'_, T> {
             return Poll::Ready(Err(SendError::Closed(item)));
         }
         let mut woken = WakeList::default();
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            Gate::Yield => {
+                this.item = Some(item);
+                return Poll::Pending;
+            }
+            Gate::Cancelled => {
+                // Sends nothing; a reservation granted meanwhile goes to the next sender.
+                if let Some(key) = this.key.take() {
+                    lock(&this.sender.chan).leave_send_line(key, &mut woken);
+                    woken.wake();
+                }
+                this.item = Some(item);
+                return Poll::Pending;
+            }
+        };
         let poll = {
             let mut chan = lock(&this.sender.chan);
-            match this.key {
-                None => match this.sender.send_now(&mut chan, item, &mut woken) {
-                    Ok(()) => Poll::Ready(Ok(())),
-                    Err(SendRefused::Broken(item)) => Poll::Ready(Err(SendError::Broken(item))),
-                    Err(SendRefused::Full(item)) => {
-                        this.key = Some(chan.wait_to_send(cx.waker()));
-                        this.item = Some(item);
-                        Poll::Pending
-                    }
-                },
-                Some(key) if !chan.poll_reservation(key, cx.waker()) => {
+            let reservation = match this.key {
+                None => Reservation::Evicted,
+                Some(key) => chan.poll_reservation(key, cx.waker()),
+            };
+            match reservation {
+                Reservation::Waiting => {
                     this.item = Some(item);
                     Poll::Pending
                 }
-                Some(_) => {
+                // A first poll, or passed over for a cancellation that was withdrawn since.
+                Reservation::Evicted => {
+                    this.key = None;
+                    match this.sender.send_now(&mut chan, item, &mut woken) {
+                        Ok(()) => Poll::Ready(Ok(())),
+                        Err(SendRefused::Broken(item)) => Poll::Ready(Err(SendError::Broken(item))),
+                        Err(SendRefused::Full(item)) => {
+                            this.key = Some(chan.wait_to_send(cx.waker()));
+                            this.item = Some(item);
+                            Poll::Pending
+                        }
+                    }
+                }
+                Reservation::Held => {
                     this.key = None;
                     if chan.receivers_open == 0 {
                         chan.unreserve(&mut woken);
@@ -303,6 +330,9 @@ impl<T> Future for SendFuture<'_, T> {
             }
         };
         woken.wake();
+        if poll.is_ready() {
+            unit.made_progress();
+        }
         poll
     }
 }
@@ -343,20 +373,34 @@ impl<T> futures_sink::Sink<T> for MemoryObjectSender<T> {
             return Poll::Ready(Err(SendError::Closed(())));
         }
         let mut woken = WakeList::default();
+        match gate(cx) {
+            Gate::Proceed(unit) => unit.made_progress(),
+            Gate::Yield => return Poll::Pending,
+            Gate::Cancelled => {
+                // Gives up a place in line or a reservation: a cancelled send sends nothing.
+                this.abandon_sink(&mut lock(&this.chan), &mut woken);
+                woken.wake();
+                return Poll::Pending;
+            }
+        }
         let poll = {
             let mut chan = lock(&this.chan);
             if chan.receivers_open == 0 {
                 this.abandon_sink(&mut chan, &mut woken);
                 Poll::Ready(Err(SendError::Broken(())))
             } else {
-                let place = match this.sink.get() {
-                    Place::Reserved => Place::Reserved,
+                let mut place = this.sink.get();
+                if let Place::Waiting(key) = place {
+                    place = match chan.poll_reservation(key, cx.waker()) {
+                        Reservation::Waiting => place,
+                        Reservation::Held => Place::Reserved,
+                        Reservation::Evicted => Place::Idle,
+                    };
+                }
+                let place = match place {
                     Place::Idle if chan.try_reserve() => Place::Reserved,
                     Place::Idle => Place::Waiting(chan.wait_to_send(cx.waker())),
-                    Place::Waiting(key) if chan.poll_reservation(key, cx.waker()) => {
-                        Place::Reserved
-                    }
-                    waiting @ Place::Waiting(_) => waiting,
+                    other => other,
                 };
                 this.sink.set(place);
                 match place {
