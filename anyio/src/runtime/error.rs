@@ -11,9 +11,16 @@ use super::{Backend, UnknownBackendError};
 /// operations panic with this error's message instead, as tokio's do outside a runtime, because
 /// calling them there is a programming error.
 ///
+/// Without the `smol` feature it has two causes, which its message tells apart:
+/// - no runtime at all: outside anyio's runners and any tokio runtime;
+/// - a current-thread tokio runtime is entered on this thread (`Runtime::enter`, or a
+///   `spawn_blocking` thread), but another executor polls the code, not the runtime's
+///   `block_on` or one of its tasks. Such a runtime's timers and I/O only make progress while
+///   its `block_on` runs, so using them there could wait forever.
+///
 /// With the `smol` feature compiled in this error does not occur: async-io's reactor runs under
-/// any executor, so code that no tokio runtime and no anyio runner claims runs on the smol
-/// backend.
+/// any executor, so code that neither an anyio runner nor a running tokio runtime claims runs
+/// on the smol backend.
 ///
 /// # Examples
 /// ```
@@ -21,26 +28,67 @@ use super::{Backend, UnknownBackendError};
 /// // Outside any runtime, in a build without the `smol` feature:
 /// let error = anyio::current_async_library().unwrap_err();
 /// assert!(error.to_string().starts_with("no async runtime is running"));
+///
+/// // A current-thread tokio runtime that is entered, but not running this code:
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let _entered = runtime.enter();
+/// let error = anyio::current_async_library().unwrap_err();
+/// assert!(error.to_string().starts_with(
+///     "a tokio runtime is entered on this thread but nothing runs it"
+/// ));
 /// # }
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoEventLoopError {
-    _private: (),
+    reason: NoEventLoop,
+}
+
+/// Why there is no event loop; see [`NoEventLoopError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoEventLoop {
+    /// No runtime on this thread.
+    #[cfg_attr(feature = "smol", allow(dead_code))]
+    NoRuntime,
+    /// A current-thread tokio runtime is entered, and another executor polls the code.
+    #[cfg_attr(not(all(feature = "tokio", not(feature = "smol"))), allow(dead_code))]
+    TokioNotRunning,
 }
 
 impl NoEventLoopError {
+    /// No runtime runs on this thread.
     #[cfg_attr(feature = "smol", allow(dead_code))]
     pub(crate) fn new() -> Self {
-        NoEventLoopError { _private: () }
+        NoEventLoopError {
+            reason: NoEventLoop::NoRuntime,
+        }
+    }
+
+    /// A current-thread tokio runtime is entered on this thread, and another executor polls
+    /// the code.
+    #[cfg(all(feature = "tokio", not(feature = "smol")))]
+    pub(crate) fn tokio_not_running() -> Self {
+        NoEventLoopError {
+            reason: NoEventLoop::TokioNotRunning,
+        }
     }
 }
 
 impl fmt::Display for NoEventLoopError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "no async runtime is running on this thread: call this from inside anyio::run, \
-             #[anyio::main] or a tokio runtime, or enable anyio's `smol` feature",
-        )
+        f.write_str(match self.reason {
+            NoEventLoop::NoRuntime => {
+                "no async runtime is running on this thread: call this from inside anyio::run, \
+                 #[anyio::main] or a tokio runtime, or enable anyio's `smol` feature"
+            }
+            NoEventLoop::TokioNotRunning => {
+                "a tokio runtime is entered on this thread but nothing runs it: it is a \
+                 current-thread runtime, and this code is polled by another executor, not by the \
+                 runtime's `block_on` or one of its tasks, so its timers and I/O would never \
+                 fire; run the code with `Runtime::block_on` or `tokio::spawn`, or enable \
+                 anyio's `smol` feature"
+            }
+        })
     }
 }
 
