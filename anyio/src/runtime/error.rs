@@ -96,6 +96,12 @@ impl std::error::Error for NoEventLoopError {}
 
 /// Why [`run`](crate::run) or [`Runner::run`](crate::Runner::run) could not start the future.
 ///
+/// ## `Debug` prints the message
+/// `{:?}` gives the same text as `{}` (as `anyhow::Error` does), and `{:#?}` the structured
+/// form. A `main` that returns `Result<(), RunError>` prints its error with `{:?}`, and the
+/// message is what helps there: for a bad `ANYIO_BACKEND` it lists the valid backends, which
+/// the structured form would hide.
+///
 /// # Examples
 /// ```
 /// use anyio::{Backend, Runner, RunError};
@@ -103,8 +109,11 @@ impl std::error::Error for NoEventLoopError {}
 /// // `threads` is a smol option; on tokio it is refused, not ignored.
 /// let error = Runner::tokio().threads(2).run(async {}).unwrap_err();
 /// assert!(matches!(error, RunError::InvalidOption { option: "threads", .. }));
+///
+/// // `{:?}` is the message; `{:#?}` shows the variant and its fields.
+/// assert_eq!(format!("{error:?}"), error.to_string());
+/// assert!(format!("{error:#?}").starts_with("InvalidOption {"));
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum RunError {
     /// This thread already runs an async runtime, so starting another would block it.
@@ -158,6 +167,40 @@ impl fmt::Display for RunError {
             RunError::Build { backend, source } => {
                 write!(f, "could not start the {backend} runtime: {source}")
             }
+        }
+    }
+}
+
+/// The message, like `Display`; the structured form with `{:#?}` (see the type's docs).
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
+        match self {
+            RunError::AlreadyRunning { backend } => f
+                .debug_struct("AlreadyRunning")
+                .field("backend", backend)
+                .finish(),
+            RunError::InvalidEnvironment { variable, source } => f
+                .debug_struct("InvalidEnvironment")
+                .field("variable", variable)
+                .field("source", source)
+                .finish(),
+            RunError::BackendNotEnabled { backend } => f
+                .debug_struct("BackendNotEnabled")
+                .field("backend", backend)
+                .finish(),
+            RunError::InvalidOption { option, reason } => f
+                .debug_struct("InvalidOption")
+                .field("option", option)
+                .field("reason", reason)
+                .finish(),
+            RunError::Build { backend, source } => f
+                .debug_struct("Build")
+                .field("backend", backend)
+                .field("source", source)
+                .finish(),
         }
     }
 }
