@@ -63,9 +63,13 @@
 //! }
 //! ```
 //! `#[tokio::main]`, `tokio::runtime::Runtime::block_on` and `smol::block_on` all work.
-//! Detection looks first for anyio's own runner on the thread, then for a tokio runtime
-//! context, and otherwise, when the `smol` feature is compiled in, uses smol: async-io's reactor
-//! serves any executor. Without the `smol` feature and outside tokio there is no runtime, and
+//! Detection looks first for anyio's own runner on the thread, then for a tokio runtime that
+//! runs the code: a tokio task, the future of `Runtime::block_on` or `Handle::block_on`, or any
+//! code on a thread where a multi-thread runtime is entered (its workers drive its timers and
+//! I/O whoever polls). A current-thread runtime that is only entered (`Runtime::enter`, a
+//! `spawn_blocking` closure) while another executor polls is not used: only its own `block_on`
+//! drives it. Otherwise, when the `smol` feature is compiled in, anyio uses smol: async-io's
+//! reactor serves any executor. Without the `smol` feature there is then no runtime, and
 //! [`current_async_library`] returns [`NoEventLoopError`].
 //!
 //! ## Using native async libraries

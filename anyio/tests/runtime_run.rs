@@ -284,3 +284,58 @@ fn run_errors_convert_to_io_errors() {
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     assert!(error.to_string().contains("threads"));
 }
+
+#[test]
+fn run_error_debug_is_the_message_and_alternate_debug_the_structure() {
+    let error = RunError::InvalidEnvironment {
+        variable: "ANYIO_BACKEND",
+        source: "nope".parse::<Backend>().unwrap_err(),
+    };
+    let message = r#"ANYIO_BACKEND: no such backend: "nope" (the backends are: tokio, smol)"#;
+    assert_eq!(error.to_string(), message);
+    assert_eq!(format!("{error:?}"), message);
+    assert_eq!(
+        format!("{error:#?}"),
+        "InvalidEnvironment {\n    variable: \"ANYIO_BACKEND\",\n    source: UnknownBackendError {\n        name: \"nope\",\n    },\n}"
+    );
+
+    let error = Runner::tokio().threads(2).run(async {}).unwrap_err();
+    assert_eq!(format!("{error:?}"), error.to_string());
+    assert!(
+        format!("{error:#?}").starts_with("InvalidOption {\n    option: \"threads\",\n"),
+        "{error:#?}"
+    );
+}
+
+/// What `fn main() -> Result<(), RunError>` prints when `ANYIO_BACKEND` names no backend. Run
+/// again as a child with a bad `ANYIO_BACKEND`, this test returns `run`'s error as such a `main`
+/// would, and the test harness reports it the way `main` does: through `Termination`, which
+/// prints `Error: {:?}` to stderr.
+#[test]
+fn main_returning_a_run_error_prints_the_message() -> Result<(), RunError> {
+    const CHILD: &str = "ANYIO_TEST_MAIN_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        return anyio::run(async {});
+    }
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "main_returning_a_run_error_prints_the_message",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env("ANYIO_BACKEND", "nope")
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            r#"Error: ANYIO_BACKEND: no such backend: "nope" (the backends are: tokio, smol)"#
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("InvalidEnvironment"), "{stderr}");
+    Ok(())
+}

@@ -6,10 +6,16 @@
 //!
 //! Detection order (DESIGN §3):
 //! 1. the thread-local marker that anyio's own runners and tasks set ([`enter`]);
-//! 2. a tokio runtime context on this thread (a tokio task, or `block_on`);
+//! 2. tokio, when tokio runs the calling code (`tokio::detect` has the details): a tokio
+//!    scheduler runs on this thread (a tokio task, or a current-thread runtime's `block_on`),
+//!    the runtime entered here is a multi-thread one (its workers drive timers and I/O whoever
+//!    polls), or a tokio `block_on` polls the code (`Handle::block_on`);
 //! 3. the smol backend, when it is compiled in: async-io's reactor runs under any executor, so
-//!    anyio's smol operations work wherever a future is polled;
-//! 4. otherwise [`NoEventLoopError`].
+//!    anyio's smol operations work wherever a future is polled. That includes another executor
+//!    polling where a current-thread tokio runtime is only entered (`Runtime::enter`, a
+//!    `spawn_blocking` thread): nothing would drive that runtime's timers and I/O;
+//! 4. otherwise [`NoEventLoopError`], which says so when a current-thread tokio runtime is
+//!    entered but not running the code.
 //!
 //! ## Variants of compiled-out backends
 //! Enums that hold backend state keep one variant per backend whatever the features are; the
@@ -129,8 +135,14 @@ pub(crate) fn current() -> Result<Active, NoEventLoopError> {
         return Ok(active);
     }
     #[cfg(feature = "tokio")]
-    if tokio::context_present() {
-        return Ok(Active::Tokio);
+    match tokio::presence() {
+        tokio::Presence::Running => return Ok(Active::Tokio),
+        // Another executor polls the code: smol's reactor serves it, if compiled in.
+        #[cfg(not(feature = "smol"))]
+        tokio::Presence::EnteredOnly => return Err(NoEventLoopError::tokio_not_running()),
+        #[cfg(feature = "smol")]
+        tokio::Presence::EnteredOnly => {}
+        tokio::Presence::Absent => {}
     }
     #[cfg(feature = "smol")]
     return Ok(Active::Smol);

@@ -11,9 +11,16 @@ use super::{Backend, UnknownBackendError};
 /// operations panic with this error's message instead, as tokio's do outside a runtime, because
 /// calling them there is a programming error.
 ///
+/// Without the `smol` feature it has two causes, which its message tells apart:
+/// - no runtime at all: outside anyio's runners and any tokio runtime;
+/// - a current-thread tokio runtime is entered on this thread (`Runtime::enter`, or a
+///   `spawn_blocking` thread), but another executor polls the code, not the runtime's
+///   `block_on` or one of its tasks. Such a runtime's timers and I/O only make progress while
+///   its `block_on` runs, so using them there could wait forever.
+///
 /// With the `smol` feature compiled in this error does not occur: async-io's reactor runs under
-/// any executor, so code that no tokio runtime and no anyio runner claims runs on the smol
-/// backend.
+/// any executor, so code that neither an anyio runner nor a running tokio runtime claims runs
+/// on the smol backend.
 ///
 /// # Examples
 /// ```
@@ -21,32 +28,79 @@ use super::{Backend, UnknownBackendError};
 /// // Outside any runtime, in a build without the `smol` feature:
 /// let error = anyio::current_async_library().unwrap_err();
 /// assert!(error.to_string().starts_with("no async runtime is running"));
+///
+/// // A current-thread tokio runtime that is entered, but not running this code:
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let _entered = runtime.enter();
+/// let error = anyio::current_async_library().unwrap_err();
+/// assert!(error.to_string().starts_with(
+///     "a tokio runtime is entered on this thread but nothing runs it"
+/// ));
 /// # }
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoEventLoopError {
-    _private: (),
+    reason: NoEventLoop,
+}
+
+/// Why there is no event loop; see [`NoEventLoopError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoEventLoop {
+    /// No runtime on this thread.
+    #[cfg_attr(feature = "smol", allow(dead_code))]
+    NoRuntime,
+    /// A current-thread tokio runtime is entered, and another executor polls the code.
+    #[cfg_attr(not(all(feature = "tokio", not(feature = "smol"))), allow(dead_code))]
+    TokioNotRunning,
 }
 
 impl NoEventLoopError {
+    /// No runtime runs on this thread.
     #[cfg_attr(feature = "smol", allow(dead_code))]
     pub(crate) fn new() -> Self {
-        NoEventLoopError { _private: () }
+        NoEventLoopError {
+            reason: NoEventLoop::NoRuntime,
+        }
+    }
+
+    /// A current-thread tokio runtime is entered on this thread, and another executor polls
+    /// the code.
+    #[cfg(all(feature = "tokio", not(feature = "smol")))]
+    pub(crate) fn tokio_not_running() -> Self {
+        NoEventLoopError {
+            reason: NoEventLoop::TokioNotRunning,
+        }
     }
 }
 
 impl fmt::Display for NoEventLoopError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "no async runtime is running on this thread: call this from inside anyio::run, \
-             #[anyio::main] or a tokio runtime, or enable anyio's `smol` feature",
-        )
+        f.write_str(match self.reason {
+            NoEventLoop::NoRuntime => {
+                "no async runtime is running on this thread: call this from inside anyio::run, \
+                 #[anyio::main] or a tokio runtime, or enable anyio's `smol` feature"
+            }
+            NoEventLoop::TokioNotRunning => {
+                "a tokio runtime is entered on this thread but nothing runs it: it is a \
+                 current-thread runtime, and this code is polled by another executor, not by the \
+                 runtime's `block_on` or one of its tasks, so its timers and I/O would never \
+                 fire; run the code with `Runtime::block_on` or `tokio::spawn`, or enable \
+                 anyio's `smol` feature"
+            }
+        })
     }
 }
 
 impl std::error::Error for NoEventLoopError {}
 
 /// Why [`run`](crate::run) or [`Runner::run`](crate::Runner::run) could not start the future.
+///
+/// ## `Debug` prints the message
+/// `{:?}` gives the same text as `{}` (as `anyhow::Error` does), and `{:#?}` the structured
+/// form. A `main` that returns `Result<(), RunError>` prints its error with `{:?}`, and the
+/// message is what helps there: for a bad `ANYIO_BACKEND` it lists the valid backends, which
+/// the structured form would hide.
 ///
 /// # Examples
 /// ```
@@ -55,8 +109,11 @@ impl std::error::Error for NoEventLoopError {}
 /// // `threads` is a smol option; on tokio it is refused, not ignored.
 /// let error = Runner::tokio().threads(2).run(async {}).unwrap_err();
 /// assert!(matches!(error, RunError::InvalidOption { option: "threads", .. }));
+///
+/// // `{:?}` is the message; `{:#?}` shows the variant and its fields.
+/// assert_eq!(format!("{error:?}"), error.to_string());
+/// assert!(format!("{error:#?}").starts_with("InvalidOption {"));
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum RunError {
     /// This thread already runs an async runtime, so starting another would block it.
@@ -110,6 +167,40 @@ impl fmt::Display for RunError {
             RunError::Build { backend, source } => {
                 write!(f, "could not start the {backend} runtime: {source}")
             }
+        }
+    }
+}
+
+/// The message, like `Display`; the structured form with `{:#?}` (see the type's docs).
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
+        match self {
+            RunError::AlreadyRunning { backend } => f
+                .debug_struct("AlreadyRunning")
+                .field("backend", backend)
+                .finish(),
+            RunError::InvalidEnvironment { variable, source } => f
+                .debug_struct("InvalidEnvironment")
+                .field("variable", variable)
+                .field("source", source)
+                .finish(),
+            RunError::BackendNotEnabled { backend } => f
+                .debug_struct("BackendNotEnabled")
+                .field("backend", backend)
+                .finish(),
+            RunError::InvalidOption { option, reason } => f
+                .debug_struct("InvalidOption")
+                .field("option", option)
+                .field("reason", reason)
+                .finish(),
+            RunError::Build { backend, source } => f
+                .debug_struct("Build")
+                .field("backend", backend)
+                .field("source", source)
+                .finish(),
         }
     }
 }

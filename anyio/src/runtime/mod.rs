@@ -65,21 +65,43 @@ pub fn run<F: Future>(future: F) -> Result<F::Output, RunError> {
 
 /// The backend running the calling code (Python's `sniffio.current_async_library()`).
 ///
-/// Detection looks, in order, for anyio's own runner on this thread, then for a tokio runtime
-/// context (so `#[tokio::main]` and `Runtime::block_on` report [`Backend::Tokio`]), and finally,
-/// when the `smol` feature is compiled in, answers [`Backend::Smol`]: async-io's reactor serves
-/// any executor, so that is where anyio's operations run under `smol::block_on` or any other
-/// executor. A synchronous function cannot tell whether a future is being polled, so with the
-/// `smol` feature this answers `Smol` even from plain synchronous code.
+/// Detection looks, in order, for:
+/// 1. anyio's own runner on this thread;
+/// 2. a tokio runtime that runs the calling code: a tokio task, the future of a
+///    `Runtime::block_on` or `Handle::block_on` (so `#[tokio::main]` and `#[tokio::test]`
+///    report [`Backend::Tokio`]), or any code on a thread where a *multi-thread* runtime is
+///    entered, since its worker threads drive its timers and I/O whoever polls;
+/// 3. when the `smol` feature is compiled in, [`Backend::Smol`]: async-io's reactor serves any
+///    executor, so that is where anyio's operations run under `smol::block_on` or any other
+///    executor.
+///
+/// A *current-thread* tokio runtime is driven only while its `block_on` runs. Where one is
+/// merely entered on this thread (`Runtime::enter`, or a `spawn_blocking` closure) and another
+/// executor polls the code, anyio does not use it, because its timers could wait forever:
+/// detection goes on to smol, or fails without it. `Handle::block_on` on such a runtime does
+/// count as tokio running the code: as tokio documents, timers and I/O work there only while
+/// another thread runs the runtime's `Runtime::block_on`, and that holds for anyio's as well.
+///
+/// A synchronous function cannot tell whether a future is being polled, so with the `smol`
+/// feature this answers `Smol` even from plain synchronous code outside any runtime.
 ///
 /// # Errors
-/// [`NoEventLoopError`] when no backend can run anyio's operations here: outside any tokio
-/// runtime and anyio runner, in a build without the `smol` feature.
+/// [`NoEventLoopError`] when no backend can run anyio's operations here, in a build without the
+/// `smol` feature: outside any tokio runtime and anyio runner, or where a current-thread tokio
+/// runtime is entered but another executor polls the code. The message tells which.
 ///
 /// # Examples
 /// ```
 /// let backend = anyio::run(async { anyio::current_async_library() })??;
 /// println!("running on {backend}");
+///
+/// // A current-thread tokio runtime that is only entered does not run smol's `block_on`.
+/// # #[cfg(feature = "smol")] {
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let _entered = runtime.enter();
+/// let backend = smol::block_on(async { anyio::current_async_library() })?;
+/// assert_eq!(backend, anyio::Backend::Smol);
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn current_async_library() -> Result<Backend, NoEventLoopError> {
