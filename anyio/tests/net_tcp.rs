@@ -514,3 +514,226 @@ async fn halves_reunite_only_with_their_own_and_close_apart() {
         .unwrap();
     assert_eq!(rest.unwrap(), b"still sending");
 }
+
+/// The `anyio::serve` events, as text ("LEVEL field=value ..."), recorded by a process-wide
+/// subscriber: tests running at the same time add theirs too, so each looks for its own.
+static SERVE_EVENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Recorder;
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target() == "anyio::serve"
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut text = format!("{} ", event.metadata().level());
+        event.record(
+            &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
+                text += &format!("{}={value:?} ", field.name());
+            },
+        );
+        SERVE_EVENTS.lock().unwrap().push(text);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Installs the recording subscriber (once for the whole test binary).
+fn record_serve_events() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
+}
+
+/// The recorded `anyio::serve` event that mentions `needle`; panics if there is none.
+fn serve_event_about(needle: &str) -> String {
+    // A copy: failing with the lock held would poison it for the other tests.
+    let events = SERVE_EVENTS.lock().unwrap().clone();
+    events
+        .iter()
+        .find(|event| event.contains(needle))
+        .unwrap_or_else(|| panic!("no event about {needle:?} in {events:?}"))
+        .clone()
+}
+
+/// Sends `message` and half-closes, then receives until the end: one round of `echo`.
+async fn echo_round(address: SocketAddr, message: &[u8]) -> Result<Vec<u8>, StreamError> {
+    let mut client = TcpStream::connect(address).await?;
+    client.send(message).await?;
+    client.send_eof().await?;
+    receive_to_end(&mut client).await
+}
+
+/// Receives exactly `n` bytes, however the network splits them.
+async fn receive_exactly(stream: &mut TcpStream, n: usize) -> Result<Vec<u8>, StreamError> {
+    let mut all = vec![0; n];
+    let mut filled = 0;
+    while filled < n {
+        filled += stream.receive(&mut all[filled..]).await?;
+    }
+    Ok(all)
+}
+
+/// Whether the server closed `client`'s connection: the end of the stream, or a reset when it
+/// closed with bytes unread.
+async fn closed_by_server(client: &mut TcpStream) -> bool {
+    matches!(
+        client.receive(&mut [0; 16]).await,
+        Err(StreamError::EndOfStream | StreamError::Broken(_))
+    )
+}
+
+#[anyio::test]
+async fn serve_contains_a_handler_that_panics_and_logs_it() {
+    use anyio::streams::Listener;
+    record_serve_events();
+    let mut listener = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0)
+        .await
+        .unwrap();
+    let address = listener.listeners()[0].local_addr().unwrap();
+    // A formatted message (a `String` payload), unique to this run of the test.
+    let message = format!("the handler on port {} panics", address.port());
+    let panic_message = message.clone();
+    let mut connections = 0;
+    let scope = anyio::CancelScope::new();
+    let stop = scope.handle();
+    let outcome = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        tg.spawn(async move {
+            let serving = listener.serve(move |stream| {
+                connections += 1;
+                let panics = connections == 1;
+                let message = panic_message.clone();
+                async move {
+                    if panics {
+                        panic!("{message}");
+                    }
+                    echo(stream).await;
+                }
+            });
+            scope.run(serving).await;
+        });
+        // The first connection's handler panics: its stream is dropped, closing it.
+        let mut first = TcpStream::connect(address).await?;
+        assert!(closed_by_server(&mut first).await);
+        let event = serve_event_about(&message);
+        assert!(event.starts_with("ERROR "), "{event}");
+        assert!(event.contains("panicked"), "{event}");
+        // The server goes on accepting, and serving.
+        for n in 0..3u8 {
+            assert_eq!(echo_round(address, &[n; 100]).await?, [n; 100]);
+        }
+        stop.cancel();
+        Ok(())
+    });
+    anyio::fail_after(LIMIT, outcome)
+        .await
+        .expect("served in time")
+        .expect("every other client was served");
+}
+
+#[anyio::test]
+async fn serve_contains_a_handler_that_panics_when_called() {
+    use anyio::streams::Listener;
+    record_serve_events();
+    let mut listener = TcpListener::bind(loopback_v6()).unwrap();
+    let address = listener.local_addr().unwrap();
+    let message = format!("the handler for port {} panics when called", address.port());
+    let panic_message = message.clone();
+    let mut connections = 0;
+    let scope = anyio::CancelScope::new();
+    let stop = scope.handle();
+    let outcome = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        tg.spawn(async move {
+            let serving = listener.serve(move |stream| {
+                connections += 1;
+                if connections == 1 {
+                    panic!("{panic_message}"); // before any future is made
+                }
+                echo(stream)
+            });
+            scope.run(serving).await;
+        });
+        let mut first = TcpStream::connect(address).await?;
+        assert!(closed_by_server(&mut first).await);
+        let event = serve_event_about(&message);
+        assert!(event.starts_with("ERROR "), "{event}");
+        assert_eq!(echo_round(address, b"second").await?, b"second");
+        stop.cancel();
+        Ok(())
+    });
+    anyio::fail_after(LIMIT, outcome)
+        .await
+        .expect("served in time")
+        .expect("the second client was served");
+}
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn on_two_threads_a_panicking_handler_leaves_the_others_running() {
+    use anyio::streams::Listener;
+    record_serve_events();
+    // A literal message (a `&str` payload), one per backend: both run at the same time.
+    let tokio = anyio::current_async_library().unwrap() == anyio::Backend::Tokio;
+    let message = if tokio {
+        "a tokio handler told to panic"
+    } else {
+        "a smol handler told to panic"
+    };
+    let mut listener = TcpListener::bind(loopback_v4()).unwrap();
+    let address = listener.local_addr().unwrap();
+    let scope = anyio::CancelScope::new();
+    let stop = scope.handle();
+    let outcome = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+        tg.spawn(async move {
+            // Panics if the first byte it receives is `!`; echoes otherwise, as it receives.
+            let serving = listener.serve(move |mut stream: TcpStream| async move {
+                let mut buf = [0; 64];
+                while let Ok(n) = stream.receive(&mut buf).await {
+                    if buf[0] == b'!' {
+                        if tokio {
+                            panic!("a tokio handler told to panic");
+                        } else {
+                            panic!("a smol handler told to panic");
+                        }
+                    }
+                    if stream.send(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            scope.run(serving).await;
+        });
+        // A connection whose handler is running while another's panics.
+        let mut steady = TcpStream::connect(address).await?;
+        steady.send(b"hello").await?;
+        assert_eq!(receive_exactly(&mut steady, 5).await?, b"hello");
+
+        let mut doomed = TcpStream::connect(address).await?;
+        doomed.send(b"!").await?;
+        assert!(closed_by_server(&mut doomed).await);
+        let event = serve_event_about(message);
+        assert!(event.starts_with("ERROR "), "{event}");
+
+        // The running handler goes on, and new connections are served.
+        steady.send(b"again").await?;
+        assert_eq!(receive_exactly(&mut steady, 5).await?, b"again");
+        let mut fresh = TcpStream::connect(address).await?;
+        fresh.send(b"fresh").await?;
+        assert_eq!(receive_exactly(&mut fresh, 5).await?, b"fresh");
+        stop.cancel();
+        Ok(())
+    });
+    anyio::fail_after(LIMIT, outcome)
+        .await
+        .expect("served in time")
+        .expect("the other clients were served");
+}

@@ -705,15 +705,21 @@ async fn serve_drops_a_handshake_that_times_out() {
     .unwrap();
 }
 
-/// The `anyio::tls` events, as text, recorded by a process-wide subscriber: tests running at
-/// the same time add theirs too, so each looks for its own client's address.
+/// The `anyio::tls` and `anyio::serve` events, as text, recorded by a process-wide subscriber:
+/// tests running at the same time add theirs too, so each looks for its own client's address.
 static TLS_EVENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 struct Recorder;
 
+/// Installs the recording subscriber (once for the whole test binary).
+fn record_events() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
+}
+
 impl tracing::Subscriber for Recorder {
     fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target() == "anyio::tls"
+        matches!(metadata.target(), "anyio::tls" | "anyio::serve")
     }
 
     fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
@@ -741,8 +747,7 @@ impl tracing::Subscriber for Recorder {
 
 #[anyio::test]
 async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
+    record_events();
     anyio::fail_after(LIMIT, async {
         let (client_config, server_config) = tls_configs();
         let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -779,6 +784,70 @@ async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
             garbage.starts_with("WARN") && garbage.contains("failed"),
             "{garbage}"
         );
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test]
+async fn serve_contains_a_handler_that_panics_and_logs_it_with_the_peer() {
+    record_events();
+    anyio::fail_after(LIMIT, async {
+        let (client_config, server_config) = tls_configs();
+        let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let address = tcp.local_addr().unwrap();
+        let mut listener = TlsListener::new(tcp, TlsAcceptor::new(server_config));
+        let connector = TlsConnector::new(client_config);
+        let mut sessions = 0;
+        let served = anyio::task_group(|tg: TaskGroup<io::Error>| async move {
+            tg.spawn(async move {
+                let error = listener
+                    .serve(move |mut stream| {
+                        sessions += 1;
+                        let panics = sessions == 1;
+                        async move {
+                            if panics {
+                                panic!("the first TLS handler panics");
+                            }
+                            let mut buf = [0; 64];
+                            while let Ok(n) = stream.receive(&mut buf).await {
+                                if stream.send(&buf[..n]).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    })
+                    .await;
+                Err::<(), _>(error)
+            });
+            // The first session's handler panics: the server drops the stream, unannounced.
+            let tcp = TcpStream::connect(address).await?;
+            let peer = tcp.local_addr()?.to_string();
+            let mut first = connector.connect("localhost", tcp).await?;
+            assert!(receive_to_end(&mut first).await.is_err());
+            let events = TLS_EVENTS.lock().unwrap().clone();
+            let event = events
+                .iter()
+                .find(|event| event.contains(&peer) && event.contains("panicked"))
+                .unwrap_or_else(|| panic!("no panic logged about {peer} in {events:?}"));
+            assert!(
+                event.starts_with("ERROR ") && event.contains("the first TLS handler panics"),
+                "{event}"
+            );
+            // Serving goes on.
+            for i in 0..3u8 {
+                let tcp = TcpStream::connect(address).await?;
+                let mut stream = connector.connect("localhost", tcp).await?;
+                stream.send(&[i; 3]).await?;
+                let mut buf = [0; 8];
+                let n = stream.receive(&mut buf).await?;
+                assert_eq!(&buf[..n], &[i; 3]);
+            }
+            tg.cancel();
+            Ok(())
+        })
+        .await;
+        served.unwrap();
     })
     .await
     .unwrap();

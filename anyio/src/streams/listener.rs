@@ -1,8 +1,15 @@
 //! [`Listener`]: something that accepts incoming connections, and serves them.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use super::{AsyncResource, StreamError, TypedAttributeProvider};
 use crate::TaskGroup;
@@ -68,6 +75,18 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// failure on one connection cannot stop the others or the server. When `serve` itself is
     /// cancelled, or stops, the handlers still running are cancelled and waited for.
     ///
+    /// # Panics
+    /// A handler that panics (when called, while running, or when its finished future is
+    /// dropped) does not stop the server, although a task group re-raises its children's
+    /// panics: the panic is caught in the connection's own task and logged as a `tracing`
+    /// error (target `anyio::serve`, with the panic's message when it is a string, and the
+    /// peer's address when the listener knows it, as `tls::TlsListener` does). The
+    /// handler's future is dropped at once, and with it the stream it held, which closes that
+    /// connection without more ado; the other connections go on, new ones are accepted, and a
+    /// handler whose call panicked is called again for the next. The panic hook (which prints
+    /// the message, by default) has run by then, as for any panic; under `panic = "abort"`
+    /// there is nothing to catch.
+    ///
     /// # Cancel safety
     /// Cancelling it cancels every handler and waits for them to wind down; the listener stays
     /// open.
@@ -85,7 +104,9 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
                 loop {
                     match self.accept().await {
                         Ok(stream) => {
-                            tg.spawn(handler(stream));
+                            if let Some(handling) = contain(&mut handler, stream, None) {
+                                tg.spawn(handling);
+                            }
                         }
                         Err(error) if is_about_one_connection(&error) => {}
                         Err(error) => {
@@ -115,4 +136,84 @@ pub(crate) fn is_about_one_connection(error: &io::Error) -> bool {
             | io::ErrorKind::ConnectionReset
             | io::ErrorKind::Interrupted
     )
+}
+
+/// Calls `handler` on a connection's `stream`, and returns its future wrapped so that a panic
+/// of it stays in the connection's task ([`Contained`]); `None` if the call itself panicked
+/// (logged, and the stream dropped, as for a panic in the future). `peer` is the connection's
+/// peer, for the log, when the listener knows it.
+pub(crate) fn contain<S, H, F>(
+    handler: H,
+    stream: S,
+    peer: Option<SocketAddr>,
+) -> Option<Contained<F>>
+where
+    H: FnOnce(S) -> F,
+    F: Future<Output = ()>,
+{
+    match panic::catch_unwind(AssertUnwindSafe(|| handler(stream))) {
+        Ok(future) => Some(Contained::new(future, peer)),
+        Err(payload) => {
+            report_panic(&*payload, peer);
+            None
+        }
+    }
+}
+
+pin_project! {
+    /// A connection's task: a future whose panic (while polled, or while dropped once it has
+    /// finished or panicked) is caught and logged instead of reaching the task group.
+    pub(crate) struct Contained<F> {
+        // `None` once finished or panicked: dropped at once, so the connection closes then.
+        #[pin]
+        future: Option<F>,
+        peer: Option<SocketAddr>,
+    }
+}
+
+impl<F> Contained<F> {
+    /// Contains `future`, the work on the connection to `peer` (when known).
+    pub(crate) fn new(future: F, peer: Option<SocketAddr>) -> Self {
+        Contained {
+            future: Some(future),
+            peer,
+        }
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Contained<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(())) => {}
+            Err(payload) => report_panic(&*payload, *this.peer),
+        }
+        // Dropped here rather than with the task, under the same guard: the stream it holds
+        // closes now, and a destructor that panics is contained too.
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+            report_panic(&*payload, *this.peer);
+        }
+        Poll::Ready(())
+    }
+}
+
+/// Logs a connection's panic: its message when it is a string (as `panic!` makes them).
+fn report_panic(payload: &(dyn Any + Send), peer: Option<SocketAddr>) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
+    tracing::error!(
+        target: "anyio::serve",
+        ?peer,
+        panic = message,
+        "a connection's task panicked; its connection was dropped"
+    );
 }

@@ -110,7 +110,7 @@ pub use io::TokioIoStream;
 pub(crate) use io::{poll_read_into, poll_read_slice};
 pub use listener::Listener;
 #[cfg(feature = "tls")]
-pub(crate) use listener::is_about_one_connection;
+pub(crate) use listener::{Contained, contain, is_about_one_connection};
 pub use stapled::StapledStream;
 pub use text::TextStream;
 pub use traits::{

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -13,8 +14,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 use super::{TlsAcceptor, TlsStream};
 use crate::net::RemoteAddress;
 use crate::streams::{
-    AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
-    is_about_one_connection,
+    AsyncResource, AttributeRequest, Contained, Listener, StreamError, TypedAttributeProvider,
+    contain, is_about_one_connection,
 };
 use crate::{TaskGroup, create_memory_object_stream};
 
@@ -149,17 +150,17 @@ impl<L> TlsListener<L> {
     }
 }
 
-/// Runs the server's handshake on `transport` under `timeout`; a failure is logged, and the
-/// connection dropped.
+/// Runs the server's handshake on `transport`, whose peer is `peer` (when known), under
+/// `timeout`; a failure is logged, and the connection dropped.
 async fn handshake<S>(
     acceptor: &TlsAcceptor,
     timeout: Duration,
     transport: S,
+    peer: Option<SocketAddr>,
 ) -> Option<TlsStream<S>>
 where
-    S: AsyncRead + AsyncWrite + TypedAttributeProvider + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let peer = transport.extra(RemoteAddress).ok();
     match crate::fail_after(timeout, acceptor.accept(transport)).await {
         Ok(Ok(stream)) => Some(stream),
         Ok(Err(error)) => {
@@ -194,7 +195,9 @@ where
     async fn accept(&mut self) -> io::Result<TlsStream<L::Stream>> {
         loop {
             let transport = self.listener.accept().await?;
-            if let Some(stream) = handshake(&self.acceptor, self.handshake_timeout, transport).await
+            let peer = transport.extra(RemoteAddress).ok();
+            if let Some(stream) =
+                handshake(&self.acceptor, self.handshake_timeout, transport, peer).await
             {
                 return Ok(stream);
             }
@@ -204,15 +207,21 @@ where
     /// As [`Listener::serve`], with each handshake in a task of its own: the handler is
     /// called on the connections whose handshake succeeds, as they do. The listener
     /// underneath must have a cancel-safe `accept` (anyio's have).
+    ///
+    /// # Panics
+    /// As [`Listener::serve`]: a handler's panic is caught in its connection's task and logged
+    /// as a `tracing` error (target `anyio::serve`, with the peer's address), its stream is
+    /// dropped, and serving goes on. A panic during a handshake is contained the same way.
     async fn serve<H, F>(&mut self, mut handler: H) -> io::Error
     where
         Self: Sized,
         H: FnMut(Self::Stream) -> F + Send,
         F: Future<Output = ()> + Send + 'static,
     {
-        // Handshake tasks hand their streams back here, where the handler is: it need
-        // not be shared between tasks.
-        let (handshaken, ready) = create_memory_object_stream::<Self::Stream>(0);
+        // Handshake tasks hand their streams (with their peers' addresses, for the logs) back
+        // here, where the handler is: it need not be shared between tasks.
+        let (handshaken, ready) =
+            create_memory_object_stream::<(Self::Stream, Option<SocketAddr>)>(0);
         let served = crate::task_group(|tg: TaskGroup<Infallible>| async move {
             loop {
                 let next = {
@@ -227,8 +236,10 @@ where
                     .await
                 };
                 match next {
-                    Next::Handshaken(Ok(stream)) => {
-                        tg.spawn(handler(stream));
+                    Next::Handshaken(Ok((stream, peer))) => {
+                        if let Some(handling) = contain(&mut handler, stream, peer) {
+                            tg.spawn(handling);
+                        }
                     }
                     // Never: this loop holds a sender.
                     Next::Handshaken(Err(_)) => {}
@@ -236,12 +247,17 @@ where
                         let acceptor = self.acceptor.clone();
                         let timeout = self.handshake_timeout;
                         let handshaken = handshaken.clone();
-                        tg.spawn(async move {
-                            if let Some(stream) = handshake(&acceptor, timeout, transport).await {
-                                // Fails only when serving has stopped.
-                                let _ = handshaken.send(stream).await;
-                            }
-                        });
+                        let peer = transport.extra(RemoteAddress).ok();
+                        tg.spawn(Contained::new(
+                            async move {
+                                let shaken = handshake(&acceptor, timeout, transport, peer);
+                                if let Some(stream) = shaken.await {
+                                    // Fails only when serving has stopped.
+                                    let _ = handshaken.send((stream, peer)).await;
+                                }
+                            },
+                            peer,
+                        ));
                     }
                     Next::Accepted(Err(error)) if is_about_one_connection(&error) => {}
                     Next::Accepted(Err(error)) => {
