@@ -12,6 +12,7 @@
 //!   an anyio task (a task-group child, a runner's main future) is polled. Under a native
 //!   executor, for tasks anyio did not spawn, it is refilled when it runs out: such a thread
 //!   yields once every [`BUDGET`] ready anyio operations.
+//! - **elsewhere** (a native `block_on` of either library, or another executor) both apply.
 //!
 //! As in tokio, an operation that does not complete (it has to wait) gives its unit back.
 
@@ -31,16 +32,11 @@ thread_local! {
 /// unless the operation [made progress](Unit::made_progress).
 #[must_use]
 pub(crate) struct Unit {
-    kind: Kind,
-}
-
-enum Kind {
+    /// A unit of tokio's budget (unconstrained outside tokio's own polls).
     #[cfg(feature = "tokio")]
-    Tokio(::tokio::task::coop::RestoreOnPending),
-    /// A unit of this thread's own budget.
-    Own { spent: bool },
-    /// No budget applies (no runtime anyio knows runs the caller).
-    Unconstrained,
+    tokio: Option<::tokio::task::coop::RestoreOnPending>,
+    /// A unit of this thread's own budget was taken, and is still to be given back.
+    own: bool,
 }
 
 impl std::fmt::Debug for Unit {
@@ -52,18 +48,17 @@ impl std::fmt::Debug for Unit {
 impl Unit {
     /// The operation completed: the unit stays spent.
     pub(crate) fn made_progress(mut self) {
-        match &mut self.kind {
-            #[cfg(feature = "tokio")]
-            Kind::Tokio(restore) => restore.made_progress(),
-            Kind::Own { spent } => *spent = true,
-            Kind::Unconstrained => {}
+        #[cfg(feature = "tokio")]
+        if let Some(restore) = &self.tokio {
+            restore.made_progress();
         }
+        self.own = false;
     }
 }
 
 impl Drop for Unit {
     fn drop(&mut self) {
-        if let Kind::Own { spent: false } = self.kind {
+        if self.own {
             REMAINING.with(|remaining| remaining.set(remaining.get().saturating_add(1)));
         }
     }
@@ -71,22 +66,59 @@ impl Drop for Unit {
 
 /// Takes a unit of the calling task's budget, or, when it is spent, arranges for the task to
 /// be polled again after the others and returns `Pending`.
+///
+/// Which budget is told by thread-locals alone (no runtime handle is looked up on this path):
+/// tokio's where anyio's tokio runner or a tokio scheduler runs the thread, this thread's own
+/// where anyio's smol runner does, and elsewhere both (tokio's is unconstrained unless a tokio
+/// `block_on` polls the code).
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Unit> {
-    match super::current() {
+    match super::marker() {
         #[cfg(feature = "tokio")]
-        Ok(Active::Tokio) => ::tokio::task::coop::poll_proceed(cx).map(|restore| Unit {
-            kind: Kind::Tokio(restore),
-        }),
+        Some(Active::Tokio) => poll_tokio(cx, false),
         #[cfg(feature = "smol")]
-        Ok(Active::Smol) => poll_own(cx),
+        Some(Active::Smol) => poll_own(cx),
         #[allow(unreachable_patterns)]
-        _ => Poll::Ready(Unit {
-            kind: Kind::Unconstrained,
-        }),
+        _ => {
+            #[cfg(feature = "tokio")]
+            if ::tokio::runtime::worker_index().is_some() {
+                return poll_tokio(cx, false);
+            }
+            #[cfg(feature = "tokio")]
+            return poll_tokio(cx, true);
+            #[cfg(not(feature = "tokio"))]
+            poll_own(cx)
+        }
     }
 }
 
-#[cfg_attr(not(feature = "smol"), allow(dead_code))]
+/// [`poll_proceed`] for an operation on a backend I/O object: on tokio, whose I/O objects
+/// spend tokio's budget themselves, a free unit; elsewhere a unit of the budget.
+pub(crate) fn poll_proceed_io(cx: &mut Context<'_>) -> Poll<Unit> {
+    #[cfg(feature = "tokio")]
+    if super::marker() == Some(Active::Tokio) || ::tokio::runtime::worker_index().is_some() {
+        return Poll::Ready(Unit {
+            tokio: None,
+            own: false,
+        });
+    }
+    poll_proceed(cx)
+}
+
+#[cfg(feature = "tokio")]
+fn poll_tokio(cx: &mut Context<'_>, and_own: bool) -> Poll<Unit> {
+    let restore = std::task::ready!(::tokio::task::coop::poll_proceed(cx));
+    if !and_own {
+        return Poll::Ready(Unit {
+            tokio: Some(restore),
+            own: false,
+        });
+    }
+    poll_own(cx).map(|mut unit| {
+        unit.tokio = Some(restore);
+        unit
+    })
+}
+
 fn poll_own(cx: &mut Context<'_>) -> Poll<Unit> {
     REMAINING.with(|remaining| match remaining.get() {
         0 => {
@@ -97,7 +129,9 @@ fn poll_own(cx: &mut Context<'_>) -> Poll<Unit> {
         left => {
             remaining.set(left - 1);
             Poll::Ready(Unit {
-                kind: Kind::Own { spent: false },
+                #[cfg(feature = "tokio")]
+                tokio: None,
+                own: true,
             })
         }
     })

@@ -19,7 +19,11 @@
 //! scope node (atomics), never the clock: a deadline that passed unnoticed is noticed by its
 //! scope at the body's next suspension, which the budget guarantees comes.
 
-use std::task::Context;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use super::context;
 use crate::backend::coop::{self, Unit};
@@ -38,7 +42,43 @@ pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
         return Gate::Cancelled;
     }
     match coop::poll_proceed(cx) {
-        std::task::Poll::Ready(unit) => Gate::Proceed(unit),
-        std::task::Poll::Pending => Gate::Yield,
+        Poll::Ready(unit) => Gate::Proceed(unit),
+        Poll::Pending => Gate::Yield,
+    }
+}
+
+/// The gate of an I/O operation that holds nothing to give back when cancelled (a system call
+/// not made yet): `Pending` when cancelled or out of budget. The budget is left to tokio's I/O
+/// objects on tokio, which spend it themselves.
+pub(crate) fn poll_io_gate(cx: &mut Context<'_>) -> Poll<Unit> {
+    if context::pending_cancellation() {
+        return Poll::Pending;
+    }
+    coop::poll_proceed_io(cx)
+}
+
+pin_project! {
+    /// An I/O operation behind [`poll_io_gate`], checked at each poll: it makes no system call
+    /// in a cancelled scope.
+    #[derive(Debug)]
+    pub(crate) struct GatedIo<F> {
+        #[pin]
+        operation: F,
+    }
+}
+
+/// Runs `operation` behind [`poll_io_gate`].
+pub(crate) fn gated_io<F: Future>(operation: F) -> GatedIo<F> {
+    GatedIo { operation }
+}
+
+impl<F: Future> Future for GatedIo<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let unit = std::task::ready!(poll_io_gate(cx));
+        let output = std::task::ready!(self.project().operation.poll(cx));
+        unit.made_progress();
+        Poll::Ready(output)
     }
 }

@@ -5,9 +5,10 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use crate::backend::{Direction, OwnsFd, Registered};
+use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::streams::StreamError;
 
 /// A connected stream socket type of std.
@@ -113,7 +114,7 @@ where
         }
         let io = self.registered_io()?;
         let len = buf.len();
-        match io.read_stream(len, |mut socket| socket.read(buf)).await {
+        match gated_io(io.read_stream(len, |mut socket| socket.read(buf))).await {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -126,9 +127,7 @@ where
         }
         let io = self.registered_io()?;
         while !data.is_empty() {
-            let n = io
-                .io(Direction::Write, |mut socket| socket.write(data))
-                .await?;
+            let n = gated_io(io.io(Direction::Write, |mut socket| socket.write(data))).await?;
             data = &data[n..];
         }
         Ok(())
@@ -140,8 +139,11 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
-        self.registered_io()?
-            .poll_read_stream(cx, len, |mut socket| socket.read(buf))
+        let io = self.registered_io()?;
+        let unit = ready!(poll_io_gate(cx));
+        let read = ready!(io.poll_read_stream(cx, len, |mut socket| socket.read(buf)));
+        unit.made_progress();
+        Poll::Ready(read)
     }
 
     pub(super) fn poll_write_slice(
@@ -152,8 +154,11 @@ where
         if self.eof_sent {
             return Poll::Ready(Err(StreamError::Closed.into()));
         }
-        self.registered_io()?
-            .poll_io(cx, Direction::Write, |mut socket| socket.write(buf))
+        let io = self.registered_io()?;
+        let unit = ready!(poll_io_gate(cx));
+        let written = ready!(io.poll_io(cx, Direction::Write, |mut socket| socket.write(buf)));
+        unit.made_progress();
+        Poll::Ready(written)
     }
 
     pub(super) fn poll_write_slices(
@@ -164,10 +169,13 @@ where
         if self.eof_sent {
             return Poll::Ready(Err(StreamError::Closed.into()));
         }
-        self.registered_io()?
-            .poll_io(cx, Direction::Write, |mut socket| {
-                socket.write_vectored(bufs)
-            })
+        let io = self.registered_io()?;
+        let unit = ready!(poll_io_gate(cx));
+        let written = ready!(io.poll_io(cx, Direction::Write, |mut socket| {
+            socket.write_vectored(bufs)
+        }));
+        unit.made_progress();
+        Poll::Ready(written)
     }
 
     /// Shuts the writing half down, once.

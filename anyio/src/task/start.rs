@@ -392,10 +392,7 @@ impl<V, E, T> Start<V, E, T> {
         }
     }
 
-    fn poll_start(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Started<V, E, T>>
+    fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<Started<V, E, T>>
     where
         T: Send + 'static,
     {

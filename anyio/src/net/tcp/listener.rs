@@ -10,6 +10,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::TcpStream;
 use crate::backend::{Direction, Registered};
+use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::net::attributes::provide_ip_attributes;
 use crate::streams::{
     AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
@@ -120,13 +121,14 @@ impl TcpListener {
     /// error (out of file descriptors, say), after which accepting may go on.
     ///
     /// # Cancel safety
-    /// Cancel safe: an accept dropped before it returned has accepted nothing.
+    /// Cancel safe: an accept dropped before it returned has accepted nothing, and one polled
+    /// in a cancelled scope accepts nothing.
     ///
     /// # Examples
     /// See [`TcpListener`].
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
         let io = self.registered_io()?;
-        let (stream, peer) = io.io(Direction::Read, |listener| listener.accept()).await?;
+        let (stream, peer) = gated_io(io.io(Direction::Read, |listener| listener.accept())).await?;
         adopt(stream, peer)
     }
 
@@ -153,7 +155,9 @@ impl TcpListener {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let io = self.registered_io()?;
+        let unit = ready!(poll_io_gate(cx));
         let (stream, peer) = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()))?;
+        unit.made_progress();
         Poll::Ready(adopt(stream, peer))
     }
 

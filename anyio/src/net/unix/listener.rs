@@ -12,6 +12,7 @@ use socket2::{Domain, Socket, Type};
 use super::UnixStream;
 use super::address::{LocalUnixAddress, socket_address};
 use crate::backend::{Direction, Registered};
+use crate::cancel::gate::gated_io;
 use crate::net::attributes::{AddressFamily, Family, RawSocket};
 use crate::streams::{
     AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
@@ -84,7 +85,7 @@ impl UnixListener {
     /// See [`UnixListener`].
     pub async fn accept(&mut self) -> io::Result<UnixStream> {
         let io = self.registered_io()?;
-        let (stream, _) = io.io(Direction::Read, |listener| listener.accept()).await?;
+        let (stream, _) = gated_io(io.io(Direction::Read, |listener| listener.accept())).await?;
         stream.set_nonblocking(true)?;
         Ok(UnixStream::registered(Registered::new(stream)?))
     }
