@@ -297,11 +297,42 @@ fn rwlocks_and_limiter(c: &mut Criterion) {
     group.finish();
 }
 
+/// A send and a receive on a buffered stream by one task: no waiting, only the operations'
+/// own costs (the memory stream's uncontended path).
+fn send_receive(c: &mut Criterion) {
+    let mut group = c.benchmark_group("send_receive_uncontended/tokio-mpsc");
+    let (tx, rx) = tokio::sync::mpsc::channel::<u64>(16);
+    let native: &'static _ = Box::leak(Box::new((tx, tokio::sync::Mutex::new(rx))));
+    on_tokio(&mut group, "native", move || async move {
+        native.0.send(1).await.unwrap();
+        // `try_lock` on an uncontended tokio mutex is one atomic: the receiver needs `&mut`.
+        black_box(native.1.try_lock().unwrap().recv().await)
+    });
+    let anyio_stream: &'static _ =
+        Box::leak(Box::new(anyio::create_memory_object_stream::<u64>(16)));
+    on_tokio(&mut group, "anyio", move || async move {
+        anyio_stream.0.send(1).await.unwrap();
+        black_box(anyio_stream.1.receive().await.unwrap())
+    });
+    group.finish();
+    let mut group = c.benchmark_group("send_receive_uncontended/async-channel");
+    let native: &'static _ = Box::leak(Box::new(async_channel::bounded::<u64>(16)));
+    on_smol(&mut group, "native", move || async move {
+        native.0.send(1).await.unwrap();
+        black_box(native.1.recv().await.unwrap())
+    });
+    on_smol(&mut group, "anyio", move || async move {
+        anyio_stream.0.send(1).await.unwrap();
+        black_box(anyio_stream.1.receive().await.unwrap())
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = uncontended, events, contended, rwlocks_and_limiter
+    targets = uncontended, send_receive, events, contended, rwlocks_and_limiter
 }
 criterion_main!(benches);

@@ -18,6 +18,8 @@ use anyio::streams::{
 };
 use futures_lite::future::poll_once;
 
+mod common;
+
 /// How long a test may wait for the network before it fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -555,15 +557,21 @@ fn record_serve_events() {
     INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
 }
 
-/// The recorded `anyio::serve` event that mentions `needle`; panics if there is none.
-fn serve_event_about(needle: &str) -> String {
-    // A copy: failing with the lock held would poison it for the other tests.
-    let events = SERVE_EVENTS.lock().unwrap().clone();
-    events
-        .iter()
-        .find(|event| event.contains(needle))
-        .unwrap_or_else(|| panic!("no event about {needle:?} in {events:?}"))
-        .clone()
+/// The recorded `anyio::serve` event that mentions `needle`, waiting for it (by checkpoints,
+/// boundedly): the connection's task logs the panic after unwinding has already dropped the
+/// stream, so a client may see its connection closed, on another thread, just before the
+/// event is recorded. Panics if it never comes.
+async fn serve_event_about(needle: &str) -> String {
+    let find = || {
+        SERVE_EVENTS
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|event| event.contains(needle))
+            .cloned()
+    };
+    common::until(|| find().is_some()).await;
+    find().expect("the event was recorded")
 }
 
 /// Sends `message` and half-closes, then receives until the end: one round of `echo`.
@@ -625,7 +633,7 @@ async fn serve_contains_a_handler_that_panics_and_logs_it() {
         // The first connection's handler panics: its stream is dropped, closing it.
         let mut first = TcpStream::connect(address).await?;
         assert!(closed_by_server(&mut first).await);
-        let event = serve_event_about(&message);
+        let event = serve_event_about(&message).await;
         assert!(event.starts_with("ERROR "), "{event}");
         assert!(event.contains("panicked"), "{event}");
         // The server goes on accepting, and serving.
@@ -665,7 +673,7 @@ async fn serve_contains_a_handler_that_panics_when_called() {
         });
         let mut first = TcpStream::connect(address).await?;
         assert!(closed_by_server(&mut first).await);
-        let event = serve_event_about(&message);
+        let event = serve_event_about(&message).await;
         assert!(event.starts_with("ERROR "), "{event}");
         assert_eq!(echo_round(address, b"second").await?, b"second");
         stop.cancel();
@@ -720,7 +728,7 @@ async fn on_two_threads_a_panicking_handler_leaves_the_others_running() {
         let mut doomed = TcpStream::connect(address).await?;
         doomed.send(b"!").await?;
         assert!(closed_by_server(&mut doomed).await);
-        let event = serve_event_about(message);
+        let event = serve_event_about(message).await;
         assert!(event.starts_with("ERROR "), "{event}");
 
         // The running handler goes on, and new connections are served.

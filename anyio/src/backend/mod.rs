@@ -125,6 +125,7 @@ pub(crate) fn enter(backend: Active) -> MarkerGuard {
 }
 
 /// The backend anyio's own runner has marked on this thread, if any.
+#[inline]
 pub(crate) fn marker() -> Option<Active> {
     MARKER.with(Cell::get)
 }

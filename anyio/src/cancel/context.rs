@@ -9,7 +9,8 @@
 //! a parent, or the body suspending with a deadline or a shield. A scope around a future that
 //! completes in its first poll therefore costs no allocation at all.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,6 +31,39 @@ pub(crate) struct Frame {
 
 thread_local! {
     static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// What the frames say about a pending cancellation, kept up to date by every change to
+    /// `FRAMES` on this thread, so that the check every operation makes is one load of a
+    /// thread-local without a destructor (no registration check, no `RefCell` borrow) and
+    /// one atomic load.
+    static TOP: Cell<Top> = const { Cell::new(Top::Free) };
+}
+
+/// The frames, summarised from the innermost out to the first that decides.
+#[derive(Clone, Copy, Debug)]
+enum Top {
+    /// No frame, or a shield without a node first: nothing can cancel the code but its own
+    /// (unnoticed) deadline.
+    Free,
+    /// A frame without a node whose deadline has passed.
+    Expired,
+    /// The nearest frame with a node. Invariant: this node is held by an `Arc` in a frame that
+    /// is on this thread's `FRAMES` now (every push, pop and node creation recomputes `TOP`).
+    Node(NonNull<ScopeNode>),
+}
+
+fn summarize(frames: &[Frame]) -> Top {
+    for frame in frames.iter().rev() {
+        if let Some(node) = &frame.node {
+            return Top::Node(NonNull::from(&**node));
+        }
+        if frame.expired {
+            return Top::Expired;
+        }
+        if frame.shield {
+            return Top::Free;
+        }
+    }
+    Top::Free
 }
 
 /// Pops its frame when dropped, so a panicking body leaves the stack as it found it.
@@ -44,6 +78,7 @@ pub(crate) fn push(frame: Frame) -> FrameGuard {
     let depth = FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
         frames.push(frame);
+        TOP.set(summarize(&frames));
         frames.len()
     });
     FrameGuard {
@@ -72,16 +107,23 @@ fn pop(depth: usize) -> Frame {
     FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
         debug_assert_eq!(frames.len(), depth, "scope frames popped out of order");
-        frames
+        let frame = frames
             .pop()
-            .expect("a scope frame was pushed for this poll")
+            .expect("a scope frame was pushed for this poll");
+        TOP.set(summarize(&frames));
+        frame
     })
 }
 
 /// The node of the innermost scope being polled on this thread, created (with its ancestors')
 /// if it has none yet. `None` outside every scope.
 pub(crate) fn current() -> Option<Arc<ScopeNode>> {
-    FRAMES.with(|frames| materialize(&mut frames.borrow_mut()))
+    FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        let node = materialize(&mut frames);
+        TOP.set(summarize(&frames));
+        node
+    })
 }
 
 /// Gives the top frame a node, linked under the frame below it.
@@ -131,21 +173,16 @@ pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
 /// passed unnoticed counts only once its scope has noticed (at the body's next suspension, or
 /// before the scope polls its body again: see `Scoped`), which keeps this to one thread-local
 /// access and an atomic load per scope node walked.
+#[inline]
 pub(crate) fn pending_cancellation() -> bool {
-    FRAMES.with(|frames| {
-        for frame in frames.borrow().iter().rev() {
-            if let Some(node) = &frame.node {
-                return node.effectively_cancelled();
-            }
-            if frame.expired {
-                return true;
-            }
-            if frame.shield {
-                return false;
-            }
-        }
-        false
-    })
+    match TOP.get() {
+        Top::Free => false,
+        Top::Expired => true,
+        // SAFETY: by `Top`'s invariant the node is kept alive by an `Arc` in a frame on this
+        // thread's stack right now: frames leave the stack only in `pop`, which recomputes
+        // `TOP` before anything else runs on this thread.
+        Top::Node(node) => unsafe { node.as_ref() }.effectively_cancelled(),
+    }
 }
 
 /// The scope whose cancellation would cancel the code being polled, for a waiter to leave with

@@ -37,6 +37,7 @@ pub(crate) enum Gate {
 }
 
 /// Checks for a pending cancellation, then takes a unit of the task's budget.
+#[inline]
 pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
     if context::pending_cancellation() {
         return Gate::Cancelled;
@@ -50,6 +51,7 @@ pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
 /// The gate of an I/O operation that holds nothing to give back when cancelled (a system call
 /// not made yet): `Pending` when cancelled or out of budget. The budget is left to tokio's I/O
 /// objects on tokio, which spend it themselves.
+#[inline]
 pub(crate) fn poll_io_gate(cx: &mut Context<'_>) -> Poll<Unit> {
     if context::pending_cancellation() {
         return Poll::Pending;

@@ -342,7 +342,22 @@ impl ScopeNode {
     }
 
     /// The scope, or an ancestor up to and including the nearest shield, is cancelled.
+    #[inline]
     pub(crate) fn effectively_cancelled(&self) -> bool {
+        let flags = self.flags.load(Ordering::Acquire);
+        if flags & CANCEL_CALLED != 0 {
+            return true;
+        }
+        if flags & SHIELD != 0 {
+            return false;
+        }
+        self.parent()
+            .is_some_and(|parent| parent.ancestors_cancelled())
+    }
+
+    /// [`effectively_cancelled`](Self::effectively_cancelled), out of line, for the walk up.
+    #[inline(never)]
+    fn ancestors_cancelled(&self) -> bool {
         let mut node = self;
         loop {
             let flags = node.flags.load(Ordering::Acquire);

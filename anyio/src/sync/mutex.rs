@@ -304,6 +304,7 @@ impl<T: ?Sized> Mutex<T> {
         self.data.get_mut()
     }
 
+    #[inline]
     fn record_owner(&self) {
         let owner = current_task_id().map_or(NO_OWNER, TaskId::as_u64);
         self.owner.store(owner, Ordering::Relaxed);
@@ -327,15 +328,12 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    #[inline]
     fn unlock(&self) {
+        self.owner.store(NO_OWNER, Ordering::Relaxed);
         // The mutex's single permit goes back: to the first waiter, who is recorded as the
-        // owner under the line's lock, or to the count. Then the record is cleared, unless it
-        // changed meanwhile (a waiter, or a new holder, recorded itself).
-        let released = self.owner.load(Ordering::Relaxed);
+        // owner under the line's lock before it is woken, or to the count.
         let _ = self.permits.release_with(1, &|task| self.handed_over(task));
-        let _ =
-            self.owner
-                .compare_exchange(released, NO_OWNER, Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 

@@ -34,6 +34,7 @@ use std::task::{Context, Poll};
 
 use super::shim::{AtomicUsize, Mutex, MutexGuard, lock};
 use super::waiters::{Key, Removed, Standing, WaiterList, WakeList};
+use crate::backend::coop::Unit;
 use crate::cancel::gate::{Gate, gate};
 use crate::task::TaskId;
 use crate::task::info::current_task_id;
@@ -145,6 +146,7 @@ impl Permits {
     }
 
     /// Takes `wanted` permits if they are available and nobody waits.
+    #[inline]
     pub(crate) fn try_acquire(&self, wanted: usize) -> bool {
         if wanted == 0 {
             return true;
@@ -172,12 +174,14 @@ impl Permits {
     /// count would go past it, nothing is released and the permits that could not be added
     /// are returned. When waiters are served first, whatever would go past the limit is
     /// discarded instead (the waiters took the rest).
+    #[inline]
     pub(crate) fn release(&self, count: usize) -> Result<(), usize> {
         self.release_with(count, &|_| {})
     }
 
     /// [`release`](Self::release), telling `handed_over` where the permits went when the line
     /// is served (see [`HasPermits::handed_over`]).
+    #[inline]
     pub(crate) fn release_with(
         &self,
         count: usize,
@@ -314,6 +318,7 @@ impl<H: HasPermits> Acquire<H> {
         self.key.is_some()
     }
 
+    #[inline(never)]
     fn join_line(&mut self, cx: &Context<'_>) -> Poll<()> {
         let permits = self.owner.permits();
         let mut waiters = lock(&permits.waiters);
@@ -354,35 +359,27 @@ impl<H: HasPermits> Acquire<H> {
 
 impl<H: HasPermits> Acquire<H> {
     /// Leaves the line, giving back what was given.
+    #[cold]
     fn leave(&mut self) {
         if let Some(key) = self.key.take() {
             let owner = &self.owner;
             owner.permits().leave(key, &|task| owner.handed_over(task));
         }
     }
-}
 
-impl<H: HasPermits + Unpin> Future for Acquire<H> {
-    type Output = ();
+    /// The gate said no: cancelled (leave the line, giving back what was handed over) or out
+    /// of budget (keep the place).
+    #[cold]
+    fn refused(&mut self, gate: Gate) -> Poll<()> {
+        if let Gate::Cancelled = gate {
+            self.leave();
+        }
+        Poll::Pending
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let unit = match gate(cx) {
-            Gate::Proceed(unit) => unit,
-            Gate::Yield => return Poll::Pending,
-            Gate::Cancelled => {
-                // Whatever was handed over goes on to the next in line.
-                self.leave();
-                return Poll::Pending;
-            }
-        };
-        let Some(key) = self.key else {
-            if self.owner.permits().try_acquire(self.wanted) {
-                self.wanted = 0;
-                unit.made_progress();
-                return Poll::Ready(());
-            }
-            return self.join_line(cx);
-        };
+    /// Polls an acquire that is in line.
+    #[inline(never)]
+    fn poll_in_line(&mut self, key: Key, unit: Unit, cx: &mut Context<'_>) -> Poll<()> {
         let mut waiters = lock(&self.owner.permits().waiters);
         match waiters.standing(key) {
             Standing::Granted => {
@@ -399,7 +396,7 @@ impl<H: HasPermits + Unpin> Future for Acquire<H> {
                 Poll::Pending
             }
             Standing::Evicted => {
-                // Passed over for a cancellation that did not happen after all: start over.
+                // Passed over for a cancellation that was withdrawn since: start over.
                 waiters.remove(key);
                 drop(waiters);
                 self.key = None;
@@ -410,6 +407,30 @@ impl<H: HasPermits + Unpin> Future for Acquire<H> {
                 }
                 self.join_line(cx)
             }
+        }
+    }
+}
+
+impl<H: HasPermits + Unpin> Future for Acquire<H> {
+    type Output = ();
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let unit = match gate(cx) {
+            Gate::Proceed(unit) => unit,
+            refused => return self.refused(refused),
+        };
+        match self.key {
+            None => {
+                if self.owner.permits().try_acquire(self.wanted) {
+                    self.wanted = 0;
+                    unit.made_progress();
+                    return Poll::Ready(());
+                }
+                drop(unit);
+                self.join_line(cx)
+            }
+            Some(key) => self.poll_in_line(key, unit, cx),
         }
     }
 }
@@ -436,8 +457,11 @@ where
 }
 
 impl<H: HasPermits> Drop for Acquire<H> {
+    #[inline]
     fn drop(&mut self) {
-        self.leave();
+        if self.key.is_some() {
+            self.leave();
+        }
     }
 }
 

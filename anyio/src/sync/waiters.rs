@@ -98,11 +98,13 @@ impl<D> WaiterList<D> {
     }
 
     /// How many waiters are in line (granted ones not counted).
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.queued
     }
 
     /// Whether nobody is in line.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.queued == 0
     }
@@ -180,7 +182,15 @@ impl<D> WaiterList<D> {
     /// The data of the first waiter in line whose cancellation is not pending. The waiters
     /// before it are evicted: each leaves the line, its data goes to `evicted` (to give back
     /// what it was given), and its future finds [`Standing::Evicted`].
-    pub(crate) fn front_live(&mut self, mut evicted: impl FnMut(D)) -> Option<&mut D> {
+    #[inline]
+    pub(crate) fn front_live(&mut self, evicted: impl FnMut(D)) -> Option<&mut D> {
+        if self.head == NONE {
+            return None;
+        }
+        self.front_live_slow(evicted)
+    }
+
+    fn front_live_slow(&mut self, mut evicted: impl FnMut(D)) -> Option<&mut D> {
         loop {
             let cancelled = match self.slots.get(self.head)? {
                 Slot::Queued { scope, .. } => scope
@@ -214,8 +224,12 @@ impl<D> WaiterList<D> {
     /// Serves the first waiter in line whose cancellation is not pending, evicting the ones
     /// before it (see [`front_live`](Self::front_live)), for lines whose waiters were given
     /// nothing before they are served.
+    #[inline]
     pub(crate) fn grant_front_live(&mut self) -> Option<Waker> {
-        self.front_live(drop)?;
+        if self.head == NONE {
+            return None;
+        }
+        self.front_live_slow(drop)?;
         self.grant_front()
     }
 

@@ -242,6 +242,7 @@ thread_local! {
 }
 
 /// The id of the anyio task running the calling code, without cloning its info.
+#[inline]
 pub(crate) fn current_task_id() -> Option<TaskId> {
     CURRENT.with(|current| current.borrow().as_ref().map(TaskInfo::id))
 }
