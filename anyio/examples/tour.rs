@@ -17,7 +17,7 @@ use anyio::streams::{
     BufferedByteReceiveStream, ByteSendStream, ByteStream, ChunkedByteStream, ObjectReceiveStream,
     ObjectSendStream, ObjectStream, StapledStream, StreamError, TextStream,
 };
-use anyio::{Backend, CancelScope, Runner, TaskGroup};
+use anyio::{Backend, CancelScope, Runner};
 
 /// Backend-agnostic code: it never names tokio or smol.
 async fn report(entry: &str) -> Backend {
@@ -65,7 +65,9 @@ async fn structured() -> Result<(), Box<dyn Error>> {
     );
 
     // A task group: one child fails, its siblings are cancelled, the error comes back.
-    let failed = anyio::task_group(|tg: TaskGroup<String>| async move {
+    // A task group: a failing child cancels its siblings, and every error comes back. The
+    // body's `Result` names the group's error type.
+    let failed = anyio::task_group(|tg| async move {
         let port = tg
             .start(|status: anyio::TaskStatus<u16>| async move {
                 status.started(8080);
@@ -79,13 +81,25 @@ async fn structured() -> Result<(), Box<dyn Error>> {
             Err::<(), _>("the worker failed".to_owned())
         });
         anyio::sleep_forever().await;
-        Ok(())
+        Ok::<_, String>(())
     })
     .await;
     println!(
         "    task group -> {:?}",
         failed.map_err(|error| error.into_errors())
     );
+
+    // A group stopped by its own `cancel()` (how a server is stopped) is a success: `None`
+    // says the body did not get to return a value.
+    let stopped = anyio::task_group(|tg| async move {
+        tg.spawn(anyio::sleep_forever()); // serving...
+        anyio::sleep(Duration::from_millis(2)).await;
+        tg.cancel(); // ...until told to stop
+        anyio::sleep(Duration::from_millis(2)).await; // dropped here
+        Ok::<_, Infallible>("the body's value")
+    })
+    .await;
+    println!("    a group stopped by its own cancel() -> {stopped:?}");
     Ok(())
 }
 
@@ -150,7 +164,7 @@ async fn synchronized() {
 async fn streamed() {
     let (jobs, queue) = anyio::create_memory_object_stream::<u32>(0);
     let (results, collected) = anyio::create_unbounded_memory_object_stream::<u32>();
-    anyio::task_group(|tg: TaskGroup<Infallible>| async move {
+    anyio::task_group(|tg| async move {
         for _ in 0..3 {
             let (queue, results) = (queue.clone(), results.clone());
             tg.spawn(async move {
@@ -165,7 +179,7 @@ async fn streamed() {
         for job in 1..=5 {
             jobs.send(job).await.expect("the workers keep receiving");
         }
-        Ok(()) // dropping `jobs` ends the workers' loops
+        // Dropping `jobs` here ends the workers' loops.
     })
     .await
     .expect("nothing fails");
@@ -187,7 +201,7 @@ async fn streamed() {
     // A line protocol written once against any byte stream, run over an in-memory pipe.
     let (client, server) = byte_pipe();
     let mut client = TextStream::new(client);
-    let server = anyio::task_group(|tg: TaskGroup<StreamError>| async move {
+    let server = anyio::task_group(|tg| async move {
         tg.spawn(shout_lines(server));
         client
             .send("hello\nwörld\n")
@@ -198,7 +212,7 @@ async fn streamed() {
         loop {
             match client.receive().await {
                 Ok(text) => answer.push_str(&text),
-                Err(StreamError::EndOfStream) => return Ok(answer),
+                Err(StreamError::EndOfStream) => return Ok::<_, StreamError>(answer),
                 Err(error) => return Err(error),
             }
         }
@@ -206,7 +220,9 @@ async fn streamed() {
     .await;
     println!(
         "    a byte stream server shouted back {:?}",
-        server.expect("the pipe holds")
+        server
+            .expect("the pipe holds")
+            .expect("nothing cancels the group")
     );
 }
 

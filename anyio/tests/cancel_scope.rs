@@ -413,3 +413,86 @@ async fn cancelling_a_scope_mid_flight_from_outside_anyio() {
         "the scope already finished when it was dropped"
     );
 }
+
+/// `cancel_with_reason`: the first cancellation's reason stays, and a plain `cancel` has none.
+#[anyio::test]
+async fn a_cancellation_carries_its_reason() {
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    assert_eq!(handle.cancel_reason(), None);
+    let outcome = scope
+        .run(async {
+            handle.cancel_with_reason("user pressed stop");
+            handle.cancel_with_reason("too late");
+            anyio::lowlevel::checkpoint().await;
+        })
+        .await;
+    assert_eq!(outcome, None);
+    assert_eq!(handle.cancel_reason().as_deref(), Some("user pressed stop"));
+    let plain = CancelScope::new();
+    let plain_handle = plain.handle();
+    plain_handle.cancel();
+    assert_eq!(plain.run(anyio::lowlevel::checkpoint()).await, None);
+    assert_eq!(plain_handle.cancel_reason(), None);
+}
+
+/// `fail_after(..).with_reason(..)`: the timeout error and the scope carry the reason; a
+/// timeout without one says "deadline exceeded".
+#[anyio::test]
+async fn a_timeout_carries_its_reason() {
+    let mut timed = anyio::fail_after(Duration::from_millis(2), anyio::sleep_forever())
+        .with_reason("the backend did not answer");
+    let scope = timed.handle();
+    let error = timed.await.unwrap_err();
+    assert_eq!(error.reason(), Some("the backend did not answer"));
+    assert_eq!(error.to_string(), "the backend did not answer");
+    assert!(scope.deadline_reached() && scope.cancelled_caught());
+    assert_eq!(
+        scope.cancel_reason().as_deref(),
+        Some("the backend did not answer")
+    );
+    let plain = anyio::fail_after(Duration::from_millis(1), anyio::sleep_forever())
+        .await
+        .unwrap_err();
+    assert_eq!(plain.reason(), None);
+    assert_eq!(plain.to_string(), "deadline exceeded");
+}
+
+/// The scope of a timeout is reachable (AnyIO's `with move_on_after(..) as scope`): its
+/// deadline moves and its flags can be read.
+#[anyio::test]
+async fn the_scope_of_a_timeout_is_reachable() {
+    let mut timeout = anyio::move_on_after(Duration::from_secs(3600), anyio::sleep_forever());
+    let scope = timeout.handle();
+    assert!(scope.deadline().is_some());
+    scope.set_deadline(Some(anyio::current_time() + Duration::from_millis(2)));
+    assert_eq!(timeout.await, None);
+    assert!(scope.cancelled_caught() && scope.deadline_reached());
+
+    // Moved away: the timeout no longer applies.
+    let mut relaxed = anyio::fail_after(Duration::from_millis(1), async {
+        anyio::sleep(Duration::from_millis(5)).await;
+        "finished"
+    });
+    relaxed.handle().set_deadline(None);
+    assert_eq!(relaxed.await, Ok("finished"));
+}
+
+/// A past deadline cancels at entry: before the body suspends, even with a handle (a node).
+#[anyio::test]
+async fn a_past_deadline_cancels_a_scope_with_a_handle_at_entry() {
+    let scope = CancelScope::new().deadline(anyio::current_time());
+    let handle = scope.handle();
+    assert!(!handle.cancel_called(), "not before the scope runs");
+    let reached = Mutex::new(Vec::new());
+    let outcome = scope
+        .run(async {
+            reached.lock().unwrap().push(handle.cancel_called());
+            anyio::lowlevel::checkpoint_if_cancelled().await;
+            reached.lock().unwrap().push(true);
+        })
+        .await;
+    assert_eq!(outcome, None);
+    assert_eq!(*reached.lock().unwrap(), [true]);
+    assert!(handle.deadline_reached() && handle.cancelled_caught());
+}

@@ -574,3 +574,154 @@ async fn dropping_the_group_future_aborts_the_children() {
     }
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
 }
+
+/// `start` is lazy, as Rust futures are: nothing is spawned until the future is polled.
+#[anyio::test]
+async fn start_does_nothing_until_polled() {
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    anyio::task_group(|tg| async move {
+        let unpolled = tg.start(move |status: TaskStatus<()>| async move {
+            flag.store(true, Ordering::SeqCst);
+            status.started(());
+        });
+        anyio::sleep(Duration::from_millis(2)).await;
+        assert!(!ran.load(Ordering::SeqCst), "spawned before it was polled");
+        drop(unpolled);
+        anyio::sleep(Duration::from_millis(2)).await;
+        assert!(!ran.load(Ordering::SeqCst), "spawned although never polled");
+        let flag = Arc::clone(&ran);
+        tg.start(move |status: TaskStatus<()>| async move {
+            flag.store(true, Ordering::SeqCst);
+            status.started(());
+        })
+        .await
+        .unwrap();
+        assert!(ran.load(Ordering::SeqCst));
+    })
+    .await
+    .unwrap();
+}
+
+/// While it starts, a child belongs to the task that called `start` (here another child of
+/// the group, not its host); once it calls `started`, to the group's host.
+#[anyio::test]
+async fn a_starting_child_belongs_to_the_caller_until_it_has_started() {
+    let host = anyio::get_current_task().unwrap().id();
+    anyio::task_group(|tg| async move {
+        let group = tg.clone();
+        let caller = tg.spawn(async move {
+            let me = anyio::get_current_task().unwrap().id();
+            let (parents, child) = group
+                .start(|status: TaskStatus<anyio::TaskId>| async move {
+                    let info = anyio::get_current_task().unwrap();
+                    let before = info.parent_id();
+                    status.started(before.unwrap());
+                    Ok::<_, Infallible>(info)
+                })
+                .with_handle()
+                .await
+                .unwrap();
+            let child = child.await.unwrap();
+            Ok::<_, Infallible>((me, parents, child.parent_id()))
+        });
+        let (caller_id, parent_while_starting, parent_after) = caller.await.unwrap();
+        assert_eq!(parent_while_starting, caller_id);
+        assert_eq!(parent_after, Some(host));
+    })
+    .await
+    .unwrap();
+}
+
+/// `start(..).named(..)` names the child; `.with_handle()` returns its handle with the value.
+#[anyio::test]
+async fn a_started_child_can_be_named_and_handled() {
+    anyio::task_group(|tg| async move {
+        let (name, handle) = tg
+            .start(|status: TaskStatus<String>| async move {
+                status.started(anyio::get_current_task().unwrap().name().to_owned());
+                anyio::sleep_forever().await;
+            })
+            .named("listener")
+            .with_handle()
+            .await
+            .unwrap();
+        assert_eq!(name, "listener");
+        assert_eq!(handle.info().name(), "listener");
+        assert!(!handle.is_finished());
+        handle.cancel();
+        assert_eq!(handle.await, Err(TaskError::Cancelled));
+    })
+    .await
+    .unwrap();
+}
+
+/// A group stopped by its own `cancel()` is a success, `Ok(None)`, however long its body
+/// goes on awaiting afterwards (the README's pattern of stopping a server).
+#[anyio::test]
+async fn a_group_stopped_by_its_own_cancel_is_ok_none() {
+    let stopped = anyio::task_group(|tg| async move {
+        tg.spawn(anyio::sleep_forever());
+        tg.cancel();
+        anyio::lowlevel::checkpoint().await;
+        anyio::sleep(Duration::from_secs(3600)).await;
+        Ok::<_, Oops>(1)
+    })
+    .await;
+    assert!(matches!(stopped, Ok(None)));
+    // Its own deadline too.
+    let expired = anyio::task_group(|tg| async move {
+        tg.cancel_scope()
+            .set_deadline(Some(anyio::current_time() + Duration::from_millis(2)));
+        anyio::sleep_forever().await;
+    })
+    .await;
+    assert_eq!(expired.unwrap(), None);
+}
+
+/// A group's cancel reason is its scope's, and a child's handle gives its own.
+#[anyio::test]
+async fn cancel_reasons_of_groups_and_tasks() {
+    anyio::task_group(|tg| async move {
+        let child = tg.spawn(anyio::sleep_forever());
+        child.cancel_with_reason("not needed");
+        assert!(child.info().has_pending_cancellation());
+        assert_eq!(child.await, Err(TaskError::Cancelled));
+        tg.cancel_with_reason("shutting down");
+        tg.cancel_with_reason("second thoughts");
+        assert_eq!(
+            tg.cancel_scope().cancel_reason().as_deref(),
+            Some("shutting down")
+        );
+    })
+    .await
+    .unwrap();
+}
+
+/// `TaskInfo::has_pending_cancellation`: another task's as a whole; the calling task's at its
+/// innermost scope.
+#[anyio::test]
+async fn task_infos_tell_a_pending_cancellation() {
+    anyio::task_group(|tg| async move {
+        let me = anyio::get_current_task().unwrap();
+        assert!(!me.has_pending_cancellation());
+        let scope = CancelScope::new();
+        let handle = scope.handle();
+        scope
+            .run(async {
+                handle.cancel();
+                // The calling task: its innermost scope is cancelled.
+                assert!(me.has_pending_cancellation());
+                assert!(anyio::lowlevel::has_pending_cancellation());
+            })
+            .await;
+        assert!(!me.has_pending_cancellation());
+        let child = tg.spawn(anyio::sleep_forever());
+        let info = child.info();
+        assert!(!info.has_pending_cancellation());
+        tg.cancel();
+        assert!(info.has_pending_cancellation());
+    })
+    .await
+    .unwrap();
+}

@@ -38,7 +38,7 @@ use crate::cancel::gate::{Gate, gate};
 ///   [`release_on_behalf_of`](Self::release_on_behalf_of) gives it back, and errs with
 ///   [`CapacityLimiterError::NotBorrowing`] for a borrower that holds no token.
 ///
-/// `Send + Sync`. Borrowing a free token does not yield.
+/// `Send + Sync`. Borrowing a free token does not yield (but once per cooperative budget).
 ///
 /// # Examples
 /// ```

@@ -28,9 +28,17 @@
 //! returned its guard, the guard holds the lock: anyio's cancellation by drop never takes back
 //! what an operation already completed.
 //!
-//! The uncontended paths are one atomic operation and do not yield: a lock that is free is
-//! taken without a suspension point, so it is not a place where a cancellation lands (AnyIO's
-//! `fast_acquire=True`).
+//! Every wait is a cancellation point, even one that could complete at once (AnyIO's
+//! operations checkpoint before acting): in a cancelled scope a wait takes nothing and
+//! suspends, so that the scope drops it there. And a hand-off passes over waiters whose
+//! cancellation is pending: a released lock or permit, a notification, goes to the first
+//! waiter in line whose scope is *not* cancelled, instead of to a task about to be dropped.
+//!
+//! The uncontended paths are one atomic operation plus that check (a thread-local load and an
+//! atomic load), and do not yield: a lock that is free is taken without suspending. So that a
+//! loop of them cannot starve the other tasks of its thread, every completed operation spends
+//! a unit of the task's cooperative budget, and the task yields once every 128 of them, as
+//! tokio's own primitives do (see [`cancel`](crate::cancel)).
 //!
 //! # Examples
 //! ```

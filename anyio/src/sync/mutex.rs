@@ -35,7 +35,8 @@ const MOVABLE: u64 = 1 << 63;
 ///   not hold cannot be written.
 ///
 /// Uncontended locking is one atomic compare-and-swap and does not yield (AnyIO's
-/// `fast_acquire=True`). Works under any executor; `Send + Sync` when `T: Send`.
+/// `fast_acquire=True`), except once per cooperative budget (see the [module docs](super)).
+/// Works under any executor; `Send + Sync` when `T: Send`.
 ///
 /// # Examples
 /// ```
@@ -150,7 +151,8 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     /// Waits for the lock, behind the tasks already waiting, and returns its guard.
     ///
-    /// Completes at once, without yielding, when the lock is free and nobody waits.
+    /// Completes at once, without yielding, when the lock is free and nobody waits (unless it is
+    /// cancelled, or its task has used up its cooperative budget).
     ///
     /// # Cancel safety
     /// Cancel safe: a dropped wait leaves the line, and a lock that was handed to it in the

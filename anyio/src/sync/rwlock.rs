@@ -40,7 +40,8 @@ const NO_WRITER: u64 = 0;
 ///   (A task that holds a read guard and asks again while a writer waits would wait for
 ///   itself too; readers are not tracked, so that one is not detected.)
 ///
-/// Taking a free lock is one atomic compare-and-swap and does not yield. Not in AnyIO; it
+/// Taking a free lock is one atomic compare-and-swap and does not yield (but once per
+/// cooperative budget). Not in AnyIO; it
 /// follows `tokio::sync::RwLock`. `Send` when `T: Send`, `Sync` when `T: Send + Sync`.
 ///
 /// # Examples
@@ -118,7 +119,8 @@ impl<T> RwLock<T> {
 impl<T: ?Sized> RwLock<T> {
     /// Waits for shared read access, behind the tasks already waiting.
     ///
-    /// Completes at once, without yielding, when no writer holds the lock and nobody waits.
+    /// Completes at once, without yielding, when no writer holds the lock and nobody waits (unless it is
+    /// cancelled, or its task has used up its cooperative budget).
     ///
     /// # Cancel safety
     /// Cancel safe: a dropped wait leaves the line, and read access handed to it in the
@@ -173,7 +175,8 @@ impl<T: ?Sized> RwLock<T> {
     /// Waits for exclusive write access, behind the tasks already waiting. While it waits,
     /// readers arriving later wait behind it.
     ///
-    /// Completes at once, without yielding, when the lock is free and nobody waits.
+    /// Completes at once, without yielding, when the lock is free and nobody waits (unless it is
+    /// cancelled, or its task has used up its cooperative budget).
     ///
     /// # Cancel safety
     /// Cancel safe: a dropped wait leaves the line and gives back whatever part of the lock it

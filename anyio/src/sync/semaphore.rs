@@ -124,7 +124,8 @@ impl Semaphore {
 
     /// Waits for a permit, behind the tasks already waiting.
     ///
-    /// Completes at once, without yielding, when a permit is free and nobody waits.
+    /// Completes at once, without yielding, when a permit is free and nobody waits (unless it is
+    /// cancelled, or its task has used up its cooperative budget).
     ///
     /// # Cancel safety
     /// Cancel safe: a dropped wait leaves the line, and a permit that was handed to it in the

@@ -7,7 +7,6 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use std::convert::Infallible;
 //!
 //! anyio::run(async {
 //!     anyio::task_group(|tg| async move {
@@ -25,9 +24,23 @@
 //! # Ok::<(), anyio::RunError>(())
 //! ```
 //!
-//! The group's error type `E` is the `Err` type of the body and the children; a group whose
-//! tasks cannot fail names [`Infallible`](std::convert::Infallible). Children return `()` or
-//! `Result<T, E>` (see [`TaskResult`]).
+//! The group's error type `E` is the `Err` type of its body's `Result` (see [`BodyResult`]);
+//! a body that returns `()` makes it [`Infallible`](std::convert::Infallible). The closure
+//! needs no annotation. Children return `()` or `Result<T, E>` (see [`TaskResult`]).
+//!
+//! # How a group ends
+//! | what happened | `task_group(..).await` |
+//! |---|---|
+//! | the body returned `v`, nothing failed | `Ok(Some(v))` |
+//! | the group's own [`cancel`](TaskGroup::cancel) (or its scope's deadline) dropped the body | `Ok(None)` |
+//! | the body or children failed | `Err(TaskGroupError)` with every error |
+//! | a task panicked | the panic, re-raised |
+//! | an enclosing scope was cancelled, nothing failed | never completes: the enclosing scope drops it |
+//!
+//! So stopping a server is `tg.cancel()`, and a success: however the body goes on after it,
+//! the group completes with `Ok`. The exit of a group is a cancellation point (as in AnyIO):
+//! when an enclosing scope is cancelled, the code after the group does not run, even if the
+//! body had returned a value.
 
 mod child;
 mod error;

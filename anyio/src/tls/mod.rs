@@ -68,7 +68,7 @@
 //!     let port = tcp.local_addr().unwrap().port();
 //!     let mut listener = TlsListener::new(tcp, TlsAcceptor::new(Arc::new(server_config)));
 //!
-//!     anyio::task_group(|tg: anyio::TaskGroup<std::io::Error>| async move {
+//!     anyio::task_group(|tg| async move {
 //!         tg.spawn(async move {
 //!             listener.serve(|mut stream| async move {
 //!                 let mut buf = [0; 64];
@@ -87,7 +87,7 @@
 //!         let n = stream.receive(&mut buf).await?;
 //!         assert_eq!(&buf[..n], b"private");
 //!         tg.cancel();
-//!         Ok(())
+//!         Ok::<_, std::io::Error>(())
 //!     })
 //!     .await
 //!     .unwrap();

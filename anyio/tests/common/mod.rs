@@ -87,3 +87,10 @@ impl XorShift {
         self.0 % bound
     }
 }
+
+/// Runs a test body under a 10 s limit, so that a regression fails instead of hanging.
+pub async fn bounded<F: Future>(body: F) -> F::Output {
+    anyio::fail_after(Duration::from_secs(10), body)
+        .await
+        .expect("the test did not finish within 10 s")
+}

@@ -22,7 +22,9 @@
 //! A send dropped before it returned has sent nothing; a receive dropped before it returned
 //! has taken nothing, and an item that was already on its way to it goes to the next receiver
 //! (or back to the front of the buffer). So a storm of cancelled sends and receives loses no
-//! item and duplicates none. Operations that can complete at once do so without yielding.
+//! item and duplicates none. Operations that can complete at once do so without yielding (once
+//! per cooperative budget aside); in a cancelled scope they do not complete, and senders and
+//! receivers whose cancellation is pending are passed over by the ones they wait for.
 //!
 //! # Examples
 //! ```

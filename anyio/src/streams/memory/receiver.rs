@@ -54,7 +54,8 @@ impl<T> MemoryObjectReceiver<T> {
 
     /// Receives the next item, waiting for one behind the receives already waiting.
     ///
-    /// Completes at once, without yielding, when an item is buffered. The future resolves to
+    /// Completes at once, without yielding, when an item is buffered (unless it is cancelled,
+    /// or its task has used up its cooperative budget). The future resolves to
     /// [`ReceiveError::EndOfStream`] once every sender is closed and the buffer is drained,
     /// and [`ReceiveError::Closed`] when this receiver was closed.
     ///

@@ -55,7 +55,8 @@ impl<T> MemoryObjectSender<T> {
     /// Sends `item`: hands it to a waiting receiver, or buffers it, or waits until a receiver
     /// or buffer space comes free, behind the sends already waiting.
     ///
-    /// Completes at once, without yielding, when it can. On a stream of size 0 (a rendezvous)
+    /// Completes at once, without yielding, when it can (unless it is cancelled, or its task
+    /// has used up its cooperative budget). On a stream of size 0 (a rendezvous)
     /// it completes once a receiver has taken the item.
     ///
     /// The future resolves to [`SendError::Broken`] when every receiver is closed (at the
