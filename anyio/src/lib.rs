@@ -106,7 +106,7 @@
 //! | `tokio` | yes | the tokio backend |
 //! | `smol` | no | the smol backend (`async-executor` + `async-io`) |
 //! | `macros` | yes | `#[anyio::test]` and `#[anyio::main]` |
-//! | `tls` | no | [`tls`]: TLS with rustls |
+//! | `tls` | no | `anyio::tls`: TLS with rustls |
 //! | `full` | no | all of the above |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -3,6 +3,7 @@
 
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyio::sync::{Condition, Mutex};
 use futures_lite::future::poll_once;
@@ -97,4 +98,32 @@ async fn a_cancelled_wait_releases_the_lock_and_leaves_the_line() {
     let stats = condition.statistics();
     assert_eq!(stats.tasks_waiting, 0);
     assert!(!stats.lock.locked);
+}
+
+/// A wait first polled in a cancelled scope gives the lock back at once instead of holding it
+/// until the body is dropped: a shielded part of the same body that needs the lock gets it
+/// (before, the shield held the body open while the wait held the lock: a deadlock).
+#[anyio::test]
+async fn a_wait_in_a_cancelled_scope_gives_the_lock_back_at_once() {
+    let condition = Condition::new(0);
+    let scope = anyio::CancelScope::new();
+    let handle = scope.handle();
+    let outcome = anyio::fail_after(
+        Duration::from_secs(10),
+        scope.run(futures_lite::future::zip(
+            async {
+                let guard = condition.lock().await;
+                handle.cancel();
+                let _ = guard.wait().await;
+                unreachable!("the scope is cancelled");
+            },
+            anyio::CancelScope::new().shield(true).run(async {
+                *condition.lock().await = 1;
+            }),
+        )),
+    )
+    .await;
+    assert_eq!(outcome.expect("no deadlock"), None);
+    assert_eq!(*condition.lock().await, 1);
+    assert_eq!(condition.statistics().tasks_waiting, 0);
 }

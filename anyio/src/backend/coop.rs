@@ -102,6 +102,7 @@ fn on_tokio() -> bool {
     match super::marker() {
         #[cfg(feature = "tokio")]
         Some(Active::Tokio) => true,
+        #[allow(unreachable_patterns)] // without the smol backend, tokio is the only one
         Some(_) => false,
         #[cfg(feature = "tokio")]
         None => ::tokio::runtime::worker_index().is_some(),

@@ -379,8 +379,16 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
             match &mut self.stage {
                 Stage::Holding(_) => {
                     match gate(cx) {
-                        // Still holding the lock: the scope's drop of the body releases it.
-                        Gate::Cancelled | Gate::Yield => return Poll::Pending,
+                        Gate::Yield => return Poll::Pending,
+                        Gate::Cancelled => {
+                            // Gives the lock back at once (a shield elsewhere in the body may
+                            // wait for it), without waiting for a notification.
+                            self.stage = Stage::Relocking {
+                                lock: relock(),
+                                notified: false,
+                            };
+                            return Poll::Pending;
+                        }
                         Gate::Proceed(_waiting_is_no_progress) => {}
                     }
                     // Join the line first, then release the lock: notifiers hold the lock, so
