@@ -102,7 +102,7 @@ impl<T: ?Sized> HasPermits for Mutex<T> {
 #[non_exhaustive]
 pub struct LockStatistics {
     /// Whether the lock is held (or handed to a waiter that has not run yet: it is that
-    /// waiter's already, and [`statistics`](Self::statistics) names it as the owner).
+    /// waiter's already, and [`statistics`](Mutex::statistics) names it as the owner).
     pub locked: bool,
     /// The anyio task that took the lock, if an anyio task did (see
     /// [`get_running_tasks`](crate::get_running_tasks) for its name).
@@ -259,7 +259,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Whether the lock is held (or handed to a waiter that has not run yet: it is that
-    /// waiter's already, and [`statistics`](Self::statistics) names it as the owner).
+    /// waiter's already, and [`statistics`](Mutex::statistics) names it as the owner).
     ///
     /// # Examples
     /// ```

@@ -178,8 +178,8 @@ impl TaskInfo {
 
     /// Whether the task has a cancellation pending (AnyIO's `TaskInfo.has_pending_cancellation`).
     ///
-    /// For the calling task this is [`lowlevel::has_pending_cancellation`]
-    /// (crate::lowlevel::has_pending_cancellation): whether the code calling it is effectively
+    /// For the calling task this is
+    /// [`lowlevel::has_pending_cancellation`](crate::lowlevel::has_pending_cancellation): whether the code calling it is effectively
     /// cancelled, innermost scope included. For another task it is whether the task as a whole
     /// is cancelled (its group, an enclosing scope or its handle), since the scopes it has
     /// entered inside its own body are its own business. A runner's main task is never
