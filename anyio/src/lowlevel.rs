@@ -62,7 +62,7 @@ impl Future for Checkpoint {
         if self.yielded {
             // Polled again after the yield: in a cancelled scope it does not return, so that
             // the scope drops the body here.
-            if crate::cancel::context::pending_cancellation() {
+            if crate::cancel::context::pending_cancellation(cx.waker()) {
                 return Poll::Pending;
             }
             return Poll::Ready(());

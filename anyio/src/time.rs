@@ -214,7 +214,7 @@ impl Future for Sleep {
         std::task::ready!(this.state.poll_state(cx));
         // Slept, but the scope was cancelled meanwhile: the sleep does not return, the scope
         // drops it here (as it would have, had it noticed before the timer fired).
-        if crate::cancel::context::pending_cancellation() {
+        if crate::cancel::context::pending_cancellation(cx.waker()) {
             return Poll::Pending;
         }
         Poll::Ready(())

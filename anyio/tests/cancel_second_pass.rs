@@ -770,3 +770,61 @@ async fn a_handle_stays_finished_after_its_value_was_taken_on_two_threads() {
     })
     .await;
 }
+
+/// A nested executor's `block_on` inside a cancelled scope's poll (a sync helper doing async
+/// work) is not inside the scope: its operations complete. Before, they saw the outer frames
+/// and stayed pending for ever, with nobody to wake them. Found in review.
+#[test]
+fn a_nested_block_on_inside_a_cancelled_scope_completes() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = anyio::run(async move {
+            let scope = CancelScope::new();
+            let handle = scope.handle();
+            scope
+                .run(async move {
+                    handle.cancel();
+                    let event = Event::new();
+                    event.set();
+                    futures_lite::future::block_on(event.wait());
+                    tx.send(()).unwrap();
+                })
+                .await
+        });
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "block_on(event.wait()) on a set event never returned inside a cancelled scope"
+    );
+}
+
+/// A group whose last child ends on another thread while an enclosing scope is cancelled: the
+/// group may see no child left and end before the child has released its holds on the
+/// enclosing scopes; that release must wake the enclosing scope's task (before, it woke only
+/// the group, which had gone, and the scope hung). The window is narrow: this repeats it, and
+/// the review confirmed the hang (and the fix) with a delay injected into it.
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn the_last_release_of_a_group_wakes_the_enclosing_scope() {
+    for _ in 0..50 {
+        let scope = CancelScope::new();
+        let handle = scope.handle();
+        let running = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&running);
+        let scoped = scope.run(anyio::task_group(move |tg| async move {
+            tg.spawn(async move {
+                flag.store(true, Ordering::SeqCst);
+                anyio::sleep_forever().await;
+            });
+            Ok::<_, Infallible>(())
+        }));
+        let cancel = async {
+            until(|| running.load(Ordering::SeqCst)).await;
+            handle.cancel();
+            for _ in 0..20 {
+                checkpoint().await;
+            }
+        };
+        let (outcome, ()) = bounded(futures_lite::future::zip(scoped, cancel)).await;
+        assert!(outcome.is_none());
+    }
+}

@@ -388,3 +388,20 @@ async fn a_storm_of_cancellations_loses_and_duplicates_nothing() {
         "no send was cancelled: the storm tested nothing"
     );
 }
+
+/// A stream of size 0 takes no item for a receiver whose cancellation is pending: with that
+/// receiver the only one waiting, `try_send` would block (before, it evicted the receiver and
+/// buffered the item in a buffer of size 0). Found in review.
+#[anyio::test]
+async fn a_rendezvous_takes_no_item_for_a_cancelled_receiver() {
+    let (tx, rx) = create_memory_object_stream::<u32>(0);
+    let scope = anyio::CancelScope::new();
+    let handle = scope.handle();
+    let mut receiving = pin!(scope.run(rx.receive()));
+    assert!(poll_once(&mut receiving).await.is_none());
+    assert_eq!(rx.statistics().tasks_waiting_receive, 1);
+    handle.cancel();
+    assert!(matches!(tx.try_send(7), Err(TrySendError::WouldBlock(7))));
+    assert_eq!(rx.statistics().current_buffer_used, 0);
+    assert_eq!(receiving.await, None);
+}

@@ -725,3 +725,74 @@ async fn task_infos_tell_a_pending_cancellation() {
     .await
     .unwrap();
 }
+
+/// The group's own deadline, set in the closure before the group runs and already past,
+/// cancels it at entry: no operation completes in its first poll. Found in review.
+#[anyio::test]
+async fn a_group_deadline_already_past_at_entry_cancels_at_once() {
+    let event = Arc::new(anyio::sync::Event::new());
+    event.set();
+    let completed = Arc::new(AtomicBool::new(false));
+    let (e, c) = (Arc::clone(&event), Arc::clone(&completed));
+    let result = anyio::task_group(move |tg| {
+        tg.cancel_scope()
+            .set_deadline(Some(anyio::current_time() - Duration::from_secs(1)));
+        async move {
+            e.wait().await;
+            c.store(true, Ordering::SeqCst);
+        }
+    })
+    .await;
+    assert_eq!(result.unwrap(), None);
+    assert!(!completed.load(Ordering::SeqCst));
+}
+
+/// A start future made in the closure, before the group runs, still moves its child under
+/// the group's host once started. Found in review.
+#[anyio::test]
+async fn a_start_made_before_the_group_runs_reparents_to_the_host() {
+    let host = anyio::get_current_task().unwrap().id();
+    let result = anyio::task_group(|tg| {
+        let starting = tg
+            .start(|status: TaskStatus<()>| async move {
+                status.started(());
+                anyio::sleep_forever().await;
+            })
+            .with_handle();
+        async move {
+            let ((), handle) = starting.await.unwrap();
+            tg.cancel();
+            Ok::<_, Infallible>(handle.info().parent_id())
+        }
+    })
+    .await;
+    assert_eq!(result.unwrap(), Some(Some(host)));
+}
+
+/// Children spawned from a plain thread (or a blocking-pool thread) run where the group runs:
+/// the group found its runtime when it started. Before, the spawn looked for a runtime on the
+/// calling thread, after counting the child in: outside one it panicked and the group waited
+/// for ever. Found in review.
+#[anyio::test]
+async fn children_spawned_from_another_thread_run_on_the_groups_runtime() {
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    let result = anyio::fail_after(
+        Duration::from_secs(10),
+        anyio::task_group(|tg| async move {
+            let other = tg.clone();
+            let handle = std::thread::spawn(move || {
+                other.spawn(async move {
+                    anyio::lowlevel::checkpoint().await;
+                    flag.store(true, Ordering::SeqCst);
+                })
+            })
+            .join()
+            .unwrap();
+            assert_eq!(handle.await, Ok(()));
+        }),
+    )
+    .await;
+    assert_eq!(result.expect("no hang").unwrap(), Some(()));
+    assert!(ran.load(Ordering::SeqCst));
+}

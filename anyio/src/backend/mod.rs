@@ -44,9 +44,9 @@ mod timer;
 pub(crate) use blocking::run_blocking;
 #[cfg(unix)]
 pub(crate) use io::{Direction, OwnsFd, Registered, Watched};
+pub(crate) use spawn::SpawnTarget;
 #[cfg(feature = "smol")]
 pub(crate) use spawn::smol_executor;
-pub(crate) use spawn::spawn_detached;
 pub(crate) use timer::Timer;
 
 #[cfg(not(any(feature = "tokio", feature = "smol")))]

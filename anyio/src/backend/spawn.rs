@@ -1,25 +1,52 @@
 //! Spawning a detached task on the running backend.
 //!
-//! tokio: `tokio::spawn` on the current runtime. smol: the executor of anyio's runner on this
-//! thread; under a native smol runner (which does not publish its executor) a process-wide
-//! fallback executor with one thread per CPU, as `smol::spawn` does.
+//! tokio: the current runtime's handle. smol: the executor of anyio's runner on this thread;
+//! under a native smol runner (which does not publish its executor) a process-wide fallback
+//! executor with one thread per CPU, as `smol::spawn` does.
+//!
+//! A task group captures its [`SpawnTarget`] when it starts, so that its children run where its
+//! host runs, whichever thread spawns them (a plain thread, a blocking-pool thread).
 
 use std::future::Future;
 
 use super::Active;
+use crate::runtime::NoEventLoopError;
 
-/// Runs `future` as a new task on `backend`, detached: it reports back through its own state.
-pub(crate) fn spawn_detached<F>(backend: Active, future: F)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    match backend {
-        #[cfg(feature = "tokio")]
-        Active::Tokio => {
-            drop(::tokio::spawn(future));
+/// Where to spawn: the runtime found on the thread that made it.
+#[derive(Clone, Debug)]
+pub(crate) enum SpawnTarget {
+    #[cfg(feature = "tokio")]
+    Tokio(::tokio::runtime::Handle),
+    #[cfg(feature = "smol")]
+    Smol(Option<std::sync::Arc<async_executor::Executor<'static>>>),
+}
+
+impl SpawnTarget {
+    /// The runtime that runs the calling code.
+    pub(crate) fn current() -> Result<SpawnTarget, NoEventLoopError> {
+        match super::current()? {
+            #[cfg(feature = "tokio")]
+            Active::Tokio => ::tokio::runtime::Handle::try_current()
+                .map(SpawnTarget::Tokio)
+                .map_err(|_| NoEventLoopError::new()),
+            #[cfg(feature = "smol")]
+            Active::Smol => Ok(SpawnTarget::Smol(smol_executor::current())),
         }
-        #[cfg(feature = "smol")]
-        Active::Smol => smol_executor::with_current(|executor| executor.spawn(future).detach()),
+    }
+
+    /// Runs `future` as a new task there, detached: it reports back through its own state.
+    pub(crate) fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self {
+            #[cfg(feature = "tokio")]
+            SpawnTarget::Tokio(handle) => drop(handle.spawn(future)),
+            #[cfg(feature = "smol")]
+            SpawnTarget::Smol(Some(executor)) => executor.spawn(future).detach(),
+            #[cfg(feature = "smol")]
+            SpawnTarget::Smol(None) => smol_executor::fallback().spawn(future).detach(),
+        }
     }
 }
 
@@ -55,18 +82,13 @@ pub(crate) mod smol_executor {
         }
     }
 
-    /// Calls `f` with this thread's executor, or the fallback one. (Borrowed, not cloned: a
-    /// reference-count update per spawn would bounce the executor's cache line between the
-    /// threads that spawn.)
-    pub(crate) fn with_current<R>(f: impl FnOnce(&Executor<'static>) -> R) -> R {
-        CURRENT.with(|current| match &*current.borrow() {
-            Some(executor) => f(executor),
-            None => f(fallback()),
-        })
+    /// This thread's executor (that of anyio's runner), if it has one.
+    pub(crate) fn current() -> Option<Arc<Executor<'static>>> {
+        CURRENT.with(|current| current.borrow().clone())
     }
 
     /// The process-wide executor for code that runs under a native smol runner.
-    fn fallback() -> &'static Executor<'static> {
+    pub(crate) fn fallback() -> &'static Executor<'static> {
         static FALLBACK: OnceLock<&'static Executor<'static>> = OnceLock::new();
         FALLBACK.get_or_init(|| {
             let executor: &'static Executor<'static> = Box::leak(Box::new(Executor::new()));

@@ -12,6 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Instant;
 
 use super::node::{CancelKind, ScopeNode};
@@ -19,6 +20,11 @@ use super::node::{CancelKind, ScopeNode};
 /// One scope being polled on this thread.
 #[derive(Debug)]
 pub(crate) struct Frame {
+    /// Which waker the scope is polled with (its data pointer): frames pushed by the same
+    /// task's poll share it. Code polled with another waker inside a scope's poll (a nested
+    /// executor's `block_on`, or a combinator that makes its own wakers) does not wait on the
+    /// scope's suspension, so the scope cannot drop it: it is not treated as inside it.
+    pub(crate) waker: *const (),
     /// The scope's node, once it has one. Moved in for the poll and back out after, so a poll
     /// costs no reference-count traffic.
     pub(crate) node: Option<Arc<ScopeNode>>,
@@ -35,14 +41,22 @@ thread_local! {
     /// `FRAMES` on this thread, so that the check every operation makes is one load of a
     /// thread-local without a destructor (no registration check, no `RefCell` borrow) and
     /// one atomic load.
-    static TOP: Cell<Top> = const { Cell::new(Top::Free) };
+    static TOP: Cell<Top> = const { Cell::new(FREE) };
 }
 
-/// The frames, summarised from the innermost out to the first that decides.
+/// The frames, summarised from the innermost out to the first that decides, for code polled
+/// with the innermost frame's waker.
 #[derive(Clone, Copy, Debug)]
-enum Top {
-    /// No frame, or a shield without a node first: nothing can cancel the code but its own
-    /// (unnoticed) deadline.
+struct Top {
+    /// The innermost frame's waker (see [`Frame::waker`]).
+    waker: *const (),
+    state: TopState,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TopState {
+    /// No frame, or a shield without a node first, or frames of another waker: nothing can
+    /// cancel the code but its own (unnoticed) deadline.
     Free,
     /// A frame without a node whose deadline has passed.
     Expired,
@@ -51,19 +65,34 @@ enum Top {
     Node(NonNull<ScopeNode>),
 }
 
+const FREE: Top = Top {
+    waker: std::ptr::null(),
+    state: TopState::Free,
+};
+
 fn summarize(frames: &[Frame]) -> Top {
+    let Some(innermost) = frames.last() else {
+        return FREE;
+    };
+    let waker = innermost.waker;
+    let mut state = TopState::Free;
     for frame in frames.iter().rev() {
+        if frame.waker != waker {
+            break;
+        }
         if let Some(node) = &frame.node {
-            return Top::Node(NonNull::from(&**node));
+            state = TopState::Node(NonNull::from(&**node));
+            break;
         }
         if frame.expired {
-            return Top::Expired;
+            state = TopState::Expired;
+            break;
         }
         if frame.shield {
-            return Top::Free;
+            break;
         }
     }
-    Top::Free
+    Top { waker, state }
 }
 
 /// Pops its frame when dropped, so a panicking body leaves the stack as it found it.
@@ -173,15 +202,21 @@ pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
 /// passed unnoticed counts only once its scope has noticed (at the body's next suspension, or
 /// before the scope polls its body again: see `Scoped`), which keeps this to one thread-local
 /// access and an atomic load per scope node walked.
+/// `waker` is the one the operation is polled with: code polled with another waker than the
+/// innermost scope's is not inside it (see [`Frame::waker`]).
 #[inline]
-pub(crate) fn pending_cancellation() -> bool {
-    match TOP.get() {
-        Top::Free => false,
-        Top::Expired => true,
-        // SAFETY: by `Top`'s invariant the node is kept alive by an `Arc` in a frame on this
-        // thread's stack right now: frames leave the stack only in `pop`, which recomputes
-        // `TOP` before anything else runs on this thread.
-        Top::Node(node) => unsafe { node.as_ref() }.effectively_cancelled(),
+pub(crate) fn pending_cancellation(waker: &Waker) -> bool {
+    let top = TOP.get();
+    if top.waker != waker.data() {
+        return false;
+    }
+    match top.state {
+        TopState::Free => false,
+        TopState::Expired => true,
+        // SAFETY: by `TopState::Node`'s invariant the node is kept alive by an `Arc` in a frame
+        // on this thread's stack right now: frames leave the stack only in `pop`, which
+        // recomputes `TOP` before anything else runs on this thread.
+        TopState::Node(node) => unsafe { node.as_ref() }.effectively_cancelled(),
     }
 }
 
@@ -193,9 +228,14 @@ pub(crate) fn pending_cancellation() -> bool {
 /// holds a handle to them), which the waiter itself notices when it is polled. So the walk
 /// skips them, and stops with `None` at a shield without a node (nothing outside it can
 /// cancel the waiter).
-pub(crate) fn waiter_scope() -> Option<Arc<ScopeNode>> {
+///
+/// Only the frames polled with `waker` (the waiter's) count, as for [`pending_cancellation`].
+pub(crate) fn waiter_scope(waker: &Waker) -> Option<Arc<ScopeNode>> {
     FRAMES.with(|frames| {
         for frame in frames.borrow().iter().rev() {
+            if frame.waker != waker.data() {
+                return None;
+            }
             if let Some(node) = &frame.node {
                 return Some(Arc::clone(node));
             }

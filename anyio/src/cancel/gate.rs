@@ -39,7 +39,7 @@ pub(crate) enum Gate {
 /// Checks for a pending cancellation, then takes a unit of the task's budget.
 #[inline]
 pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
-    if context::pending_cancellation() {
+    if context::pending_cancellation(cx.waker()) {
         return Gate::Cancelled;
     }
     match coop::poll_proceed(cx) {
@@ -53,7 +53,7 @@ pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
 /// objects on tokio, which spend it themselves.
 #[inline]
 pub(crate) fn poll_io_gate(cx: &mut Context<'_>) -> Poll<Unit> {
-    if context::pending_cancellation() {
+    if context::pending_cancellation(cx.waker()) {
         return Poll::Pending;
     }
     coop::poll_proceed_io(cx)

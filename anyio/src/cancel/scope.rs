@@ -551,7 +551,16 @@ impl<F: Future> Future for Scoped<F> {
         let mut this = self.project();
         let future = match this.body.as_mut().project() {
             BodyProj::Running { future } => future,
-            BodyProj::Dropped => return Poll::Pending,
+            BodyProj::Dropped => {
+                // Waiting for the enclosing scope that took the cancellation to drop us. If that
+                // cancellation no longer reaches here (a shield was switched on in between),
+                // nobody will: complete, as cancelled (the body is gone).
+                if context::pending_cancellation(cx.waker()) {
+                    return Poll::Pending;
+                }
+                this.body.set(Body::Done);
+                return Poll::Ready(None);
+            }
             BodyProj::Done => panic!("`anyio::Scoped` polled after it completed"),
         };
         let scope = &mut *this.scope;
@@ -581,6 +590,7 @@ impl<F: Future> Future for Scoped<F> {
             .as_ref()
             .map_or(Holds::default(), |node| node.holds());
         let guard = context::push(Frame {
+            waker: cx.waker().data(),
             node: scope.node.take(),
             deadline: scope.deadline,
             shield: scope.shield,

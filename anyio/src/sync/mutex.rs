@@ -20,6 +20,10 @@ const NO_OWNER: u64 = 0;
 /// Marks the owner record of an owned guard, which may have moved to another task: it is
 /// reported in the statistics but not trusted by the re-entry check.
 const MOVABLE: u64 = 1 << 63;
+/// Marks the owner record of a lock handed over to a waiter that has not collected it yet: it
+/// is reported in the statistics, but the waiter's task does not hold the lock yet (another
+/// branch of it, in a `join!`, may still wait for the lock without deadlocking).
+const HANDED_OVER: u64 = 1 << 62;
 
 /// An async mutex protecting a `T`, with AnyIO's `Lock` semantics: fair, and aware of its
 /// owner.
@@ -84,7 +88,12 @@ impl<T: ?Sized> HasPermits for Mutex<T> {
 
     /// The lock went to a waiter: it is that task's from now on, before it even runs.
     fn handed_over(&self, task: u64) {
-        self.owner.store(task, Ordering::Relaxed);
+        let record = if task == NO_OWNER {
+            NO_OWNER
+        } else {
+            task | HANDED_OVER
+        };
+        self.owner.store(record, Ordering::Relaxed);
     }
 }
 
@@ -285,7 +294,7 @@ impl<T: ?Sized> Mutex<T> {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn statistics(&self) -> LockStatistics {
-        let owner = self.owner.load(Ordering::Relaxed) & !MOVABLE;
+        let owner = self.owner.load(Ordering::Relaxed) & !(MOVABLE | HANDED_OVER);
         let locked = self.is_locked();
         LockStatistics {
             locked,

@@ -112,10 +112,11 @@ impl<D> WaiterList<D> {
     /// Puts a waiter at the end of the line. Call it from the waiter's own poll: it remembers
     /// the scope being polled, to pass the waiter over if that scope is cancelled.
     pub(crate) fn push_back(&mut self, waker: Waker, data: D) -> Key {
+        let scope = context::waiter_scope(&waker);
         let slot = Slot::Queued {
             waker,
             data,
-            scope: context::waiter_scope(),
+            scope,
             prev: self.tail,
             next: NONE,
         };
@@ -207,6 +208,29 @@ impl<D> WaiterList<D> {
             evicted(data);
         }
         self.front_mut()
+    }
+
+    /// Evicts every waiter in line whose cancellation is pending, wherever it stands, passing
+    /// their data to `evicted`: for a primitive that counts its waiters as capacity.
+    pub(crate) fn evict_cancelled(&mut self, mut evicted: impl FnMut(D)) {
+        let mut key = self.head;
+        while key != NONE {
+            let (next, cancelled) = match &self.slots[key] {
+                Slot::Queued { next, scope, .. } => (
+                    *next,
+                    scope
+                        .as_ref()
+                        .is_some_and(|scope| scope.effectively_cancelled()),
+                ),
+                _ => unreachable!("the line links queued waiters only"),
+            };
+            if cancelled {
+                let (_waker, data, _scope) = self.unlink(key);
+                self.slots[key] = Slot::Evicted;
+                evicted(data);
+            }
+            key = next;
+        }
     }
 
     /// Serves the first waiter in line: it leaves the line, keeps its slot as granted, and its

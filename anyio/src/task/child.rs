@@ -130,6 +130,7 @@ where
             .map_or(Holds::default(), |root| root.holds());
         let polled = info::with_current(this.task, || {
             let guard = context::push(Frame {
+                waker: cx.waker().data(),
                 node: root_slot.take(),
                 deadline: None,
                 shield: false,

@@ -16,6 +16,7 @@ use super::error::TaskGroupError;
 use super::group::{CLOSED, GroupShared, TaskGroup, UNSTARTED};
 use super::info;
 use super::result::BodyResult;
+use crate::backend::{self, SpawnTarget};
 use crate::cancel::context::{self, Frame};
 use crate::cancel::deadline::Deadline;
 use crate::cancel::gate::{Gate, gate};
@@ -56,9 +57,11 @@ pin_project! {
         Running { #[pin] future: F },
         // The body returned or was dropped; the group waits for its children.
         Waiting,
-        // The group is over: completed, or ended by an enclosing scope's cancellation (which
-        // drops this future next).
+        // The group is over and has completed.
         Done,
+        // The group is over, ended by an enclosing scope's cancellation, which drops this
+        // future next (unless that cancellation is withdrawn first).
+        Abandoned,
     }
 }
 
@@ -118,9 +121,19 @@ where
             let _ = shared
                 .host
                 .set(info::get_current_task().map(|task| task.id()));
+            let _ = shared.target.set(SpawnTarget::current());
             let tasks: Arc<dyn info::ListsTasks> = Arc::clone(shared) as _;
             shared.lock().listing = Some(info::list_group(Arc::downgrade(&tasks)));
             shared.node.enter(context::current());
+            // A deadline set through `cancel_scope()` before the group started, and already
+            // past, cancels it at once, as for any scope.
+            if let Some(deadline) = shared.node.deadline() {
+                if let Ok(active) = backend::current() {
+                    if deadline <= backend::now(active) {
+                        shared.node.cancel(CancelKind::Deadline);
+                    }
+                }
+            }
             shared.live.fetch_and(!UNSTARTED, Ordering::AcqRel);
         } else {
             // A deadline that passed since the last poll is noticed before the body runs.
@@ -131,6 +144,7 @@ where
             let before = shared.node.holds();
             let node_slot = &mut *this.node;
             let guard = context::push(Frame {
+                waker: cx.waker().data(),
                 node: node_slot.take(),
                 deadline: None,
                 shield: false,
@@ -167,9 +181,19 @@ where
             }
         }
 
-        if let BodyProj::Done = this.body.as_mut().project() {
-            // Ended by an enclosing scope's cancellation: that scope drops us.
-            return Poll::Pending;
+        match this.body.as_mut().project() {
+            BodyProj::Done => panic!("`anyio::TaskGroupFuture` polled after it completed"),
+            BodyProj::Abandoned => {
+                // The enclosing scope drops us, unless its cancellation no longer reaches here
+                // (a shield was switched on in between): then nobody will, and the group ends
+                // as it would have.
+                if context::pending_cancellation(cx.waker()) {
+                    return Poll::Pending;
+                }
+                this.body.set(Body::Done);
+                return Poll::Ready(Ok(this.value.take()));
+            }
+            _ => {}
         }
 
         // Waiting for the children; the group's deadline still applies to them.
@@ -212,6 +236,7 @@ where
             // An enclosing scope is cancelled: it takes the cancellation and drops this future
             // with its body, even if the group's own body returned a value.
             Gate::Cancelled | Gate::Yield => {
+                this.body.set(Body::Abandoned);
                 shared.node.exit(false);
                 return Poll::Pending;
             }

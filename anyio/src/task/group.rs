@@ -14,9 +14,10 @@ use super::handle::{HandleShared, TaskHandle, TaskRoot};
 use super::info::{self, Identity, TaskId, TaskInfo};
 use super::result::{BodyResult, TaskResult};
 use super::start::{StartFuture, StartShared, TaskStatus};
-use crate::backend;
+use crate::backend::SpawnTarget;
 use crate::cancel::CancelHandle;
 use crate::cancel::node::{CancelKind, Fanout, ScopeNode};
+use crate::runtime::NoEventLoopError;
 use crate::slab::Slab;
 
 /// Runs `body` with a [`TaskGroup`], and completes when the body and every task spawned into
@@ -99,6 +100,7 @@ where
         aborted: AtomicBool::new(false),
         live: AtomicUsize::new(UNSTARTED),
         host: OnceLock::new(),
+        target: OnceLock::new(),
         state: Mutex::new(GroupState {
             children: Slab::default(),
             errors: Vec::new(),
@@ -298,11 +300,19 @@ impl<E: Send + 'static> TaskGroup<E> {
     }
 
     /// Counts a child in and makes its root scope (with its identity), without running it yet.
+    /// Nothing after this may fail before [`launch`](Self::launch): the child is counted.
+    ///
+    /// # Panics
+    /// When the group started where no runtime runs (so it has nowhere to spawn), with the
+    /// [`NoEventLoopError`](crate::NoEventLoopError) message; before counting anything in.
     pub(crate) fn admit_child<T: Send + 'static>(
         &self,
         name: Cow<'static, str>,
         parent: Parent,
     ) -> Result<Arc<TaskRoot<T>>, GroupClosedError> {
+        if let Some(Err(error)) = self.shared.target.get() {
+            panic!("anyio::TaskGroup::spawn: {error}");
+        }
         let host = self.shared.admit()?;
         let parent = match parent {
             Parent::Host => host,
@@ -325,11 +335,14 @@ impl<E: Send + 'static> TaskGroup<E> {
         R: TaskResult<E> + Send + 'static,
         R::Ok: Send + 'static,
     {
-        let backend = backend::current_or_panic("anyio::TaskGroup::spawn");
         let task = HandleShared::task_info(&root);
         let scope: Arc<ScopeNode> = Arc::clone(&root) as Arc<ScopeNode>;
         let child = ChildTask::new(future, Arc::clone(&self.shared), root, scope, task, start);
-        backend::spawn_detached(backend, child);
+        match self.shared.target.get() {
+            Some(Ok(target)) => target.spawn(child),
+            // `admit` succeeded, so the group started and has a target.
+            _ => unreachable!("a started task group has somewhere to spawn"),
+        }
     }
 
     /// Starts `task` as a child and waits until it reports that it is ready, returning the
@@ -460,6 +473,9 @@ pub(crate) struct GroupShared<E> {
     pub(crate) live: AtomicUsize,
     /// The task running the group's body: the parent of its children.
     pub(crate) host: OnceLock<Option<TaskId>>,
+    /// Where the children run: the runtime of the group's host, found when the group starts,
+    /// so that any thread can spawn into it.
+    pub(crate) target: OnceLock<Result<SpawnTarget, NoEventLoopError>>,
     /// Failures, and the children that are suspended.
     pub(crate) state: Mutex<GroupState<E>>,
 }
@@ -572,6 +588,12 @@ impl<E> GroupShared<E> {
         if self.live.fetch_sub(1, Ordering::AcqRel) & !(UNSTARTED | CLOSED) == 1 {
             self.node.release_ancestors();
             self.node.wake();
+            // The group may have seen its last child go and ended (its waker gone) between
+            // the count reaching zero and the holds going, while the enclosing scope still saw
+            // them: that scope's task must look again now.
+            if let Some(parent) = self.node.parent() {
+                parent.wake();
+            }
         }
     }
 

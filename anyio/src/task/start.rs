@@ -145,8 +145,9 @@ enum StartState<V, E> {
 struct StartSlot<V, E> {
     state: Mutex<(StartState<V, E>, Option<Waker>)>,
     /// The child, once spawned, and the group's host: on `started` the child moves under it.
+    /// Both are known when the child is spawned (the group runs by then).
     child: OnceLock<TaskInfo>,
-    host: Option<TaskId>,
+    host: OnceLock<Option<TaskId>>,
 }
 
 impl<V, E> StartSlot<V, E> {
@@ -188,7 +189,7 @@ impl<V: Send, E: Send> StartedSink<V> for StartSlot<V, E> {
         if self.settle(StartState::Started(Some(value))) {
             // From now on the child is an ordinary member of the group.
             if let Some(child) = self.child.get() {
-                child.set_parent_id(self.host);
+                child.set_parent_id(self.host.get().copied().flatten());
             }
         }
     }
@@ -296,7 +297,7 @@ where
         let slot = Arc::new(StartSlot {
             state: Mutex::new((StartState::Starting, None)),
             child: OnceLock::new(),
-            host: group.shared.host(),
+            host: OnceLock::new(),
         });
         let status = TaskStatus {
             sink: Some(Arc::clone(&slot) as Arc<dyn StartedSink<V>>),
@@ -308,6 +309,7 @@ where
         let spawner: Spawner<T> = Box::new(move |name, parent| {
             let root = group.admit_child(name, Parent::Task(parent))?;
             // Known to the slot before the child can run and call `started`.
+            let _ = child_slot.host.set(group.shared.host());
             let _ = child_slot
                 .child
                 .set(super::handle::HandleShared::task_info(&root));

@@ -106,6 +106,16 @@ impl<T> Chan<T> {
         self.receivers.len()
     }
 
+    /// Counts waiting receivers as room only if they will take an item: receivers whose
+    /// cancellation is pending are evicted first (a stream of size 0 must not take an item
+    /// for a receiver that is about to be dropped).
+    #[inline]
+    fn evict_cancelled_receivers(&mut self) {
+        if !self.receivers.is_empty() {
+            self.receivers.evict_cancelled(drop);
+        }
+    }
+
     /// What the stream can take now.
     fn room(&self) -> usize {
         self.capacity
@@ -116,6 +126,10 @@ impl<T> Chan<T> {
     /// Grants waiting senders reservations while there is room for them, passing over those
     /// whose cancellation is pending.
     fn serve_senders(&mut self, woken: &mut WakeList) {
+        if self.senders.is_empty() {
+            return;
+        }
+        self.evict_cancelled_receivers();
         while self.reserved < self.room() {
             let Some(waker) = self.senders.grant_front_live() else {
                 break;
@@ -150,6 +164,7 @@ impl<T> Chan<T> {
         if self.receivers_open == 0 {
             return Err(SendRefused::Broken(item));
         }
+        self.evict_cancelled_receivers();
         if self.reserved >= self.room() {
             return Err(SendRefused::Full(item));
         }
@@ -159,6 +174,7 @@ impl<T> Chan<T> {
 
     /// Takes a reservation without waiting: `true` if there was room nobody else reserved.
     pub(super) fn try_reserve(&mut self) -> bool {
+        self.evict_cancelled_receivers();
         let free = self.reserved < self.room();
         self.reserved += usize::from(free);
         free
@@ -203,6 +219,7 @@ impl<T> Chan<T> {
         waker: &Waker,
         woken: &mut WakeList,
     ) -> Result<(), (T, Key)> {
+        self.evict_cancelled_receivers();
         if self.room() > 0 {
             self.send_on_reservation(item, woken);
             return Ok(());
