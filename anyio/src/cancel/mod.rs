@@ -60,6 +60,12 @@
 //! A future that drops ours from outside anyio's scopes cancels without regard to shields:
 //! a `select!`, `tokio::time::timeout`, or a combinator racing two futures. Use a scope instead.
 //!
+//! Code polled with a waker of its own inside a scope's body (a nested executor's `block_on`,
+//! or a combinator that makes a waker per future, such as `FuturesUnordered`) is not treated
+//! as inside the scope by its operations (rule 5): the scope could not drop it at their
+//! suspension, so they complete rather than wait for ever. The scope still drops the body at
+//! its next suspension.
+//!
 //! # The scope tree
 //!
 //! Scopes that need shared state get a node in a tree of `Arc`s (parent link, flags, deadline,

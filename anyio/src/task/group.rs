@@ -180,11 +180,13 @@ impl<E: Send + 'static> TaskGroup<E> {
     ///
     /// The child starts on a later poll of the scheduler, never inside this call; a child
     /// spawned into a cancelled group runs until its first suspension point. Children are
-    /// runtime tasks: on a multi-thread runtime they run in parallel.
+    /// runtime tasks: on a multi-thread runtime they run in parallel. They run on the runtime
+    /// that runs the group's body, whichever thread spawns them (a plain thread holding a clone
+    /// of the group can spawn into it).
     ///
     /// # Panics
-    /// When the group is not running (see [`try_spawn`](Self::try_spawn)), and outside any
-    /// runtime.
+    /// When the group is not running (see [`try_spawn`](Self::try_spawn)), and when the group
+    /// itself runs outside any runtime.
     ///
     /// # Examples
     /// See [`TaskGroup`].
@@ -212,8 +214,8 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// Spawns `future` as a child task called `name` (see [`TaskInfo::name`]).
     ///
     /// # Panics
-    /// When the group is not running (see [`try_spawn`](Self::try_spawn)), and outside any
-    /// runtime.
+    /// When the group is not running (see [`try_spawn`](Self::try_spawn)), and when the group
+    /// itself runs outside any runtime.
     ///
     /// # Examples
     /// ```
@@ -251,7 +253,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// [`GroupClosedError`] before the group's future is first polled and after it finished.
     ///
     /// # Panics
-    /// Outside any runtime.
+    /// When the group itself runs outside any runtime.
     ///
     /// # Examples
     /// ```
