@@ -20,6 +20,8 @@ use futures_lite::future::poll_once;
 
 mod common;
 
+use common::recorder;
+
 /// How long a test may wait for the network before it fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -517,58 +519,15 @@ async fn halves_reunite_only_with_their_own_and_close_apart() {
     assert_eq!(rest.unwrap(), b"still sending");
 }
 
-/// The `anyio::serve` events, as text ("LEVEL field=value ..."), recorded by a process-wide
-/// subscriber: tests running at the same time add theirs too, so each looks for its own.
-static SERVE_EVENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-struct Recorder;
-
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target() == "anyio::serve"
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut text = format!("{} ", event.metadata().level());
-        event.record(
-            &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
-                text += &format!("{}={value:?} ", field.name());
-            },
-        );
-        SERVE_EVENTS.lock().unwrap().push(text);
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// Installs the recording subscriber (once for the whole test binary).
-fn record_serve_events() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
-}
-
 /// The recorded `anyio::serve` event that mentions `needle`, waiting for it (by checkpoints,
 /// boundedly): the connection's task logs the panic after unwinding has already dropped the
 /// stream, so a client may see its connection closed, on another thread, just before the
 /// event is recorded. Panics if it never comes.
 async fn serve_event_about(needle: &str) -> String {
     let find = || {
-        SERVE_EVENTS
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|event| event.contains(needle))
-            .cloned()
+        recorder::events()
+            .into_iter()
+            .find(|event| event.contains("anyio::serve") && event.contains(needle))
     };
     common::until(|| find().is_some()).await;
     find().expect("the event was recorded")
@@ -604,7 +563,7 @@ async fn closed_by_server(client: &mut TcpStream) -> bool {
 #[anyio::test]
 async fn serve_contains_a_handler_that_panics_and_logs_it() {
     use anyio::streams::Listener;
-    record_serve_events();
+    recorder::record_events();
     let mut listener = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0)
         .await
         .unwrap();
@@ -652,7 +611,7 @@ async fn serve_contains_a_handler_that_panics_and_logs_it() {
 #[anyio::test]
 async fn serve_contains_a_handler_that_panics_when_called() {
     use anyio::streams::Listener;
-    record_serve_events();
+    recorder::record_events();
     let mut listener = TcpListener::bind(loopback_v6()).unwrap();
     let address = listener.local_addr().unwrap();
     let message = format!("the handler for port {} panics when called", address.port());
@@ -688,7 +647,7 @@ async fn serve_contains_a_handler_that_panics_when_called() {
 #[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
 async fn on_two_threads_a_panicking_handler_leaves_the_others_running() {
     use anyio::streams::Listener;
-    record_serve_events();
+    recorder::record_events();
     // A literal message (a `&str` payload), one per backend: both run at the same time.
     let tokio = anyio::current_async_library().unwrap() == anyio::Backend::Tokio;
     let message = if tokio {

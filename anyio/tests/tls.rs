@@ -20,8 +20,11 @@ use anyio::tls::{
 };
 use futures_lite::future::{poll_once, zip};
 
+mod common;
 #[path = "support/tls.rs"]
 mod support;
+
+use common::recorder;
 use support::{tls_configs, tls_configs_with_alpn, tls_pair};
 
 /// How long a test may wait for the network before it fails instead of hanging.
@@ -705,49 +708,9 @@ async fn serve_drops_a_handshake_that_times_out() {
     .unwrap();
 }
 
-/// The `anyio::tls` and `anyio::serve` events, as text, recorded by a process-wide subscriber:
-/// tests running at the same time add theirs too, so each looks for its own client's address.
-static TLS_EVENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-struct Recorder;
-
-/// Installs the recording subscriber (once for the whole test binary).
-fn record_events() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
-}
-
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        matches!(metadata.target(), "anyio::tls" | "anyio::serve")
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut text = format!("{} ", event.metadata().level());
-        event.record(
-            &mut |field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
-                text += &format!("{}={value:?} ", field.name());
-            },
-        );
-        TLS_EVENTS.lock().unwrap().push(text);
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[anyio::test]
 async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
-    record_events();
+    recorder::record_events();
     anyio::fail_after(LIMIT, async {
         let (client_config, server_config) = tls_configs();
         let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -765,7 +728,7 @@ async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
         .await;
         accepted.unwrap();
         client.unwrap();
-        let events = TLS_EVENTS.lock().unwrap().clone();
+        let events = recorder::events();
         let about = |client: &TcpStream| {
             let peer = client.local_addr().unwrap().to_string();
             events
@@ -791,7 +754,7 @@ async fn failed_and_timed_out_handshakes_are_logged_with_the_peer() {
 
 #[anyio::test]
 async fn serve_contains_a_handler_that_panics_and_logs_it_with_the_peer() {
-    record_events();
+    recorder::record_events();
     anyio::fail_after(LIMIT, async {
         let (client_config, server_config) = tls_configs();
         let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -825,7 +788,7 @@ async fn serve_contains_a_handler_that_panics_and_logs_it_with_the_peer() {
             let peer = tcp.local_addr()?.to_string();
             let mut first = connector.connect("localhost", tcp).await?;
             assert!(receive_to_end(&mut first).await.is_err());
-            let events = TLS_EVENTS.lock().unwrap().clone();
+            let events = recorder::events();
             let event = events
                 .iter()
                 .find(|event| event.contains(&peer) && event.contains("panicked"))

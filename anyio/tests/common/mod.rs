@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
 
+pub mod recorder;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
