@@ -123,6 +123,7 @@ mod slab;
 pub mod streams;
 pub mod sync;
 pub mod task;
+mod thread;
 mod time;
 #[cfg(all(unix, feature = "tls"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
@@ -155,6 +156,8 @@ pub use task::{
     TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState,
     TaskStatus, get_current_task, get_running_tasks, task_group,
 };
+#[doc(inline)]
+pub use thread::{from_thread, to_thread};
 pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
 
 // Lets the macros' `::anyio::...` paths resolve inside this crate's own unit tests too.

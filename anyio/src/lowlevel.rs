@@ -11,6 +11,10 @@ use std::task::{Context, Poll};
 use crate::backend;
 use crate::cancel::{CancelScope, Scoped};
 
+pub use crate::thread::current_token;
+/// Event-loop tokens: see [`EventLoopToken`] and [`from_thread`](crate::from_thread).
+pub use crate::thread::from_thread::EventLoopToken;
+
 /// Yields to the scheduler once, so that other ready tasks run before this one goes on.
 ///
 /// On tokio this is `tokio::task::yield_now` (the task is woken once the scheduler has polled

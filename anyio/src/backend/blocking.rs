@@ -22,3 +22,27 @@ where
         Active::Smol => blocking::unblock(call).await,
     }
 }
+
+/// A unit of blocking work for [`execute_blocking`].
+pub(crate) type BlockingJob = Box<dyn FnOnce() + Send + 'static>;
+
+/// Starts `job` on a thread where blocking is allowed, without waiting for it: tokio's blocking
+/// pool of the runtime that runs the caller, or the pool of anyio's smol runner (the
+/// process-wide one under a native smol runner).
+///
+/// Gives the job back if the runtime has shut down. (A tokio runtime that is shutting down drops
+/// the job instead, which its owner sees as the job's channels closing.)
+pub(crate) fn execute_blocking(backend: Active, job: BlockingJob) -> Result<(), BlockingJob> {
+    match backend {
+        #[cfg(feature = "tokio")]
+        Active::Tokio => match ::tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                drop(handle.spawn_blocking(job));
+                Ok(())
+            }
+            Err(_) => Err(job),
+        },
+        #[cfg(feature = "smol")]
+        Active::Smol => super::smol::pool::execute(job).map_err(|shut| shut.0),
+    }
+}

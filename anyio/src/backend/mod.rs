@@ -38,10 +38,11 @@ mod blocking;
 pub(crate) mod coop;
 #[cfg(unix)]
 mod io;
+pub(crate) mod runtime_local;
 mod spawn;
 mod timer;
 
-pub(crate) use blocking::run_blocking;
+pub(crate) use blocking::{BlockingJob, execute_blocking, run_blocking};
 #[cfg(unix)]
 pub(crate) use io::{Direction, OwnsFd, Registered, Watched};
 pub(crate) use spawn::SpawnTarget;
@@ -149,6 +150,19 @@ pub(crate) fn current() -> Result<Active, NoEventLoopError> {
     return Ok(Active::Smol);
     #[cfg(not(feature = "smol"))]
     Err(NoEventLoopError::new())
+}
+
+/// Whether this thread runs an event loop now (anyio's runner or executor threads, a tokio
+/// worker or `block_on`): blocking it to wait for a task could wait for ever.
+pub(crate) fn runs_event_loop() -> bool {
+    if marker().is_some() {
+        return true;
+    }
+    #[cfg(feature = "tokio")]
+    if tokio::scheduler_on_this_thread() {
+        return true;
+    }
+    false
 }
 
 /// [`current`], for an operation that cannot go on without a runtime.

@@ -144,6 +144,11 @@ fn pop(depth: usize) -> Frame {
     })
 }
 
+/// Whether any scope is being polled on this thread (so an event loop polls the code).
+pub(crate) fn in_scope() -> bool {
+    FRAMES.with(|frames| !frames.borrow().is_empty())
+}
+
 /// The node of the innermost scope being polled on this thread, created (with its ancestors')
 /// if it has none yet. `None` outside every scope.
 pub(crate) fn current() -> Option<Arc<ScopeNode>> {

@@ -3,4 +3,5 @@
 //! Its clock is std's `Instant` and its timer `async_io::Timer`; both are used straight from the
 //! backend dispatch in `backend/mod.rs` and `backend/timer.rs`.
 
+pub(crate) mod pool;
 pub(crate) mod runtime;

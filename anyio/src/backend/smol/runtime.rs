@@ -19,17 +19,19 @@ use crate::runtime::{Backend, RunError, SmolOptions};
 pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Output, RunError> {
     let threads = options.threads.unwrap_or_else(default_thread_count);
     let executor = Arc::new(Executor::new());
+    let blocking_pool = Arc::new(super::pool::WorkerPool::new());
     // A single-threaded runner needs no stop signal and no pool.
     let mut pool = (threads > 1).then(WorkerPool::new);
     if let Some(pool) = &mut pool {
         for index in 1..threads {
-            pool.spawn(index, &executor)?;
+            pool.spawn(index, &executor, &blocking_pool)?;
         }
     }
 
     // The marker outlives the executor: tasks dropped at shutdown still see smol.
     let _marker = backend::enter(Active::Smol);
     let executor_guard = backend::smol_executor::enter(&executor);
+    let pool_guard = super::pool::enter(&blocking_pool);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         async_io::block_on(executor.run(future))
     }));
@@ -37,9 +39,13 @@ pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Outpu
         pool.shutdown();
     }
     drop(executor_guard);
+    drop(pool_guard);
     // The workers have exited and dropped their handles, so this drops the executor and with it
     // every task still left, on this thread.
     drop(executor);
+    // Then the threads for blocking work: idle ones exit now, busy ones (a call whose caller
+    // was dropped above, or abandoned) when their call returns. None outlives the runner.
+    blocking_pool.shut_down();
     match outcome {
         Ok(output) => Ok(output),
         Err(payload) => panic::resume_unwind(payload),
@@ -68,14 +74,21 @@ impl WorkerPool {
         }
     }
 
-    fn spawn(&mut self, index: usize, executor: &Arc<Executor<'static>>) -> Result<(), RunError> {
+    fn spawn(
+        &mut self,
+        index: usize,
+        executor: &Arc<Executor<'static>>,
+        blocking_pool: &Arc<super::pool::WorkerPool>,
+    ) -> Result<(), RunError> {
         let executor = Arc::clone(executor);
+        let blocking_pool = Arc::clone(blocking_pool);
         let stopped = self.stopped.clone();
         let worker = thread::Builder::new()
             .name(format!("anyio-smol-{index}"))
             .spawn(move || {
                 let _marker = backend::enter(Active::Smol);
                 let _executor = backend::smol_executor::enter(&executor);
+                let _pool = super::pool::enter(&blocking_pool);
                 // `recv` fails once the pool closes the channel: that is the stop signal.
                 async_io::block_on(executor.run(stopped.recv())).ok();
             })

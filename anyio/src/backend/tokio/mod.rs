@@ -5,4 +5,4 @@ mod detect;
 pub(crate) mod runtime;
 pub(crate) mod time;
 
-pub(crate) use detect::{Presence, context_present, presence};
+pub(crate) use detect::{Presence, context_present, presence, scheduler_on_this_thread};

@@ -1,0 +1,308 @@
+//! The smol backend's pool of threads for blocking work (tokio has its own blocking pool).
+//!
+//! smol's `unblock` uses the `blocking` crate's process-wide pool, whose threads outlive any one
+//! runtime by their idle time. anyio's runner promises more: when `Runner::run` returns, no
+//! thread it started is left. So each smol runner owns a pool and shuts it down (joining every
+//! thread) after its executor is gone; code under a native smol runner, which has no end anyio
+//! could see, shares one process-wide pool whose threads retire when idle.
+//!
+//! The pool keeps no queue: a job goes to the idle thread that went idle last (its stack and
+//! caches are the warmest; the others retire first), or to a new thread. How many jobs run at
+//! once is for the caller to bound (`to_thread` holds a capacity-limiter token per job).
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A unit of blocking work.
+pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// How long a thread waits for work before it retires (AnyIO prunes its workers after 10 s).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A pool of threads for blocking work.
+#[derive(Debug)]
+pub(crate) struct WorkerPool {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    idle_timeout: Duration,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Idle threads, the one that went idle last at the end.
+    idle: Vec<Arc<Mailbox>>,
+    /// Every thread not yet joined; finished ones are pruned when a thread starts.
+    threads: Vec<JoinHandle<()>>,
+    started: usize,
+    shut_down: bool,
+}
+
+/// Where an idle thread waits for its next job.
+#[derive(Debug, Default)]
+struct Mailbox {
+    job: Mutex<Letter>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+enum Letter {
+    #[default]
+    None,
+    Job(Job),
+    /// The pool shut down: exit.
+    Stop,
+}
+
+impl std::fmt::Debug for Letter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Letter::None => "None",
+            Letter::Job(_) => "Job",
+            Letter::Stop => "Stop",
+        })
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Jobs run outside every lock of the pool, so no panic can poison one mid-update.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The pool has shut down; the job is handed back.
+pub(crate) struct ShutDown(pub(crate) Job);
+
+impl WorkerPool {
+    /// An empty pool.
+    pub(crate) fn new() -> WorkerPool {
+        WorkerPool::with_idle_timeout(IDLE_TIMEOUT)
+    }
+
+    pub(crate) fn with_idle_timeout(idle_timeout: Duration) -> WorkerPool {
+        WorkerPool {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                idle_timeout,
+            }),
+        }
+    }
+
+    /// The process-wide pool, for code under a native smol runner.
+    pub(crate) fn global() -> &'static WorkerPool {
+        static GLOBAL: OnceLock<WorkerPool> = OnceLock::new();
+        GLOBAL.get_or_init(WorkerPool::new)
+    }
+
+    /// Runs `job` on an idle thread, or on a new one.
+    ///
+    /// # Panics
+    /// When the operating system refuses to start a thread (as tokio's `spawn_blocking`).
+    pub(crate) fn execute(&self, job: Job) -> Result<(), ShutDown> {
+        let mut state = lock(&self.shared.state);
+        if state.shut_down {
+            return Err(ShutDown(job));
+        }
+        if let Some(mailbox) = state.idle.pop() {
+            // Delivered under the pool's lock: a thread retiring at this moment checks the idle
+            // list under the same lock, so it either is still listed (and leaves) or finds this.
+            *lock(&mailbox.job) = Letter::Job(job);
+            mailbox.arrived.notify_one();
+            return Ok(());
+        }
+        state.threads.retain(|thread| !thread.is_finished());
+        state.started += 1;
+        let index = state.started;
+        let shared = Arc::clone(&self.shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("anyio-worker-{index}"))
+            .spawn(move || shared.work(job))
+            .unwrap_or_else(|error| panic!("anyio: cannot start a worker thread: {error}"));
+        state.threads.push(thread);
+        Ok(())
+    }
+
+    /// Refuses new jobs, tells idle threads to exit, and waits until every thread has exited
+    /// (busy ones when their job returns).
+    pub(crate) fn shut_down(&self) {
+        let threads = {
+            let mut state = lock(&self.shared.state);
+            state.shut_down = true;
+            for mailbox in state.idle.drain(..) {
+                *lock(&mailbox.job) = Letter::Stop;
+                mailbox.arrived.notify_one();
+            }
+            std::mem::take(&mut state.threads)
+        };
+        for thread in threads {
+            // A worker shutting its own pool down (a runner started inside a job) cannot join
+            // itself; the others it can. Jobs catch nothing, so a panic ended the thread and
+            // was already reported by the job's owner.
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// How many threads the pool has started and not yet seen exit (for tests).
+    #[cfg(test)]
+    fn live_threads(&self) -> usize {
+        let mut state = lock(&self.shared.state);
+        state.threads.retain(|thread| !thread.is_finished());
+        state.threads.len()
+    }
+}
+
+impl Shared {
+    /// A worker thread's life: the first job, then whatever arrives until it idles out.
+    fn work(self: Arc<Self>, first: Job) {
+        let mailbox = Arc::new(Mailbox::default());
+        let mut job = first;
+        loop {
+            job();
+            match self.next_job(&mailbox) {
+                Some(next) => job = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Lists the thread as idle and waits for a job; `None` when it should exit.
+    fn next_job(&self, mailbox: &Arc<Mailbox>) -> Option<Job> {
+        {
+            let mut state = lock(&self.state);
+            if state.shut_down {
+                return None;
+            }
+            state.idle.push(Arc::clone(mailbox));
+        }
+        let deadline = Instant::now() + self.idle_timeout;
+        let mut letter = lock(&mailbox.job);
+        loop {
+            match std::mem::take(&mut *letter) {
+                Letter::Job(job) => return Some(job),
+                Letter::Stop => return None,
+                Letter::None => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                drop(letter);
+                return self.retire(mailbox);
+            }
+            letter = mailbox
+                .arrived
+                .wait_timeout(letter, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+
+    /// Leaves the idle list after the idle timeout, unless a job was delivered meanwhile.
+    fn retire(&self, mailbox: &Arc<Mailbox>) -> Option<Job> {
+        let mut state = lock(&self.state);
+        if let Some(position) = state
+            .idle
+            .iter()
+            .position(|listed| Arc::ptr_eq(listed, mailbox))
+        {
+            state.idle.remove(position);
+            return None;
+        }
+        drop(state);
+        // Taken off the list by `execute` or `shut_down`, which filled the mailbox under the
+        // pool's lock before letting go of it.
+        match std::mem::take(&mut *lock(&mailbox.job)) {
+            Letter::Job(job) => Some(job),
+            Letter::Stop | Letter::None => None,
+        }
+    }
+}
+
+thread_local! {
+    /// The pool of the smol runner whose executor this thread runs.
+    static CURRENT: std::cell::RefCell<Option<Arc<WorkerPool>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Publishes `pool` as this thread's pool until the guard drops.
+pub(crate) fn enter(pool: &Arc<WorkerPool>) -> PoolGuard {
+    let previous = CURRENT.with(|current| current.replace(Some(Arc::clone(pool))));
+    PoolGuard { previous }
+}
+
+/// Restores the thread's previous pool when dropped.
+#[derive(Debug)]
+pub(crate) struct PoolGuard {
+    previous: Option<Arc<WorkerPool>>,
+}
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs `job` on the pool of the runner on this thread, or on the process-wide pool.
+pub(crate) fn execute(job: Job) -> Result<(), ShutDown> {
+    match CURRENT.with(|current| current.borrow().clone()) {
+        Some(pool) => pool.execute(job),
+        None => WorkerPool::global().execute(job),
+    }
+}
+
+impl Drop for WorkerPool {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn an_idle_thread_is_reused() {
+        let pool = WorkerPool::new();
+        let (sender, receiver) = mpsc::channel();
+        for _ in 0..3 {
+            let sender = sender.clone();
+            let _ = pool.execute(Box::new(move || {
+                sender.send(std::thread::current().id()).unwrap();
+            }));
+            let first = receiver.recv().unwrap();
+            // Wait until the thread has listed itself as idle again.
+            while lock(&pool.shared.state).idle.is_empty() {
+                std::thread::yield_now();
+            }
+            let _ = first;
+        }
+        assert_eq!(pool.live_threads(), 1);
+    }
+
+    #[test]
+    fn idle_threads_retire_and_shut_down_joins_the_rest() {
+        let pool = WorkerPool::with_idle_timeout(Duration::from_millis(20));
+        let (sender, receiver) = mpsc::channel::<()>();
+        let _ = pool.execute(Box::new(move || sender.send(()).unwrap()));
+        receiver.recv().unwrap();
+        let started = Instant::now();
+        while pool.live_threads() != 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the thread never retired"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = pool.execute(Box::new(|| std::thread::sleep(Duration::from_millis(10))));
+        pool.shut_down();
+        assert_eq!(pool.live_threads(), 0);
+        assert!(pool.execute(Box::new(|| {})).is_err());
+    }
+}

@@ -1,0 +1,42 @@
+//! The default capacity limiter of worker threads: one per runtime.
+
+use std::sync::Arc;
+
+use crate::backend::runtime_local::RuntimeLocal;
+use crate::runtime::NoEventLoopError;
+use crate::sync::CapacityLimiter;
+
+/// How many threads [`run_sync`](super::to_thread::run_sync) calls may run at once in one
+/// runtime unless told otherwise (AnyIO's default, 40).
+pub const DEFAULT_THREAD_LIMIT: usize = 40;
+
+static DEFAULT_LIMITERS: RuntimeLocal<Arc<CapacityLimiter>> = RuntimeLocal::new();
+
+/// The capacity limiter that [`run_sync`](super::to_thread::run_sync) uses when given none: one
+/// per runtime, created with [`DEFAULT_THREAD_LIMIT`] tokens (AnyIO's
+/// `current_default_thread_limiter`).
+///
+/// Change its size at run time with
+/// [`set_total_tokens`](CapacityLimiter::set_total_tokens); the change applies to this
+/// runtime only, and calls already waiting for a token are served at once when it grows.
+///
+/// # Errors
+/// [`NoEventLoopError`] outside any event loop.
+///
+/// # Examples
+/// ```
+/// use anyio::to_thread;
+///
+/// anyio::run(async {
+///     let limiter = to_thread::current_default_thread_limiter().unwrap();
+///     assert_eq!(limiter.total_tokens(), to_thread::DEFAULT_THREAD_LIMIT);
+///     // A server that spends its threads waiting on a slow database may want more.
+///     limiter.set_total_tokens(100);
+///     let again = to_thread::current_default_thread_limiter().unwrap();
+///     assert_eq!(again.total_tokens(), 100);
+/// })?;
+/// # Ok::<(), anyio::RunError>(())
+/// ```
+pub fn current_default_thread_limiter() -> Result<Arc<CapacityLimiter>, NoEventLoopError> {
+    DEFAULT_LIMITERS.get_or_init(|| Arc::new(CapacityLimiter::new(DEFAULT_THREAD_LIMIT)))
+}

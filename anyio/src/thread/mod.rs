@@ -1,0 +1,14 @@
+//! Threads and event loops: moving blocking work to threads ([`to_thread`]) and calling into
+//! event loops from threads ([`from_thread`]). The public modules carry the guide; this one only
+//! holds them together.
+
+mod error;
+pub mod from_thread;
+mod hosted;
+mod limiter;
+mod oneshot;
+pub mod to_thread;
+mod token;
+mod worker;
+
+pub use token::current_token;
