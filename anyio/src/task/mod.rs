@@ -58,4 +58,5 @@ pub use handle::{TaskError, TaskHandle, TaskState};
 pub(crate) use info::{Registration, register, with_current};
 pub use info::{TaskId, TaskInfo, get_current_task, get_running_tasks};
 pub use result::{BodyResult, TaskResult};
+pub(crate) use start::StartedSink;
 pub use start::{StartError, StartFuture, StartWithHandle, TaskStatus};

@@ -60,6 +60,11 @@ impl<V> TaskStatus<V> {
         TaskStatus { sink: None }
     }
 
+    /// A status that delivers to `sink` (a blocking portal's `start_task`).
+    pub(crate) fn with_sink(sink: Arc<dyn StartedSink<V>>) -> Self {
+        TaskStatus { sink: Some(sink) }
+    }
+
     /// Reports that the task is ready: the caller's `start()` returns `value`, and from now on
     /// the task is an ordinary member of its group.
     ///
@@ -132,7 +137,8 @@ pub(crate) trait StartShared<E>: Send + Sync {
 }
 
 /// The status's side of a start.
-trait StartedSink<V>: Send + Sync {
+/// Where [`TaskStatus::started`] delivers its value.
+pub(crate) trait StartedSink<V>: Send + Sync {
     fn started(&self, value: V);
 }
 

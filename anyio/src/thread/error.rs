@@ -65,6 +65,9 @@ pub enum CallError {
     /// portal was left with an error or stopped with `cancel_remaining`, or the call's handle
     /// was cancelled.
     Cancelled,
+    /// A task started with [`BlockingPortal::start_task`](super::from_thread::BlockingPortal::start_task)
+    /// ended without calling [`TaskStatus::started`](crate::TaskStatus::started).
+    NotStarted,
 }
 
 impl fmt::Display for CallError {
@@ -81,6 +84,9 @@ impl fmt::Display for CallError {
             ),
             CallError::RunFinished(error) => fmt::Display::fmt(error, f),
             CallError::Cancelled => f.write_str("the call was cancelled before it finished"),
+            CallError::NotStarted => {
+                f.write_str("the task ended without calling TaskStatus::started")
+            }
         }
     }
 }
@@ -90,7 +96,7 @@ impl std::error::Error for CallError {
         match self {
             CallError::NoEventLoop(error) => Some(error),
             CallError::RunFinished(error) => Some(error),
-            CallError::EventLoopThread | CallError::Cancelled => None,
+            CallError::EventLoopThread | CallError::Cancelled | CallError::NotStarted => None,
         }
     }
 }

@@ -41,6 +41,10 @@
 use std::future::Future;
 
 pub use super::error::{CallError, RunFinishedError};
+pub use super::portal::{BlockingPortal, PortalTask, blocking_portal};
+pub use super::portal_provider::{BlockingPortalProvider, PortalLease};
+pub use super::portal_resource::{PortalResource, Release, ResourceLease};
+pub use super::portal_thread::{PortalThread, start_blocking_portal};
 pub use super::token::EventLoopToken;
 use super::worker;
 use crate::runtime::NoEventLoopError;

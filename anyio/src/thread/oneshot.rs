@@ -100,13 +100,6 @@ impl<T> Sender<T> {
         }
         shared.settle(State::Full(value))
     }
-
-    /// Whether the receiver is gone (nobody will read what is sent).
-    pub(crate) fn is_abandoned(&self) -> bool {
-        self.shared
-            .as_ref()
-            .is_none_or(|shared| shared.abandoned.load(std::sync::atomic::Ordering::Acquire))
-    }
 }
 
 impl<T> Drop for Sender<T> {
@@ -118,19 +111,6 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Takes the value if it is there: `None` while the sender has not settled.
-    pub(crate) fn try_take(&self) -> Option<Result<T, Closed>> {
-        let mut slot = self.shared.lock();
-        match std::mem::replace(&mut *slot, State::Closed) {
-            State::Full(value) => Some(Ok(value)),
-            State::Closed => Some(Err(Closed)),
-            empty @ State::Empty(_) => {
-                *slot = empty;
-                None
-            }
-        }
-    }
-
     /// Whether the sender has settled (sent, or gone without sending).
     pub(crate) fn is_settled(&self) -> bool {
         !matches!(*self.shared.lock(), State::Empty(_))
@@ -236,7 +216,6 @@ mod tests {
     fn a_value_sent_to_a_dropped_receiver_comes_back() {
         let (sender, receiver) = channel();
         drop(receiver);
-        assert!(sender.is_abandoned());
         assert_eq!(sender.send(3), Err(3));
     }
 
