@@ -35,6 +35,29 @@ async fn report(entry: &str) -> Backend {
     backend
 }
 
+/// Threads: blocking work on a worker thread that calls back into the loop, and a plain
+/// `std::thread` that gets in with a token.
+async fn threaded() {
+    let ticks = anyio::to_thread::run_sync(|| {
+        let mut ticks = 0;
+        for _ in 0..3 {
+            // Blocking work here, then a moment of async code in the event loop.
+            anyio::from_thread::run(anyio::sleep(Duration::from_millis(1))).unwrap();
+            ticks += 1;
+        }
+        ticks
+    })
+    .await;
+    let token = anyio::lowlevel::current_token();
+    let stranger =
+        std::thread::spawn(move || token.run_sync(|| anyio::current_async_library().unwrap()));
+    let seen = anyio::to_thread::run_sync(move || stranger.join().unwrap()).await;
+    println!(
+        "    a worker thread called into the loop {ticks} times; a std::thread with a token saw {:?}",
+        seen.unwrap()
+    );
+}
+
 /// Structured concurrency, the same on every backend: timeouts, shields, task groups.
 async fn structured() -> Result<(), Box<dyn Error>> {
     // A timeout that gives up quietly, and one that is an error.
@@ -282,6 +305,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         Runner::new(backend).run(structured())??;
         Runner::new(backend).run(synchronized())?;
         Runner::new(backend).run(streamed())?;
+        Runner::new(backend).run(threaded())?;
+    }
+
+    println!("a synchronous program using async code through blocking portals:");
+    for backend in Backend::available() {
+        let portal = anyio::from_thread::start_blocking_portal(Runner::new(backend))?;
+        let name = portal.call_sync(|| anyio::current_async_library().unwrap())?;
+        let slept = portal.call(async {
+            anyio::sleep(Duration::from_millis(2)).await;
+            "slept 2 ms"
+        })?;
+        println!("  a portal thread running {name}: {slept}");
+        portal.shut_down(false)?;
     }
 
     println!("rules of the road:");

@@ -118,6 +118,9 @@ fn no_thread_outlives_its_runner() {
         ("smol, two threads", anyio::Runner::smol().threads(2)),
     ];
     for (name, runner) in runners {
+        if !anyio::Backend::available().any(|backend| backend == runner.backend()) {
+            continue;
+        }
         let finished = runner.run(program(before)).unwrap();
         assert_eq!(
             finished.try_recv(),

@@ -247,9 +247,13 @@ impl fmt::Debug for EventLoopToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("EventLoopToken");
         debug.field("backend", &self.backend());
-        #[cfg(feature = "tokio")]
-        if let LoopTarget::Tokio(handle) = &self.target {
-            debug.field("runtime", &handle.id());
+        match &self.target {
+            #[cfg(feature = "tokio")]
+            LoopTarget::Tokio(handle) => {
+                debug.field("runtime", &handle.id());
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
         debug.finish()
     }

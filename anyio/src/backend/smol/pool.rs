@@ -112,6 +112,8 @@ impl WorkerPool {
             // Delivered under the pool's lock: a thread retiring at this moment checks the idle
             // list under the same lock, so it either is still listed (and leaves) or finds this.
             *lock(&mailbox.job) = Letter::Job(job);
+            // Woken after both locks are let go, so that it does not wake only to wait for them.
+            drop(state);
             mailbox.arrived.notify_one();
             return Ok(());
         }
