@@ -1,7 +1,9 @@
 //! Threads: a `to_thread::run_sync` round trip beside `spawn_blocking` (tokio) and
 //! `blocking::unblock` (smol); a `from_thread::run` round trip from a worker thread, and an
 //! `EventLoopToken::run` round trip from a plain `std::thread`, beside the hand-written native
-//! ways to run a future in the event loop from another thread and wait for it. Same run, on a
+//! ways to run a future in the event loop from another thread and wait for it; a blocking
+//! portal's `call` from a plain thread beside a hand-written channel round trip into the loop
+//! (a task serving requests that carry their reply channel). Same run, on a
 //! current-thread tokio runtime and a one-thread smol executor.
 //!
 //! The function named `native` in each group is the operation anyio wraps; other native
@@ -236,11 +238,71 @@ fn token(c: &mut Criterion) {
     group.finish();
 }
 
+/// The hand-written way into a running event loop: a task serving requests from a channel,
+/// each carrying the channel its reply goes back on.
+async fn serve_requests(requests: async_channel::Receiver<std::sync::mpsc::SyncSender<i32>>) {
+    while let Ok(reply) = requests.recv().await {
+        reply.send(async { 1 }.await).ok();
+    }
+}
+
+/// One request to [`serve_requests`], from a plain thread.
+fn channel_call(requests: &async_channel::Sender<std::sync::mpsc::SyncSender<i32>>) -> i32 {
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    requests.send_blocking(reply).unwrap();
+    answer.recv().unwrap()
+}
+
+/// Measures [`channel_call`] from a plain thread, with the serving task beside it.
+async fn channel_round_trips(iters: u64) -> Duration {
+    let (requests, served) = async_channel::unbounded();
+    let measured = on_plain_thread(move || time_calls(iters, || channel_call(&requests)));
+    futures_lite::future::zip(measured, serve_requests(served))
+        .await
+        .0
+}
+
+/// Measures `portal.call(async { 1 })` from a plain thread, the portal open in this loop.
+async fn portal_round_trips(iters: u64) -> Duration {
+    anyio::from_thread::blocking_portal(|portal| async move {
+        let elapsed =
+            on_plain_thread(move || time_calls(iters, || portal.call(async { 1 }).unwrap())).await;
+        Ok::<_, std::convert::Infallible>(elapsed)
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+fn portal(c: &mut Criterion) {
+    let mut group = c.benchmark_group("portal_call_plain_thread/tokio");
+    group.bench_function("native", |b| {
+        b.iter_custom(|iters| tokio_runtime().block_on(channel_round_trips(iters)))
+    });
+    group.bench_function("anyio", |b| {
+        b.iter_custom(|iters| anyio_tokio().run(portal_round_trips(iters)).unwrap())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("portal_call_plain_thread/smol");
+    group.bench_function("native", |b| {
+        b.iter_custom(|iters| {
+            common::on_native_smol(1, move |_executor: Arc<Executor<'static>>| {
+                channel_round_trips(iters)
+            })
+        })
+    });
+    group.bench_function("anyio", |b| {
+        b.iter_custom(|iters| anyio_smol().run(portal_round_trips(iters)).unwrap())
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = to_thread, from_thread, token
+    targets = to_thread, from_thread, token, portal
 }
 criterion_main!(benches);

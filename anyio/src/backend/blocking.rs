@@ -1,5 +1,5 @@
-//! Running a blocking call off the event loop, on the backend's own pool of threads: tokio's
-//! blocking pool, or the `blocking` crate's pool (smol's `unblock`).
+//! Running a blocking call off the event loop, on the backend's pool of threads: tokio's
+//! blocking pool, or the pool of anyio's smol runner (`smol::pool`).
 
 use super::Active;
 
@@ -18,8 +18,26 @@ where
             Ok(value) => value,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         },
+        // anyio's own pool (see `smol::pool`), so that these threads, too, end with the runner.
         #[cfg(feature = "smol")]
-        Active::Smol => blocking::unblock(call).await,
+        Active::Smol => {
+            let (sender, receiver) = async_channel::bounded(1);
+            let job = Box::new(move || {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+                // The caller may have gone (it was dropped): then the value is dropped here.
+                let _ = sender.try_send(outcome);
+            });
+            if super::smol::pool::execute(job).is_err() {
+                // The runner is shutting down and drops this future next.
+                return std::future::pending().await;
+            }
+            match receiver.recv().await {
+                Ok(Ok(value)) => value,
+                Ok(Err(payload)) => std::panic::resume_unwind(payload),
+                // The job was dropped unrun, only at shutdown (as above).
+                Err(_) => std::future::pending().await,
+            }
+        }
     }
 }
 

@@ -36,7 +36,7 @@
 //! ## Threads
 //! On tokio the closure runs on the runtime's blocking pool (`spawn_blocking`). On smol it runs
 //! on a pool of anyio's runner, which starts threads as calls need them, reuses idle ones (the
-//! one that went idle last first), retires them after 10 s idle, and joins them all when the
+//! one that has waited longest first), retires them after 10 s idle, and joins them all when the
 //! runner returns. Both runtimes wait for the threads still busy when they shut down, including
 //! abandoned ones. Under a native smol runner, whose end anyio cannot see, calls share one
 //! process-wide pool whose threads retire when idle.
