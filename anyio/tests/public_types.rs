@@ -18,6 +18,17 @@ fn public_types_are_send_and_sync_where_sound() {
     // A runner may be built on one thread and run on another; its tokio runtime factory is a
     // `Send` closure but not a `Sync` one, so the runner is not shared by reference.
     send::<anyio::Runner>();
+    // Threads.
+    send::<anyio::to_thread::RunSync<fn() -> u8, u8>>();
+    send_sync::<anyio::lowlevel::EventLoopToken>();
+    send_sync::<anyio::from_thread::BlockingPortal>();
+    send_sync::<anyio::from_thread::PortalTask<u8>>();
+    send_sync::<anyio::from_thread::PortalThread>();
+    send_sync::<anyio::from_thread::BlockingPortalProvider>();
+    send_sync::<anyio::from_thread::PortalLease>();
+    send_sync::<anyio::from_thread::PortalResource<u8>>();
+    send::<anyio::from_thread::ResourceLease<u8>>();
+    send_sync::<anyio::from_thread::CallError>();
 }
 
 #[test]
@@ -27,4 +38,6 @@ fn errors_are_std_errors() {
     error::<anyio::NoEventLoopError>();
     error::<anyio::UnknownBackendError>();
     error::<anyio::TimeoutError>();
+    error::<anyio::from_thread::CallError>();
+    error::<anyio::from_thread::RunFinishedError>();
 }
