@@ -82,8 +82,11 @@ pub fn start_blocking_portal(runner: Runner) -> Result<PortalThread, RunError> {
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "smol")] {
 /// let portal = anyio::from_thread::start_blocking_portal(anyio::Runner::smol())?;
-/// assert_eq!(portal.call_sync(|| anyio::current_async_library().unwrap()), Ok(anyio::Backend::Smol));
+/// let backend = portal.call_sync(|| anyio::current_async_library().unwrap());
+/// assert_eq!(backend, Ok(anyio::Backend::Smol));
+/// # }
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct PortalThread {
