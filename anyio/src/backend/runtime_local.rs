@@ -74,6 +74,12 @@ impl<T: Clone + Send + 'static> RuntimeLocal<T> {
         }
         let value = init();
         values.insert(key, value.clone());
+        // The process-wide smol executor never ends (and starting its threads only to park a
+        // task there would be waste): its values stay.
+        #[cfg(feature = "smol")]
+        if key == RuntimeKey::Smol(0) {
+            return Ok(value);
+        }
         let guard = Forget { local: self, key };
         target.spawn(async move {
             let _guard = guard;

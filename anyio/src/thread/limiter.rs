@@ -16,6 +16,9 @@ static DEFAULT_LIMITERS: RuntimeLocal<Arc<CapacityLimiter>> = RuntimeLocal::new(
 /// per runtime, created with [`DEFAULT_THREAD_LIMIT`] tokens (AnyIO's
 /// `current_default_thread_limiter`).
 ///
+/// Code under native smol runners (`smol::block_on`), which anyio serves from one process-wide
+/// executor, shares one process-wide limiter.
+///
 /// Change its size at run time with
 /// [`set_total_tokens`](CapacityLimiter::set_total_tokens); the change applies to this
 /// runtime only, and calls already waiting for a token are served at once when it grows.
