@@ -174,3 +174,12 @@ unit_error!(
     "the resource is broken",
     BrokenPipe
 );
+
+/// The message of a panic's payload when it is a string (as `panic!` makes them), for logs.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>")
+}

@@ -65,27 +65,40 @@ impl<T: Clone + Send + 'static> RuntimeLocal<T> {
         init: impl FnOnce() -> T,
     ) -> Result<T, NoEventLoopError> {
         let _: Active = super::current()?;
-        let target = SpawnTarget::current()?;
+        Ok(self.get_or_init_in(SpawnTarget::current()?, init))
+    }
+
+    /// The value of the runtime that `target` spawns on, made by `init` if it has none.
+    pub(crate) fn get_or_init_in(
+        &'static self,
+        target: SpawnTarget,
+        init: impl FnOnce() -> T,
+    ) -> T {
         let key = RuntimeKey::of(&target);
-        let mut values = self.lock();
-        let values = values.get_or_insert_with(HashMap::new);
-        if let Some(value) = values.get(&key) {
-            return Ok(value.clone());
-        }
-        let value = init();
-        values.insert(key, value.clone());
+        let value = {
+            let mut values = self.lock();
+            let values = values.get_or_insert_with(HashMap::new);
+            if let Some(value) = values.get(&key) {
+                return value.clone();
+            }
+            let value = init();
+            values.insert(key, value.clone());
+            value
+        };
         // The process-wide smol executor never ends (and starting its threads only to park a
         // task there would be waste): its values stay.
         #[cfg(feature = "smol")]
         if key == RuntimeKey::Smol(0) {
-            return Ok(value);
+            return value;
         }
+        // Spawned after the lock is let go: a runtime that is shutting down drops the task (and
+        // runs the guard's drop, which takes the lock) inside `spawn`.
         let guard = Forget { local: self, key };
         target.spawn(async move {
             let _guard = guard;
             std::future::pending::<()>().await;
         });
-        Ok(value)
+        value
     }
 }
 

@@ -205,11 +205,7 @@ impl<F: Future<Output = ()>> Future for Contained<F> {
 
 /// Logs a connection's panic: its message when it is a string (as `panic!` makes them).
 fn report_panic(payload: &(dyn Any + Send), peer: Option<SocketAddr>) {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let message = crate::error::panic_message(payload);
     tracing::error!(
         target: "anyio::serve",
         ?peer,

@@ -23,8 +23,13 @@ static DEFAULT_LIMITERS: RuntimeLocal<Arc<CapacityLimiter>> = RuntimeLocal::new(
 /// [`set_total_tokens`](CapacityLimiter::set_total_tokens); the change applies to this
 /// runtime only, and calls already waiting for a token are served at once when it grows.
 ///
+/// On a worker thread of [`run_sync`](super::to_thread::run_sync) it is the limiter of the
+/// runtime that started the thread.
+///
 /// # Errors
-/// [`NoEventLoopError`] outside any event loop.
+/// [`NoEventLoopError`] where anyio finds no event loop (with the `smol` feature compiled in,
+/// code outside every runtime is served by smol: it gets the process-wide limiter), and on a
+/// worker thread whose runner has finished.
 ///
 /// # Examples
 /// ```
@@ -41,5 +46,15 @@ static DEFAULT_LIMITERS: RuntimeLocal<Arc<CapacityLimiter>> = RuntimeLocal::new(
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub fn current_default_thread_limiter() -> Result<Arc<CapacityLimiter>, NoEventLoopError> {
-    DEFAULT_LIMITERS.get_or_init(|| Arc::new(CapacityLimiter::new(DEFAULT_THREAD_LIMIT)))
+    let make = || Arc::new(CapacityLimiter::new(DEFAULT_THREAD_LIMIT));
+    // A worker thread's runtime is its host's (the runtime is merely entered there, or not
+    // at all on smol, so detection would not find it).
+    if let Some(host) = super::worker::host() {
+        return match host.token.spawn_target() {
+            Some(target) => Ok(DEFAULT_LIMITERS.get_or_init_in(target, make)),
+            // The host's runner has finished.
+            None => Err(NoEventLoopError::new()),
+        };
+    }
+    DEFAULT_LIMITERS.get_or_init(make)
 }

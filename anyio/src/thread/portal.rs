@@ -137,11 +137,17 @@ where
             let shared = Arc::clone(&portal.shared);
             let body = body(portal);
             async move {
-                let output = body.await;
-                // New calls are refused from now on; the group waits for (or, after an error,
-                // cancels) the ones already made.
-                shared.stopped.store(true, Ordering::Release);
-                output
+                // Set however the body ends: returned, or dropped by a cancellation.
+                struct MarkStopped(Arc<PortalShared>);
+                impl Drop for MarkStopped {
+                    fn drop(&mut self) {
+                        self.0.stopped.store(true, Ordering::Release);
+                    }
+                }
+                let _stopped = MarkStopped(shared);
+                // New calls are refused once the body ends; the group waits for (or, after an
+                // error, cancels) the ones already made.
+                body.await
             }
         },
     )
@@ -167,6 +173,8 @@ impl BlockingPortal {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // Refused before anything is spawned: a refused call must not run.
+        refuse_on_event_loop()?;
         self.start_task_soon(future)?.wait()
     }
 
@@ -333,9 +341,11 @@ impl BlockingPortal {
             return Err(RunFinishedError::new().into());
         }
         let id = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
+        let ended = Arc::new(AtomicBool::new(false));
         let forget = Forget {
             shared: Arc::downgrade(&self.shared),
             id,
+            ended: Arc::clone(&ended),
         };
         let call = Box::pin(async move {
             let _forget = forget;
@@ -349,8 +359,8 @@ impl BlockingPortal {
         let root = handle.root();
         {
             let mut live = lock(&self.shared.live);
-            // A call that already finished has removed nothing yet: do not list it.
-            if !handle.is_finished() {
+            // A call whose `Forget` already ran (under this lock) must not be listed.
+            if !ended.load(Ordering::Relaxed) {
                 live.insert(id, Arc::clone(&root));
             }
         }
@@ -366,12 +376,15 @@ impl BlockingPortal {
 struct Forget {
     shared: std::sync::Weak<PortalShared>,
     id: u64,
+    ended: Arc<AtomicBool>,
 }
 
 impl Drop for Forget {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.upgrade() {
-            lock(&shared.live).remove(&self.id);
+            let mut live = lock(&shared.live);
+            self.ended.store(true, Ordering::Relaxed);
+            live.remove(&self.id);
         }
     }
 }
@@ -473,8 +486,8 @@ impl<T> PortalTask<T> {
     /// Blocks until the task finishes and returns its output.
     ///
     /// # Errors
-    /// - [`CallError::Cancelled`] when the task was cancelled;
-    /// - [`CallError::RunFinished`] when the portal's runtime shut down first;
+    /// - [`CallError::Cancelled`] when the task was cancelled, or dropped unfinished because
+    ///   the portal's runtime shut down;
     /// - [`CallError::EventLoopThread`] on a thread that runs an event loop (await the handle
     ///   there instead).
     ///

@@ -70,6 +70,11 @@ impl BlockingPortal {
     /// and tears the resource down when the returned guard is released (AnyIO's
     /// `wrap_async_context_manager`).
     ///
+    /// Release the guard before stopping the portal: a clean stop waits for the task, which
+    /// waits for the guard, so stopping (or dropping a
+    /// [`PortalThread`](super::from_thread::PortalThread)) on the thread that holds the guard
+    /// would wait for ever.
+    ///
     /// # Errors
     /// As [`start_task`](Self::start_task): [`CallError::NotStarted`] when the task returned
     /// without lending anything.

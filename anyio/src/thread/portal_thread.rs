@@ -78,7 +78,9 @@ pub fn start_blocking_portal(runner: Runner) -> Result<PortalThread, RunError> {
 /// A blocking portal with its runtime on a thread of its own; see [`start_blocking_portal`].
 ///
 /// Derefs to the [`BlockingPortal`]; clone that to hand the portal to other threads. The
-/// runtime runs until [`shut_down`](Self::shut_down) or until this is dropped.
+/// runtime runs until [`shut_down`](Self::shut_down) or until this is dropped. A clean shut-down
+/// waits for the calls still running, so cancel (or finish) a call the same thread is waiting
+/// for before it shuts the portal down, or pass `cancel_remaining`.
 ///
 /// # Examples
 /// ```

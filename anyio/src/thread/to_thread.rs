@@ -78,7 +78,9 @@ pub use super::limiter::{DEFAULT_THREAD_LIMIT, current_default_thread_limiter};
 /// when it comes. Dropping the future by other means (a `select!`) abandons the thread.
 ///
 /// # Panics
-/// A panic in `function` is re-raised in the caller, even when the caller was cancelled. The
+/// A panic in `function` is re-raised in the caller, even when the caller was cancelled and
+/// waited for the thread; if the caller is gone (abandoned with `abandon_on_cancel`, or the
+/// future dropped), it is logged with `tracing` (target `anyio::to_thread`) instead. The
 /// future panics when first polled outside any event loop, and when the operating system
 /// refuses to start a thread.
 ///
@@ -150,7 +152,9 @@ enum Stage<T> {
         /// The scope held while the thread runs (without `abandon_on_cancel`).
         held: Option<Arc<ScopeNode>>,
     },
-    /// Cancelled, or the runtime is shutting down: waits to be dropped.
+    /// The thread returned this value; handed over at the first poll outside a cancellation.
+    Returned(T),
+    /// The runtime is shutting down: waits to be dropped.
     Cancelled,
     Done,
 }
@@ -284,14 +288,11 @@ where
                     this.release_hold();
                     match outcome {
                         Ok(Ok(value)) => {
-                            if context::pending_cancellation(cx.waker()) {
-                                // The cancellation waited for the thread; now it applies.
-                                drop(value);
-                                this.stage = Stage::Cancelled;
-                                return Poll::Pending;
-                            }
-                            this.stage = Stage::Done;
-                            return Poll::Ready(value);
+                            // The cancellation waited for the thread; now it applies: the
+                            // value waits to be dropped with the future. Kept, not dropped, so
+                            // that a body no longer cancelled at its next poll (a shield
+                            // switched on meanwhile) still gets it.
+                            this.stage = Stage::Returned(value);
                         }
                         Ok(Err(payload)) => {
                             this.stage = Stage::Done;
@@ -304,6 +305,16 @@ where
                             return Poll::Pending;
                         }
                     }
+                }
+                Stage::Returned(_) => {
+                    if context::pending_cancellation(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                    let Stage::Returned(value) = std::mem::replace(&mut this.stage, Stage::Done)
+                    else {
+                        unreachable!()
+                    };
+                    return Poll::Ready(value);
                 }
                 Stage::Cancelled => return Poll::Pending,
                 Stage::Done => panic!("`anyio::to_thread::RunSync` polled after it completed"),
@@ -337,8 +348,15 @@ where
         // The token goes back before the caller can see the value: whoever learns that the
         // call returned also finds its token free.
         drop(token);
-        // A caller that is gone (abandoned, or dropped) does not want it; it is dropped here.
-        let _ = sender.send(outcome);
+        // A caller that is gone (abandoned, or dropped) does not want the value: it is dropped
+        // here. A panic has nobody to be raised in then, so it is logged.
+        if let Err(Err(payload)) = sender.send(outcome) {
+            tracing::error!(
+                target: "anyio::to_thread",
+                panic = crate::error::panic_message(&*payload),
+                "a closure whose caller was gone (abandoned on cancellation, or dropped) panicked"
+            );
+        }
     });
     if backend::execute_blocking(backend, job).is_err() {
         // The runtime has shut down; the job (its token, its channel) is dropped with it.
@@ -369,6 +387,7 @@ impl<F, T> fmt::Debug for RunSync<F, T> {
             Stage::Start => "not started",
             Stage::Acquiring(_) => "waiting for a limiter token",
             Stage::Running { .. } => "running",
+            Stage::Returned(_) => "returned",
             Stage::Cancelled => "cancelled",
             Stage::Done => "done",
         };

@@ -222,6 +222,20 @@ impl EventLoopToken {
         }
     }
 
+    /// Where to spawn on the loop; `None` once anyio's smol runner has finished.
+    pub(crate) fn spawn_target(&self) -> Option<SpawnTarget> {
+        match &self.target {
+            #[cfg(feature = "tokio")]
+            LoopTarget::Tokio(handle) => Some(SpawnTarget::Tokio(handle.clone())),
+            #[cfg(feature = "smol")]
+            LoopTarget::Smol(executor) => executor
+                .upgrade()
+                .map(|executor| SpawnTarget::Smol(Some(executor))),
+            #[cfg(feature = "smol")]
+            LoopTarget::SmolShared => Some(SpawnTarget::Smol(None)),
+        }
+    }
+
     /// Spawns `future` on the loop, detached.
     pub(crate) fn spawn<F>(&self, future: F) -> Result<(), RunFinishedError>
     where

@@ -41,7 +41,8 @@ pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Outpu
     drop(executor_guard);
     drop(pool_guard);
     // The workers have exited and dropped their handles, so this drops the executor and with it
-    // every task still left, on this thread.
+    // every task still left, on this thread. (Unless a thread calling in through an event-loop
+    // token holds the executor for that moment: then the last of them drops it there.)
     drop(executor);
     // Then the threads for blocking work: idle ones exit now, busy ones (a call whose caller
     // was dropped above, or abandoned) when their call returns. None outlives the runner.

@@ -56,8 +56,6 @@ pub(crate) fn presence() -> Presence {
     }
 }
 
-/// Whether the calling thread has a tokio runtime context at all: a tokio task (blocking ones
-/// included), or an entered handle, whether or not a runtime runs here.
 /// Whether a tokio scheduler is running on this thread right now: a worker of a multi-thread
 /// runtime, or a `block_on` (tokio limits the cooperative budget only while it polls). Not a
 /// blocking-pool thread, which merely has the runtime entered.
@@ -65,6 +63,8 @@ pub(crate) fn scheduler_on_this_thread() -> bool {
     runtime::worker_index().is_some() || (Handle::try_current().is_ok() && budget_is_limited())
 }
 
+/// Whether the calling thread has a tokio runtime context at all: a tokio task (blocking ones
+/// included), or an entered handle, whether or not a runtime runs here.
 pub(crate) fn context_present() -> bool {
     task::try_id().is_some() || Handle::try_current().is_ok()
 }
