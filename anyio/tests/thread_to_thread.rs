@@ -12,6 +12,10 @@ use anyio::sync::CapacityLimiter;
 use anyio::{CancelScope, to_thread};
 use futures_lite::FutureExt;
 
+use common::recorder;
+
+mod common;
+
 type Group = anyio::TaskGroup<std::convert::Infallible>;
 
 /// Sleeps in small steps until `done()` holds, for states another thread reaches; panics after
@@ -361,4 +365,42 @@ async fn options_after_the_first_poll_are_refused() {
             .unwrap()
             .contains("called after the future was first polled")
     );
+}
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn a_panic_in_an_abandoned_closure_is_logged() {
+    recorder::record_events();
+    let marker = format!(
+        "abandoned closure panicked on {}",
+        anyio::current_async_library().unwrap()
+    );
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let message = marker.clone();
+    let call = scope.run(
+        to_thread::run_sync(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            panic!("{message}");
+        })
+        .abandon_on_cancel(),
+    );
+    anyio::task_group(|tg: Group| async move {
+        let call = tg.spawn(async move { Ok(call.await) });
+        to_thread::run_sync(move || started_rx.recv().unwrap()).await;
+        handle.cancel();
+        assert_eq!(call.await.unwrap(), None);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    release_tx.send(()).unwrap();
+    eventually(|| {
+        recorder::events()
+            .iter()
+            .any(|event| event.starts_with("ERROR anyio::to_thread") && event.contains(&marker))
+    })
+    .await;
 }
