@@ -161,6 +161,15 @@ fn from_thread(c: &mut Criterion) {
             })
         })
     });
+    // The `native` round trip from a thread started for the sample, as anyio's runner starts
+    // its worker: on two cores the new thread's placement alone moves the median by 3x.
+    group.bench_function("native-fresh-thread", |b| {
+        b.iter_custom(|iters| {
+            common::on_native_smol(1, |executor: Arc<Executor<'static>>| {
+                on_plain_thread(move || time_calls(iters, || smol_channel_call(&executor)))
+            })
+        })
+    });
     group.bench_function("anyio", |b| {
         b.iter_custom(|iters| {
             anyio_smol()
