@@ -37,8 +37,12 @@
 //! On tokio the closure runs on the runtime's blocking pool (`spawn_blocking`). On smol it runs
 //! on a pool of anyio's runner, which starts threads as calls need them, reuses idle ones (the
 //! one that has waited longest first), retires them after 10 s idle, and joins them all when the
-//! runner returns. Both runtimes wait for the threads still busy when they shut down, including
-//! abandoned ones. Under a native smol runner, whose end anyio cannot see, calls share one
+//! runner returns. It never holds more threads than calls have run at once (so never more than
+//! the limiters allow): a thread is listed as idle before its caller learns the result, so the
+//! next call finds it. tokio's pool starts a thread whenever none is idle at that instant, so it
+//! may keep a few more idle threads than that until they retire (after 10 s; its
+//! `max_blocking_threads` bounds them). Both runtimes wait for the threads still busy when they
+//! shut down, including abandoned ones. Under a native smol runner, whose end anyio cannot see, calls share one
 //! process-wide pool whose threads retire when idle.
 //!
 //! ## Calling back into the event loop
@@ -56,7 +60,7 @@ use std::task::{Context, Poll};
 use super::oneshot;
 use super::token::EventLoopToken;
 use super::worker::{self, Host};
-use crate::backend::{self, Active};
+use crate::backend::{self, Active, BlockingWork};
 use crate::cancel::context;
 use crate::cancel::gate::{Gate, gate};
 use crate::cancel::node::ScopeNode;
@@ -343,20 +347,12 @@ where
         task: crate::task::info::current_task_id(),
     };
     let (sender, receiver) = oneshot::channel();
-    let job = Box::new(move || {
-        let outcome = worker::hosted_by(host, || panic::catch_unwind(AssertUnwindSafe(function)));
-        // The token goes back before the caller can see the value: whoever learns that the
-        // call returned also finds its token free.
-        drop(token);
-        // A caller that is gone (abandoned, or dropped) does not want the value: it is dropped
-        // here. A panic has nobody to be raised in then, so it is logged.
-        if let Err(Err(payload)) = sender.send(outcome) {
-            tracing::error!(
-                target: "anyio::to_thread",
-                panic = crate::error::panic_message(&*payload),
-                "a closure whose caller was gone (abandoned on cancellation, or dropped) panicked"
-            );
-        }
+    let job = Box::new(Job {
+        function: Some(function),
+        host: Some(host),
+        token: Some(token),
+        outcome: None,
+        sender: Some(sender),
     });
     if backend::execute_blocking(backend, job).is_err() {
         // The runtime has shut down; the job (its token, its channel) is dropped with it.
@@ -372,6 +368,47 @@ where
     Stage::Running {
         result: receiver,
         held,
+    }
+}
+
+/// One call's work on its worker thread.
+struct Job<F, T> {
+    function: Option<F>,
+    host: Option<Host>,
+    token: Option<crate::sync::OwnedCapacityToken>,
+    outcome: Option<std::thread::Result<T>>,
+    sender: Option<oneshot::Sender<std::thread::Result<T>>>,
+}
+
+impl<F, T> BlockingWork for Job<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(&mut self) {
+        if let (Some(function), Some(host)) = (self.function.take(), self.host.take()) {
+            let function = AssertUnwindSafe(function);
+            self.outcome = Some(worker::hosted_by(host, || panic::catch_unwind(function)));
+        }
+    }
+
+    /// Called once the thread is ready for another call (see `BlockingWork`).
+    fn deliver(mut self: Box<Self>) {
+        // The token goes back before the caller can see the value: whoever learns that the
+        // call returned also finds its token free (and, on smol, its thread idle).
+        drop(self.token.take());
+        let (Some(outcome), Some(sender)) = (self.outcome.take(), self.sender.take()) else {
+            return;
+        };
+        // A caller that is gone (abandoned, or dropped) does not want the value: it is dropped
+        // here. A panic has nobody to be raised in then, so it is logged.
+        if let Err(Err(payload)) = sender.send(outcome) {
+            tracing::error!(
+                target: "anyio::to_thread",
+                panic = crate::error::panic_message(&*payload),
+                "a closure whose caller was gone (abandoned on cancellation, or dropped) panicked"
+            );
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A unit of blocking work.
-pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+pub(crate) type Job = crate::backend::blocking::BlockingJob;
 
 /// How long a thread waits for work before it retires (AnyIO prunes its workers after 10 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -183,7 +183,14 @@ impl Shared {
         let mailbox = Arc::new(Mailbox::default());
         let mut job = first;
         loop {
-            job();
+            job.run();
+            // Listed as idle before the result goes out: whoever it wakes, and whatever they
+            // submit next, finds this thread free.
+            let listed = self.list_idle(&mailbox);
+            job.deliver();
+            if !listed {
+                return;
+            }
             match self.next_job(&mailbox) {
                 Some(next) => job = next,
                 None => return,
@@ -191,15 +198,18 @@ impl Shared {
         }
     }
 
-    /// Lists the thread as idle and waits for a job; `None` when it should exit.
-    fn next_job(&self, mailbox: &Arc<Mailbox>) -> Option<Job> {
-        {
-            let mut state = lock(&self.state);
-            if state.shut_down {
-                return None;
-            }
-            state.idle.push_back(Arc::clone(mailbox));
+    /// Lists the thread as idle; `false` when the pool has shut down (the thread should exit).
+    fn list_idle(&self, mailbox: &Arc<Mailbox>) -> bool {
+        let mut state = lock(&self.state);
+        if state.shut_down {
+            return false;
         }
+        state.idle.push_back(Arc::clone(mailbox));
+        true
+    }
+
+    /// Waits, listed as idle, for a job; `None` when it should exit.
+    fn next_job(&self, mailbox: &Arc<Mailbox>) -> Option<Job> {
         let deadline = Instant::now() + self.idle_timeout;
         let mut letter = lock(&mailbox.job);
         loop {
@@ -284,32 +294,50 @@ impl Drop for WorkerPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::BlockingWork;
     use std::sync::mpsc;
 
+    /// Work that runs `run`, then calls `deliver`.
+    struct Steps<R, D>(Option<R>, Option<D>);
+
+    impl<R: FnOnce() + Send + 'static, D: FnOnce() + Send + 'static> BlockingWork for Steps<R, D> {
+        fn run(&mut self) {
+            if let Some(run) = self.0.take() {
+                run();
+            }
+        }
+
+        fn deliver(mut self: Box<Self>) {
+            if let Some(deliver) = self.1.take() {
+                deliver();
+            }
+        }
+    }
+
+    fn job(run: impl FnOnce() + Send + 'static) -> Job {
+        Box::new(Steps(Some(run), Some(|| {})))
+    }
+
     #[test]
-    fn an_idle_thread_is_reused() {
+    fn sequential_calls_reuse_one_thread() {
+        // Each call is submitted as soon as the previous one delivered: the thread is listed
+        // as idle before it delivers, so the pool never starts a second one.
         let pool = WorkerPool::new();
         let (sender, receiver) = mpsc::channel();
-        for _ in 0..3 {
+        for _ in 0..1_000 {
             let sender = sender.clone();
-            let _ = pool.execute(Box::new(move || {
-                sender.send(std::thread::current().id()).unwrap();
-            }));
-            let first = receiver.recv().unwrap();
-            // Wait until the thread has listed itself as idle again.
-            while lock(&pool.shared.state).idle.is_empty() {
-                std::thread::yield_now();
-            }
-            let _ = first;
+            let delivered = Box::new(Steps(Some(|| {}), Some(move || sender.send(()).unwrap())));
+            let _ = pool.execute(delivered);
+            receiver.recv().unwrap();
         }
-        assert_eq!(pool.live_threads(), 1);
+        assert_eq!(lock(&pool.shared.state).started, 1);
     }
 
     #[test]
     fn idle_threads_retire_and_shut_down_joins_the_rest() {
         let pool = WorkerPool::with_idle_timeout(Duration::from_millis(20));
         let (sender, receiver) = mpsc::channel::<()>();
-        let _ = pool.execute(Box::new(move || sender.send(()).unwrap()));
+        let _ = pool.execute(job(move || sender.send(()).unwrap()));
         receiver.recv().unwrap();
         let started = Instant::now();
         while pool.live_threads() != 0 {
@@ -319,9 +347,9 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = pool.execute(Box::new(|| std::thread::sleep(Duration::from_millis(10))));
+        let _ = pool.execute(job(|| std::thread::sleep(Duration::from_millis(10))));
         pool.shut_down();
         assert_eq!(pool.live_threads(), 0);
-        assert!(pool.execute(Box::new(|| {})).is_err());
+        assert!(pool.execute(job(|| {})).is_err());
     }
 }
