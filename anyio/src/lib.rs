@@ -11,8 +11,10 @@
 //! [memory object streams](streams::memory), the [stream traits and wrappers](streams)
 //! (buffered, text and stapled streams, typed attributes, adapters for `AsyncRead` and
 //! `AsyncWrite` of both families), [networking](net) (TCP with Happy Eyeballs, listeners that
-//! serve, UDP, UNIX stream and datagram sockets, name resolution) and TLS with rustls (the
-//! `tls` module, behind the `tls` feature). The README's feature table says what arrives next.
+//! serve, UDP, UNIX stream and datagram sockets, name resolution), TLS with rustls (the
+//! `tls` module, behind the `tls` feature), and threads: blocking work moved to worker threads
+//! ([`to_thread`]) and calls into event loops from threads, through event-loop tokens and
+//! blocking portals ([`from_thread`]). The README's feature table says what arrives next.
 //!
 //! ## Running async programs
 //!
@@ -82,9 +84,20 @@
 //!   Tokio 1.x runtime". Libraries written for `futures-io` or async-io work under both.
 //! - **Tasks spawned natively** (`tokio::spawn`, `smol::spawn`) are not subject to anyio's
 //!   cancellation rules: they belong to no cancel scope or task group.
-//! - **Threads started outside anyio cannot call back into the runtime** through anyio's
-//!   thread API on their own; they need a token or a blocking portal (arriving with anyio's
-//!   threads support).
+//! - **Threads started outside anyio cannot call back into the runtime on their own.** A
+//!   worker thread of [`to_thread::run_sync`] can ([`from_thread::run`]); any other thread
+//!   needs an [event-loop token](lowlevel::current_token) taken inside the loop, or a
+//!   [blocking portal](from_thread::start_blocking_portal):
+//! ```
+//! anyio::run(async {
+//!     let token = anyio::lowlevel::current_token();
+//!     let thread = std::thread::spawn(move || token.run(async { 40 + 2 }));
+//!     // Wait for the thread without blocking the loop it calls into.
+//!     let answer = anyio::to_thread::run_sync(move || thread.join().unwrap()).await;
+//!     assert_eq!(answer, Ok(42));
+//! })?;
+//! # Ok::<(), anyio::RunError>(())
+//! ```
 //!
 //! ## Testing
 //!
