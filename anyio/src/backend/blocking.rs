@@ -46,12 +46,36 @@ where
 /// anyio's smol pool calls [`deliver`](Self::deliver) only once the thread is listed as idle
 /// again: whoever learns that the work is done and submits more finds the thread free, instead
 /// of the pool starting another one. That keeps the pool within the bound the callers keep (a
-/// capacity limiter's tokens, given back in `deliver`).
+/// capacity limiter's tokens, given back in `deliver`). So `deliver` runs only known, cheap code
+/// (no user code: a value's `Drop` may block or panic); a result nobody wants is dropped by
+/// [`discard`](Self::discard) or the [`Leftover`] `deliver` returns, before the thread is
+/// listed.
 pub(crate) trait BlockingWork: Send + 'static {
-    /// Does the work (on the worker thread).
+    /// Does the work (on the worker thread). Catches the work's own panic.
     fn run(&mut self);
-    /// Hands the result over (on the worker thread, once it is ready for more work).
-    fn deliver(self: Box<Self>);
+    /// Whether anybody still waits for the result.
+    fn wanted(&self) -> bool;
+    /// Hands the result over (on the worker thread, once it is ready for more work). If the
+    /// waiter went away meanwhile, gives back what is left to drop.
+    fn deliver(self: Box<Self>) -> Option<Leftover>;
+    /// Drops a result nobody waits for (and reports a panic nobody will see).
+    fn discard(self: Box<Self>);
+}
+
+/// What [`BlockingWork::deliver`] could not hand over, to drop off the idle list.
+pub(crate) type Leftover = Box<dyn FnOnce() + Send>;
+
+/// Runs `job` to its end on this thread, without a pool to list it in (tokio's blocking pool).
+#[cfg(feature = "tokio")]
+fn run_to_end(mut job: BlockingJob) {
+    job.run();
+    if job.wanted() {
+        if let Some(leftover) = job.deliver() {
+            leftover();
+        }
+    } else {
+        job.discard();
+    }
 }
 
 /// A unit of blocking work for [`execute_blocking`].
@@ -77,11 +101,24 @@ where
         }
     }
 
-    fn deliver(self: Box<Self>) {
-        if let Some(outcome) = self.outcome {
-            // The caller may have gone (it was dropped): then the value is dropped here.
-            let _ = self.sender.try_send(outcome);
+    fn wanted(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
+    fn deliver(self: Box<Self>) -> Option<Leftover> {
+        let outcome = self.outcome?;
+        match self.sender.try_send(outcome) {
+            Ok(()) => None,
+            // The caller went away (it was dropped) a moment ago.
+            Err(refused) => {
+                let outcome = refused.into_inner();
+                Some(Box::new(move || drop(outcome)))
+            }
         }
+    }
+
+    fn discard(self: Box<Self>) {
+        drop(self);
     }
 }
 
@@ -96,11 +133,7 @@ pub(crate) fn execute_blocking(backend: Active, job: BlockingJob) -> Result<(), 
         #[cfg(feature = "tokio")]
         Active::Tokio => match ::tokio::runtime::Handle::try_current() {
             Ok(handle) => {
-                drop(handle.spawn_blocking(move || {
-                    let mut job = job;
-                    job.run();
-                    job.deliver();
-                }));
+                drop(handle.spawn_blocking(move || run_to_end(job)));
                 Ok(())
             }
             Err(_) => Err(job),

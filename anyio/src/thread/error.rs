@@ -65,8 +65,9 @@ pub enum CallError {
     /// portal was left with an error or stopped with `cancel_remaining`, or the call's handle
     /// was cancelled.
     Cancelled,
-    /// A task started with [`BlockingPortal::start_task`](super::from_thread::BlockingPortal::start_task)
-    /// ended without calling [`TaskStatus::started`](crate::TaskStatus::started).
+    /// A task started with
+    /// [`BlockingPortal::start_task`](super::from_thread::BlockingPortal::start_task) ended
+    /// without calling [`TaskStatus::started`](crate::TaskStatus::started).
     NotStarted,
 }
 

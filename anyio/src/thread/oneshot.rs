@@ -106,6 +106,13 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 impl<T> Sender<T> {
+    /// Whether the receiver is gone: nobody will read what is sent.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_none_or(|shared| shared.abandoned.load(std::sync::atomic::Ordering::Acquire))
+    }
+
     /// Sends `value`; gives it back if the receiver is gone.
     pub(crate) fn send(mut self, value: T) -> Result<(), T> {
         let shared = self.shared.take().expect("a sender sends once");

@@ -42,8 +42,8 @@
 //! next call finds it. tokio's pool starts a thread whenever none is idle at that instant, so it
 //! may keep a few more idle threads than that until they retire (after 10 s; its
 //! `max_blocking_threads` bounds them). Both runtimes wait for the threads still busy when they
-//! shut down, including abandoned ones. Under a native smol runner, whose end anyio cannot see, calls share one
-//! process-wide pool whose threads retire when idle.
+//! shut down, including abandoned ones. Under a native smol runner, whose end anyio cannot see,
+//! calls share one process-wide pool whose threads retire when idle.
 //!
 //! ## Calling back into the event loop
 //! The worker thread can run async code in the event loop with
@@ -60,7 +60,7 @@ use std::task::{Context, Poll};
 use super::oneshot;
 use super::token::EventLoopToken;
 use super::worker::{self, Host};
-use crate::backend::{self, Active, BlockingWork};
+use crate::backend::{self, Active, BlockingWork, Leftover};
 use crate::cancel::context;
 use crate::cancel::gate::{Gate, gate};
 use crate::cancel::node::ScopeNode;
@@ -392,23 +392,45 @@ where
         }
     }
 
-    /// Called once the thread is ready for another call (see `BlockingWork`).
-    fn deliver(mut self: Box<Self>) {
+    fn wanted(&self) -> bool {
+        self.sender
+            .as_ref()
+            .is_some_and(|sender| !sender.is_abandoned())
+    }
+
+    /// Called once the thread is ready for another call (see `BlockingWork`): runs no user
+    /// code.
+    fn deliver(mut self: Box<Self>) -> Option<Leftover> {
         // The token goes back before the caller can see the value: whoever learns that the
         // call returned also finds its token free (and, on smol, its thread idle).
         drop(self.token.take());
         let (Some(outcome), Some(sender)) = (self.outcome.take(), self.sender.take()) else {
-            return;
+            return None;
         };
-        // A caller that is gone (abandoned, or dropped) does not want the value: it is dropped
-        // here. A panic has nobody to be raised in then, so it is logged.
-        if let Err(Err(payload)) = sender.send(outcome) {
-            tracing::error!(
-                target: "anyio::to_thread",
-                panic = crate::error::panic_message(&*payload),
-                "a closure whose caller was gone (abandoned on cancellation, or dropped) panicked"
-            );
+        // The caller went away a moment ago: the value (or panic) is the pool's to drop.
+        let refused = sender.send(outcome).err()?;
+        Some(Box::new(move || report_unwanted(refused)))
+    }
+
+    fn discard(mut self: Box<Self>) {
+        if let Some(outcome) = self.outcome.take() {
+            report_unwanted(outcome);
         }
+        // The token last: the thread is not done until the value is dropped.
+        drop(self.token.take());
+    }
+}
+
+/// Drops the outcome of a call whose caller is gone (abandoned on cancellation, or dropped);
+/// a panic has nobody to be raised in, so it is logged.
+fn report_unwanted<T>(outcome: std::thread::Result<T>) {
+    match outcome {
+        Ok(value) => drop(value),
+        Err(payload) => tracing::error!(
+            target: "anyio::to_thread",
+            panic = crate::error::panic_message(&*payload),
+            "a closure whose caller was gone (abandoned on cancellation, or dropped) panicked"
+        ),
     }
 }
 

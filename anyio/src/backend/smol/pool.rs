@@ -15,6 +15,7 @@
 //! How many jobs run at once is for the caller to bound (`to_thread` holds a capacity-limiter
 //! token per job).
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -109,29 +110,7 @@ impl WorkerPool {
     /// # Panics
     /// When the operating system refuses to start a thread (as tokio's `spawn_blocking`).
     pub(crate) fn execute(&self, job: Job) -> Result<(), ShutDown> {
-        let mut state = lock(&self.shared.state);
-        if state.shut_down {
-            return Err(ShutDown(job));
-        }
-        if let Some(mailbox) = state.idle.pop_front() {
-            // Delivered under the pool's lock: a thread retiring at this moment checks the idle
-            // list under the same lock, so it either is still listed (and leaves) or finds this.
-            *lock(&mailbox.job) = Letter::Job(job);
-            // Woken after both locks are let go, so that it does not wake only to wait for them.
-            drop(state);
-            mailbox.arrived.notify_one();
-            return Ok(());
-        }
-        join_finished(&mut state.threads);
-        state.started += 1;
-        let index = state.started;
-        let shared = Arc::clone(&self.shared);
-        let thread = std::thread::Builder::new()
-            .name(format!("anyio-worker-{index}"))
-            .spawn(move || shared.work(job))
-            .unwrap_or_else(|error| panic!("anyio: cannot start a worker thread: {error}"));
-        state.threads.push(thread);
-        Ok(())
+        self.shared.execute(job)
     }
 
     /// Refuses new jobs, tells idle threads to exit, and waits until every thread has exited
@@ -178,17 +157,59 @@ fn join_finished(threads: &mut Vec<JoinHandle<()>>) {
 }
 
 impl Shared {
+    /// Runs `job` on an idle thread, or on a new one; see [`WorkerPool::execute`].
+    fn execute(self: &Arc<Self>, job: Job) -> Result<(), ShutDown> {
+        let mut state = lock(&self.state);
+        if state.shut_down {
+            return Err(ShutDown(job));
+        }
+        if let Some(mailbox) = state.idle.pop_front() {
+            // Delivered under the pool's lock: a thread retiring at this moment checks the idle
+            // list under the same lock, so it either is still listed (and leaves) or finds this.
+            *lock(&mailbox.job) = Letter::Job(job);
+            // Woken after both locks are let go, so that it does not wake only to wait for them.
+            drop(state);
+            mailbox.arrived.notify_one();
+            return Ok(());
+        }
+        join_finished(&mut state.threads);
+        state.started += 1;
+        let index = state.started;
+        let shared = Arc::clone(self);
+        let thread = std::thread::Builder::new()
+            .name(format!("anyio-worker-{index}"))
+            .spawn(move || shared.work(job))
+            .unwrap_or_else(|error| panic!("anyio: cannot start a worker thread: {error}"));
+        state.threads.push(thread);
+        Ok(())
+    }
+
     /// A worker thread's life: the first job, then whatever arrives until it idles out.
     fn work(self: Arc<Self>, first: Job) {
         let mailbox = Arc::new(Mailbox::default());
         let mut job = first;
         loop {
             job.run();
-            // Listed as idle before the result goes out: whoever it wakes, and whatever they
-            // submit next, finds this thread free.
-            let listed = self.list_idle(&mailbox);
-            job.deliver();
-            if !listed {
+            let go_on = if job.wanted() {
+                // Listed as idle before the result goes out: whoever it wakes, and whatever they
+                // submit next, finds this thread free. `deliver` runs no user code.
+                let listed = self.list_idle(&mailbox);
+                match panic::catch_unwind(AssertUnwindSafe(|| job.deliver())) {
+                    Ok(None) | Err(_) => listed,
+                    // The caller went away at the last moment: its value is dropped (user code,
+                    // which may block or panic) off the idle list.
+                    Ok(Some(leftover)) => {
+                        let go_on = !listed || self.unlist(&mailbox);
+                        let _ = panic::catch_unwind(AssertUnwindSafe(leftover));
+                        listed && go_on && self.list_idle(&mailbox)
+                    }
+                }
+            } else {
+                // Nobody waits: the value is dropped before the thread is listed.
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| job.discard()));
+                self.list_idle(&mailbox)
+            };
+            if !go_on {
                 return;
             }
             match self.next_job(&mailbox) {
@@ -206,6 +227,29 @@ impl Shared {
         }
         state.idle.push_back(Arc::clone(mailbox));
         true
+    }
+
+    /// Takes the thread off the idle list; a job handed to it meanwhile goes to another thread.
+    /// `false` when the pool has shut down.
+    fn unlist(self: &Arc<Self>, mailbox: &Arc<Mailbox>) -> bool {
+        let mut state = lock(&self.state);
+        if let Some(position) = state
+            .idle
+            .iter()
+            .position(|listed| Arc::ptr_eq(listed, mailbox))
+        {
+            state.idle.remove(position);
+            return true;
+        }
+        drop(state);
+        // Taken off the list by `execute` or `shut_down`, which filled the mailbox under the
+        // pool's lock before letting go of it.
+        match std::mem::take(&mut *lock(&mailbox.job)) {
+            // At shutdown the job is dropped, which its caller sees as the runtime ending.
+            Letter::Job(job) => self.execute(job).is_ok(),
+            Letter::Stop => false,
+            Letter::None => true,
+        }
     }
 
     /// Waits, listed as idle, for a job; `None` when it should exit.
@@ -307,11 +351,18 @@ mod tests {
             }
         }
 
-        fn deliver(mut self: Box<Self>) {
+        fn wanted(&self) -> bool {
+            true
+        }
+
+        fn deliver(mut self: Box<Self>) -> Option<crate::backend::Leftover> {
             if let Some(deliver) = self.1.take() {
                 deliver();
             }
+            None
         }
+
+        fn discard(self: Box<Self>) {}
     }
 
     fn job(run: impl FnOnce() + Send + 'static) -> Job {
