@@ -128,6 +128,7 @@
 mod backend;
 pub mod cancel;
 mod error;
+pub mod fs;
 pub mod lowlevel;
 #[cfg(unix)]
 pub mod net;

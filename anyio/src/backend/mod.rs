@@ -42,7 +42,7 @@ pub(crate) mod runtime_local;
 mod spawn;
 mod timer;
 
-pub(crate) use blocking::{BlockingWork, Leftover, execute_blocking, run_blocking};
+pub(crate) use blocking::{BlockingJob, BlockingWork, Leftover, execute_blocking, run_blocking};
 #[cfg(unix)]
 pub(crate) use io::{Direction, OwnsFd, Registered, Watched};
 pub(crate) use spawn::SpawnTarget;

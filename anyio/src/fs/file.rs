@@ -1,0 +1,939 @@
+//! [`AsyncFile`]: a `std::fs::File` whose operations run on worker threads, with the reads and
+//! writes batched through buffers so that small ones do not each cost a thread hop.
+
+use std::fmt;
+use std::fs::{File, Metadata, OpenOptions};
+use std::future::{Future, poll_fn};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use super::error::with_path;
+use crate::sync::CapacityLimiter;
+use crate::to_thread::{self, RunSync};
+
+/// How many bytes a read fetches at least, and a write buffers at most, per thread hop.
+const BUFFER: usize = 64 * 1024;
+/// The most a single read or write moves in one hop (larger calls take several).
+const MAX_HOP: usize = 2 * 1024 * 1024;
+
+/// The file and its buffers, owned by whichever thread works on them.
+struct Inner {
+    file: File,
+    /// Bytes read ahead of the caller: `read[consumed..]` are unread.
+    read: Vec<u8>,
+    consumed: usize,
+    /// Bytes accepted by `poll_write` and not yet handed to the system.
+    write: Vec<u8>,
+    /// The last refill found the end of the file: the next read returns 0 without a hop.
+    at_end: bool,
+}
+
+impl Inner {
+    fn unread(&self) -> usize {
+        self.read.len() - self.consumed
+    }
+}
+
+/// What a finished operation reports.
+enum Outcome {
+    /// The read buffer was refilled (0 bytes at the end of the file).
+    Filled(io::Result<()>),
+    /// The write buffer went to the system (and, first, unread bytes were given back).
+    Written(io::Result<()>),
+    Sought(io::Result<u64>),
+    Done(io::Result<()>),
+    Metadata(io::Result<Metadata>),
+}
+
+type Work = Box<dyn FnOnce() -> (Inner, Outcome) + Send>;
+type Op = RunSync<Work, (Inner, Outcome)>;
+
+// One per file, and `Busy` is the common state: boxing the operation would cost an allocation
+// per thread hop to save some bytes in a long-lived object.
+#[allow(clippy::large_enum_variant)]
+enum State {
+    Idle(Box<Inner>),
+    Busy(Op),
+    /// Closed by [`AsyncFile::close`]; every operation is an error.
+    Closed,
+    /// Only while an operation is being started.
+    Taken,
+}
+
+/// A file for async code (AnyIO's `AsyncFile`): every system call runs on a worker thread (see
+/// [`to_thread`]), under the default thread limiter or one of your choice.
+///
+/// Open one with [`open`](Self::open), [`create`](Self::create) or
+/// [`with_options`](Self::with_options), or wrap a `std::fs::File` with
+/// [`from_std`](Self::from_std). Then use its async methods, or its `AsyncRead`, `AsyncWrite`
+/// and `AsyncSeek` implementations of both I/O families (`futures_io` and, with the `tokio`
+/// feature, `tokio::io`), so codecs and libraries of either ecosystem read and write it on
+/// either backend.
+///
+/// ## Buffering
+/// - **Reads** fetch at least 64 KiB per thread hop, so a sequential read costs about one hop
+///   per 64 KiB whatever the size of each call.
+/// - **Writes** are accepted into a 64 KiB buffer and handed to the system when it fills, and
+///   before any other operation (a read, a seek, [`flush`](Self::flush), [`sync_all`](Self::sync_all),
+///   [`close`](Self::close)). `poll_write` returning `Ready(n)` means the bytes were *accepted*;
+///   an error writing them is returned by the next operation. Data reaches the system by
+///   `flush` (or `close`), and the disk by `sync_all`/`sync_data`.
+/// - **Dropping** a file with buffered bytes writes them on a worker thread in the background;
+///   an error then has nobody to go to. Call `close` (or `flush`) to see it.
+///
+/// ## Cancel safety
+/// An operation in progress belongs to the file, not to the future that started it: if that
+/// future is cancelled (dropped), the operation still completes, and its result stays in the
+/// file. So a cancelled read loses no byte (the bytes it fetched are returned by the next read),
+/// and a cancelled write either accepted its bytes (they will be written) or did not. A
+/// cancelled [`seek`](Self::seek) may or may not have moved the position: ask
+/// [`stream_position`](Self::stream_position).
+///
+/// # Examples
+/// ```
+/// anyio::run(async {
+///     let path = std::env::temp_dir().join(format!("anyio-doc-file-{}", std::process::id()));
+///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+///     file.write_all(b"hello, file").await?;
+///     file.close().await?;
+///
+///     let mut file = anyio::fs::AsyncFile::open(&path).await?;
+///     let mut text = String::new();
+///     file.read_to_string(&mut text).await?;
+///     assert_eq!(text, "hello, file");
+///     anyio::fs::remove_file(&path).await
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct AsyncFile {
+    state: State,
+    /// For errors, when the file was opened by path.
+    path: Option<Arc<Path>>,
+    limiter: Option<Arc<CapacityLimiter>>,
+    /// A seek asked for through an `AsyncSeek` trait and not started yet (tokio's
+    /// `start_seek`), and whether one is in flight.
+    pub(super) seek_requested: Option<SeekFrom>,
+    pub(super) seek_in_flight: bool,
+}
+
+impl AsyncFile {
+    /// Opens the file at `path` for reading (`std::fs::File::open`).
+    ///
+    /// # Errors
+    /// The system's error, naming the path (a missing file, a directory, permission denied).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let error = anyio::fs::AsyncFile::open("/no/such/file").await.unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<AsyncFile> {
+        let mut options = OpenOptions::new();
+        options.read(true);
+        AsyncFile::with_options(path, options).await
+    }
+
+    /// Creates the file at `path` for writing, or truncates it (`std::fs::File::create`).
+    ///
+    /// # Errors
+    /// The system's error, naming the path.
+    ///
+    /// # Examples
+    /// See [`AsyncFile`].
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<AsyncFile> {
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        AsyncFile::with_options(path, options).await
+    }
+
+    /// Opens the file at `path` with `options` (AnyIO's `open_file` with a mode).
+    ///
+    /// # Errors
+    /// The system's error, naming the path.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::fs::OpenOptions;
+    ///
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-opts-{}", std::process::id()));
+    ///     let mut options = OpenOptions::new();
+    ///     options.append(true).create(true);
+    ///     let mut log = anyio::fs::AsyncFile::with_options(&path, options).await?;
+    ///     log.write_all(b"one line\n").await?;
+    ///     log.close().await?;
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn with_options(
+        path: impl AsRef<Path>,
+        options: OpenOptions,
+    ) -> io::Result<AsyncFile> {
+        let path: Arc<Path> = Arc::from(path.as_ref());
+        let opened = {
+            let path = Arc::clone(&path);
+            to_thread::run_sync(move || {
+                options.open(&path).map_err(|e| with_path("open", &path, e))
+            })
+            .await?
+        };
+        let mut file = AsyncFile::from_std(opened);
+        file.path = Some(path);
+        Ok(file)
+    }
+
+    /// Wraps an open `std::fs::File` (AnyIO's `wrap_file`). Its position is where the file's
+    /// is.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let std_file = std::fs::File::open("/")?; // a directory opens, but cannot be read
+    ///     let mut file = anyio::fs::AsyncFile::from_std(std_file);
+    ///     assert!(file.metadata().await?.is_dir());
+    ///     Ok::<(), std::io::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_std(file: File) -> AsyncFile {
+        AsyncFile {
+            state: State::Idle(Box::new(Inner {
+                file,
+                read: Vec::new(),
+                consumed: 0,
+                write: Vec::new(),
+                at_end: false,
+            })),
+            path: None,
+            limiter: None,
+            seek_requested: None,
+            seek_in_flight: false,
+        }
+    }
+
+    /// Runs the file's operations under `limiter` instead of the default thread limiter.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// anyio::run(async {
+    ///     let disk = Arc::new(anyio::sync::CapacityLimiter::new(4));
+    ///     let file = anyio::fs::AsyncFile::open("/").await?.with_limiter(disk);
+    ///     # drop(file);
+    ///     Ok::<(), std::io::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_limiter(mut self, limiter: Arc<CapacityLimiter>) -> AsyncFile {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// The path the file was opened with, if it was opened by path.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let file = anyio::fs::AsyncFile::open("/").await?;
+    ///     assert_eq!(file.path(), Some(std::path::Path::new("/")));
+    ///     Ok::<(), std::io::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn error(&self, action: &'static str, error: io::Error) -> io::Error {
+        match &self.path {
+            Some(path) => with_path(action, path, error),
+            None => error,
+        }
+    }
+
+    /// Starts `work` on the file's inner state on a worker thread.
+    fn start(
+        &mut self,
+        inner: Box<Inner>,
+        work: impl FnOnce(&mut Inner) -> Outcome + Send + 'static,
+    ) {
+        let work: Work = Box::new(move || {
+            let mut inner = inner;
+            let outcome = work(&mut inner);
+            (*inner, outcome)
+        });
+        let mut op = to_thread::run_sync(work).abandon_on_cancel();
+        if let Some(limiter) = &self.limiter {
+            op = op.limiter(Arc::clone(limiter));
+        }
+        self.state = State::Busy(op);
+    }
+
+    /// Waits for the operation in progress, if any, and returns its outcome with the file back
+    /// in `Idle`.
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
+        match &mut self.state {
+            State::Busy(op) => {
+                let (inner, outcome) = ready!(Pin::new(op).poll(cx));
+                self.state = State::Idle(Box::new(inner));
+                Poll::Ready(Some(outcome))
+            }
+            _ => Poll::Ready(None),
+        }
+    }
+
+    /// Gets the file idle, its write buffer handed to the system and no error pending: the
+    /// state every operation but a buffered read or write starts from. With `keep_read`, bytes
+    /// read ahead stay (a read may use them); otherwise they are given back (the position
+    /// moves back over them) so the file's position is the caller's.
+    pub(super) fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        keep_read: bool,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            if let Some(outcome) = ready!(self.poll_settle(cx)) {
+                if let Err(error) = self.absorb(outcome) {
+                    return Poll::Ready(Err(error));
+                }
+            }
+            let inner = match std::mem::replace(&mut self.state, State::Taken) {
+                State::Idle(inner) => inner,
+                State::Closed => {
+                    self.state = State::Closed;
+                    return Poll::Ready(Err(closed()));
+                }
+                State::Busy(_) | State::Taken => unreachable!("settled above"),
+            };
+            let unread = inner.unread();
+            if inner.write.is_empty() && (keep_read || unread == 0) {
+                self.state = State::Idle(inner);
+                return Poll::Ready(Ok(()));
+            }
+            // Give back what was read ahead (unless kept), then write what was accepted.
+            let give_back = if keep_read { 0 } else { unread };
+            self.start(inner, move |inner| {
+                Outcome::Written(flush_buffers(inner, give_back))
+            });
+        }
+    }
+
+    /// Takes a finished buffer operation's outcome: its error, named, for the operation that
+    /// waited for it.
+    fn absorb(&self, outcome: Outcome) -> io::Result<()> {
+        match outcome {
+            Outcome::Written(Err(error)) => Err(self.error("write", error)),
+            Outcome::Filled(Err(error)) => Err(self.error("read", error)),
+            Outcome::Sought(Err(error)) => Err(self.error("seek in", error)),
+            Outcome::Done(Err(error)) => Err(self.error("use", error)),
+            Outcome::Metadata(Err(error)) => Err(self.error("read the metadata of", error)),
+            _ => Ok(()),
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        match &mut self.state {
+            State::Idle(inner) => inner,
+            _ => unreachable!("the file is idle here"),
+        }
+    }
+
+    /// Reads into `dst` from the read-ahead buffer, refilling it with one thread hop when it is
+    /// empty.
+    pub(super) fn poll_read_slice(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if dst.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            ready!(self.poll_ready(cx, true))?;
+            let inner = self.inner_mut();
+            if inner.unread() > 0 {
+                let n = dst.len().min(inner.unread());
+                dst[..n].copy_from_slice(&inner.read[inner.consumed..inner.consumed + n]);
+                inner.consumed += n;
+                return Poll::Ready(Ok(n));
+            }
+            if inner.at_end {
+                // Reported once; a later read looks again (the file may have grown).
+                inner.at_end = false;
+                return Poll::Ready(Ok(0));
+            }
+            let wanted = dst.len().clamp(BUFFER, MAX_HOP);
+            let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
+                unreachable!("the file is idle here")
+            };
+            // The outcome is taken by `poll_ready` at the top of the loop, now or at the next
+            // poll: the refilled buffer (or `at_end`) is what this loop reads then.
+            self.start(inner, move |inner| Outcome::Filled(fill(inner, wanted)));
+        }
+    }
+
+    /// Accepts `src` into the write buffer, handing the buffer to the system (one hop) when it
+    /// is full.
+    pub(super) fn poll_write_slice(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            if let Some(outcome) = ready!(self.poll_settle(cx)) {
+                self.absorb(outcome)?;
+            }
+            let inner = match &mut self.state {
+                State::Idle(inner) => inner,
+                State::Closed => return Poll::Ready(Err(closed())),
+                State::Busy(_) | State::Taken => unreachable!("settled above"),
+            };
+            let room = BUFFER.saturating_sub(inner.write.len());
+            if room > 0 && inner.unread() == 0 {
+                // A large write into an empty buffer goes in one hop of up to `MAX_HOP`.
+                let limit = if inner.write.is_empty() {
+                    MAX_HOP
+                } else {
+                    room
+                };
+                let n = src.len().min(limit);
+                inner.write.extend_from_slice(&src[..n]);
+                if inner.write.len() >= BUFFER {
+                    // Full: to the system now, in the background.
+                    let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken)
+                    else {
+                        unreachable!("the file is idle here")
+                    };
+                    self.start(inner, |inner| Outcome::Written(flush_buffers(inner, 0)));
+                }
+                return Poll::Ready(Ok(n));
+            }
+            // Bytes read ahead must be given back first, or the buffer is full: one hop.
+            let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
+                unreachable!("the file is idle here")
+            };
+            let give_back = inner.unread();
+            self.start(inner, move |inner| {
+                Outcome::Written(flush_buffers(inner, give_back))
+            });
+        }
+    }
+
+    /// Runs `work` (taken when it starts) on the idle, flushed file, read-ahead given back, and
+    /// extracts its result, naming `action` in its error.
+    fn poll_op<T, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        action: &'static str,
+        work: &mut Option<W>,
+        extract: fn(Outcome) -> Option<io::Result<T>>,
+    ) -> Poll<io::Result<T>>
+    where
+        W: FnOnce(&mut Inner) -> Outcome + Send + 'static,
+    {
+        if let Some(pending) = work.take() {
+            match self.poll_ready(cx, false) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => {
+                    // Not ready yet: keep the work for the next poll.
+                    *work = Some(pending);
+                    return Poll::Pending;
+                }
+            }
+            let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
+                unreachable!("the file is idle here")
+            };
+            self.start(inner, move |inner| {
+                // Whatever it does (a resize, say), the next read looks at the file again.
+                inner.at_end = false;
+                pending(inner)
+            });
+        }
+        let outcome = ready!(self.poll_settle(cx));
+        let result = outcome
+            .and_then(extract)
+            .unwrap_or_else(|| Err(io::Error::other("anyio: a file operation was lost")));
+        Poll::Ready(result.map_err(|error| self.error(action, error)))
+    }
+
+    /// Reads some bytes into `buf`; `Ok(0)` at the end of the file.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: bytes fetched for a cancelled read are returned by the next one.
+    ///
+    /// # Examples
+    /// See [`AsyncFile`].
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_slice(cx, buf)).await
+    }
+
+    /// Reads until the end of the file, appending to `buf`; returns how many bytes it read.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe as a whole: bytes already appended to `buf` stay there, and the file's
+    /// position is after them.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-rte-{}", std::process::id()));
+    ///     anyio::fs::write(&path, vec![7u8; 100_000]).await?;
+    ///     let mut bytes = Vec::new();
+    ///     let n = anyio::fs::AsyncFile::open(&path).await?.read_to_end(&mut bytes).await?;
+    ///     assert_eq!((n, bytes.len()), (100_000, 100_000));
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let start = buf.len();
+        let mut chunk = vec![0; BUFFER];
+        loop {
+            let n = self.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(buf.len() - start);
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads until the end of the file, appending UTF-8 text to `buf`.
+    ///
+    /// # Errors
+    /// `InvalidData` when the bytes are not UTF-8 (then `buf` is left as it was).
+    ///
+    /// # Examples
+    /// See [`AsyncFile`].
+    pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+        let mut bytes = Vec::new();
+        let n = self.read_to_end(&mut bytes).await?;
+        let text = String::from_utf8(bytes)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        buf.push_str(&text);
+        Ok(n)
+    }
+
+    /// Fills `buf` exactly.
+    ///
+    /// # Errors
+    /// `UnexpectedEof` when the file ends first.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-exact-{}", std::process::id()));
+    ///     anyio::fs::write(&path, b"0123456789").await?;
+    ///     let mut file = anyio::fs::AsyncFile::open(&path).await?;
+    ///     let mut four = [0; 4];
+    ///     file.read_exact(&mut four).await?;
+    ///     assert_eq!(&four, b"0123");
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.read(buf).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file ended before the buffer was filled",
+                ));
+            }
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Accepts some bytes of `buf` for writing (see [Buffering](AsyncFile#buffering)).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a cancelled call accepted nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-write-{}", std::process::id()));
+    ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+    ///     assert_eq!(file.write(b"abc").await?, 3);
+    ///     file.close().await?;
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_slice(cx, buf)).await
+    }
+
+    /// Accepts all of `buf` for writing.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe as a whole: a prefix of `buf` may have been accepted.
+    ///
+    /// # Examples
+    /// See [`AsyncFile`].
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.write(buf).await?;
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Hands the buffered bytes to the system, and reports any error of an earlier write.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: the write it started completes; the next operation reports its error.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-flush-{}", std::process::id()));
+    ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+    ///     file.write_all(b"visible").await?;
+    ///     file.flush().await?;
+    ///     assert_eq!(anyio::fs::read(&path).await?, b"visible");
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn flush(&mut self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_ready(cx, true)).await
+    }
+
+    /// Moves the position (`std::io::Seek::seek`) and returns the new one.
+    ///
+    /// # Cancel safety
+    /// A cancelled seek may or may not have moved the position: ask
+    /// [`stream_position`](Self::stream_position).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::io::SeekFrom;
+    ///
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-seek-{}", std::process::id()));
+    ///     anyio::fs::write(&path, b"0123456789").await?;
+    ///     let mut file = anyio::fs::AsyncFile::open(&path).await?;
+    ///     assert_eq!(file.seek(SeekFrom::End(-3)).await?, 7);
+    ///     let mut rest = String::new();
+    ///     file.read_to_string(&mut rest).await?;
+    ///     assert_eq!(rest, "789");
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        let mut work = Some(seek_work(position));
+        poll_fn(|cx| self.poll_op(cx, "seek in", &mut work, sought)).await
+    }
+
+    /// Polls the seek of the `AsyncSeek` traits: starts `position` (or the requested one) if no
+    /// seek is in flight, and waits for it.
+    pub(super) fn poll_trait_seek(
+        &mut self,
+        cx: &mut Context<'_>,
+        position: Option<SeekFrom>,
+    ) -> Poll<io::Result<u64>> {
+        let target = if self.seek_in_flight {
+            None
+        } else {
+            Some(
+                self.seek_requested
+                    .take()
+                    .or(position)
+                    .unwrap_or(SeekFrom::Current(0)),
+            )
+        };
+        let mut work = target.map(seek_work);
+        let polled = self.poll_op(cx, "seek in", &mut work, sought);
+        if polled.is_pending() {
+            if work.is_some() {
+                // Not started (an earlier write is still going out): asked again next poll.
+                self.seek_requested = target;
+            } else {
+                self.seek_in_flight = true;
+            }
+        } else {
+            self.seek_in_flight = false;
+        }
+        polled
+    }
+
+    /// Closes the file once the buffered bytes went to the system (`poll_close` of the traits).
+    pub(super) fn poll_shut(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if matches!(self.state, State::Closed) {
+            return Poll::Ready(Ok(()));
+        }
+        let flushed = ready!(self.poll_ready(cx, false));
+        self.state = State::Closed;
+        Poll::Ready(flushed)
+    }
+
+    /// The current position (`std::io::Seek::stream_position`), counting buffered bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-pos-{}", std::process::id()));
+    ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+    ///     file.write_all(b"12345").await?;
+    ///     assert_eq!(file.stream_position().await?, 5);
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn stream_position(&mut self) -> io::Result<u64> {
+        self.seek(SeekFrom::Current(0)).await
+    }
+
+    /// Truncates or extends the file to `size` bytes (`std::fs::File::set_len`).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-len-{}", std::process::id()));
+    ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+    ///     file.set_len(1000).await?;
+    ///     assert_eq!(file.metadata().await?.len(), 1000);
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
+        self.run_done("resize", move |file| file.set_len(size))
+            .await
+    }
+
+    /// Writes the buffered bytes, then the file's data and metadata to the disk
+    /// (`std::fs::File::sync_all`).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-sync-{}", std::process::id()));
+    ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+    ///     file.write_all(b"durable").await?;
+    ///     file.sync_all().await?;
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn sync_all(&mut self) -> io::Result<()> {
+        self.run_done("sync", File::sync_all).await
+    }
+
+    /// Like [`sync_all`](Self::sync_all), without the metadata (`std::fs::File::sync_data`).
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-sdata-{}", std::process::id()));
+    ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
+    ///     file.write_all(b"data").await?;
+    ///     file.sync_data().await?;
+    ///     anyio::fs::remove_file(&path).await
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn sync_data(&mut self) -> io::Result<()> {
+        self.run_done("sync", File::sync_data).await
+    }
+
+    async fn run_done(
+        &mut self,
+        action: &'static str,
+        call: impl FnOnce(&File) -> io::Result<()> + Send + 'static,
+    ) -> io::Result<()> {
+        let mut work = Some(move |inner: &mut Inner| Outcome::Done(call(&inner.file)));
+        poll_fn(|cx| self.poll_op(cx, action, &mut work, done)).await
+    }
+
+    /// The file's metadata (`std::fs::File::metadata`).
+    ///
+    /// # Examples
+    /// See [`from_std`](Self::from_std).
+    pub async fn metadata(&mut self) -> io::Result<Metadata> {
+        let mut work = Some(|inner: &mut Inner| Outcome::Metadata(inner.file.metadata()));
+        poll_fn(|cx| self.poll_op(cx, "read the metadata of", &mut work, metadata)).await
+    }
+
+    /// Hands the buffered bytes to the system and closes the file (AnyIO's `aclose`); later
+    /// operations are errors.
+    ///
+    /// # Errors
+    /// An error writing the buffered bytes, or of an earlier write.
+    ///
+    /// # Examples
+    /// See [`AsyncFile`].
+    pub async fn close(&mut self) -> io::Result<()> {
+        let flushed = poll_fn(|cx| self.poll_ready(cx, false)).await;
+        if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
+            // The descriptor is closed on a worker thread (a close can block on some
+            // file systems).
+            to_thread::run_sync(move || drop(inner)).await;
+        }
+        flushed
+    }
+
+    /// The `std::fs::File` back, once the buffered bytes went to the system.
+    ///
+    /// # Errors
+    /// An error writing the buffered bytes, or of an earlier write, or a closed file.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let file = anyio::fs::AsyncFile::open("/").await?;
+    ///     let std_file: std::fs::File = file.into_std().await?;
+    ///     # drop(std_file);
+    ///     Ok::<(), std::io::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn into_std(mut self) -> io::Result<File> {
+        poll_fn(|cx| self.poll_ready(cx, false)).await?;
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::Idle(inner) => Ok(inner.file),
+            _ => Err(closed()),
+        }
+    }
+}
+
+fn seek_work(position: SeekFrom) -> impl FnOnce(&mut Inner) -> Outcome + Send + 'static {
+    move |inner| {
+        inner.at_end = false;
+        Outcome::Sought(inner.file.seek(position))
+    }
+}
+
+fn sought(outcome: Outcome) -> Option<io::Result<u64>> {
+    match outcome {
+        Outcome::Sought(result) => Some(result),
+        _ => None,
+    }
+}
+
+fn done(outcome: Outcome) -> Option<io::Result<()>> {
+    match outcome {
+        Outcome::Done(result) => Some(result),
+        _ => None,
+    }
+}
+
+fn metadata(outcome: Outcome) -> Option<io::Result<Metadata>> {
+    match outcome {
+        Outcome::Metadata(result) => Some(result),
+        _ => None,
+    }
+}
+
+/// Gives back `give_back` bytes read ahead (moves the position back over them), then writes the
+/// write buffer.
+fn flush_buffers(inner: &mut Inner, give_back: usize) -> io::Result<()> {
+    if give_back > 0 {
+        let back = i64::try_from(give_back).map_err(io::Error::other)?;
+        inner.file.seek(SeekFrom::Current(-back))?;
+    }
+    inner.read.clear();
+    inner.consumed = 0;
+    inner.at_end = false;
+    let written = inner.file.write_all(&inner.write);
+    inner.write.clear();
+    written
+}
+
+/// Refills the read buffer with up to `wanted` bytes.
+fn fill(inner: &mut Inner, wanted: usize) -> io::Result<()> {
+    inner.read.clear();
+    inner.consumed = 0;
+    inner.at_end = false;
+    inner.read.resize(wanted, 0);
+    let result = loop {
+        match inner.file.read(&mut inner.read) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    };
+    match result {
+        Ok(n) => {
+            inner.read.truncate(n);
+            inner.at_end = n == 0;
+            Ok(())
+        }
+        Err(error) => {
+            inner.read.clear();
+            Err(error)
+        }
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::other("the file is closed")
+}
+
+impl Drop for AsyncFile {
+    fn drop(&mut self) {
+        // Buffered bytes are written in the background; an operation in progress finishes on
+        // its own (its worker drops the file after it).
+        if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
+            if !inner.write.is_empty() {
+                let job = Box::new(Background(Some(inner)));
+                let written = match crate::backend::current() {
+                    Ok(backend) => crate::backend::execute_blocking(backend, job),
+                    Err(_) => Err(job as crate::backend::BlockingJob),
+                };
+                // No runtime to write on (or it shut down): write here, blocking.
+                if let Err(mut job) = written {
+                    job.run();
+                }
+            }
+        }
+    }
+}
+
+/// The last write of a dropped file, which nobody waits for.
+struct Background(Option<Box<Inner>>);
+
+impl crate::backend::BlockingWork for Background {
+    fn run(&mut self) {
+        if let Some(mut inner) = self.0.take() {
+            // Nobody to report an error to: `close` is the way to see it.
+            let _ = flush_buffers(&mut inner, 0);
+        }
+    }
+
+    fn wanted(&self) -> bool {
+        false
+    }
+
+    fn deliver(self: Box<Self>) -> Option<crate::backend::Leftover> {
+        None
+    }
+
+    fn discard(self: Box<Self>) {}
+}
+
+impl fmt::Debug for AsyncFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Idle(_) => "idle",
+            State::Busy(_) => "busy",
+            State::Closed => "closed",
+            State::Taken => "starting",
+        };
+        f.debug_struct("AsyncFile")
+            .field("path", &self.path)
+            .field("state", &state)
+            .finish_non_exhaustive()
+    }
+}

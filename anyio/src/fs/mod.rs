@@ -1,0 +1,49 @@
+//! Files and paths for async code (AnyIO's `anyio.open_file`, `AsyncFile` and `Path`
+//! methods), on any backend.
+//!
+//! Operating systems have no portable non-blocking file I/O, so every operation here runs on a
+//! worker thread through [`to_thread`](crate::to_thread), under its capacity limiter, as AnyIO's
+//! do. That keeps the event loop free while a disk is slow, and ties no code to one runtime's
+//! `fs` module.
+//!
+//! - **Whole files and paths:** [`read`], [`write()`], [`metadata`], [`create_dir_all`],
+//!   [`rename`], … are free functions over `std::path::Path`, named as in `std::fs` (and
+//!   `tokio::fs`, `async-fs`). An `anyio::fs::Path` type would repeat std's own path API for no
+//!   gain; Rust code passes `&Path`, `PathBuf` and `&str` around already.
+//! - **Open files:** [`AsyncFile`], with reads and writes batched through buffers (about one
+//!   thread hop per 64 KiB, however small the calls) and the `AsyncRead`/`AsyncWrite`/
+//!   `AsyncSeek` traits of both I/O families.
+//!
+//! Errors are `std::io::Error`s that keep the system's error kind and name the path (see
+//! [`PathError`]).
+//!
+//! ```
+//! anyio::run(async {
+//!     let dir = std::env::temp_dir().join(format!("anyio-doc-fs-{}", std::process::id()));
+//!     anyio::fs::create_dir_all(&dir).await?;
+//!     anyio::fs::write(dir.join("notes.txt"), "remember the milk\n").await?;
+//!
+//!     let mut file = anyio::fs::AsyncFile::open(dir.join("notes.txt")).await?;
+//!     let mut text = String::new();
+//!     file.read_to_string(&mut text).await?;
+//!     assert_eq!(text, "remember the milk\n");
+//!
+//!     anyio::fs::remove_dir_all(&dir).await
+//! })??;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod file;
+mod io_traits;
+mod ops;
+
+pub use error::PathError;
+pub use file::AsyncFile;
+#[cfg(unix)]
+pub use ops::symlink;
+pub use ops::{
+    canonicalize, copy, create_dir, create_dir_all, exists, hard_link, metadata, read, read_link,
+    read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions,
+    symlink_metadata, write,
+};

@@ -1,0 +1,325 @@
+//! `anyio::fs`, on every backend: path operations and their errors, and `AsyncFile` through its
+//! own methods and both I/O trait families, with cancellation mid-operation.
+
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyio::fs::{self, AsyncFile, PathError};
+use futures_lite::future::poll_once;
+
+/// A fresh directory for one test (removed at the end by the test; named by test and backend).
+async fn scratch(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "anyio-fs-{}-{name}-{}-{}",
+        std::process::id(),
+        anyio::current_async_library().unwrap(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    fs::create_dir_all(&dir).await.unwrap();
+    dir
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn path_of(error: &std::io::Error) -> &Path {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<PathError>())
+        .expect("the error names its path")
+        .path()
+}
+
+#[anyio::test]
+async fn path_operations_do_what_std_does() {
+    let dir = scratch("ops").await;
+    let a = dir.join("a.txt");
+    fs::write(&a, "alpha").await.unwrap();
+    assert!(fs::exists(&a).await.unwrap());
+    assert_eq!(fs::read_to_string(&a).await.unwrap(), "alpha");
+    assert_eq!(fs::metadata(&a).await.unwrap().len(), 5);
+    let b = dir.join("sub/b.txt");
+    fs::create_dir_all(b.parent().unwrap()).await.unwrap();
+    assert_eq!(fs::copy(&a, &b).await.unwrap(), 5);
+    fs::rename(&b, dir.join("sub/c.txt")).await.unwrap();
+    assert!(!fs::exists(&b).await.unwrap());
+    fs::hard_link(&a, dir.join("hard")).await.unwrap();
+    fs::symlink(&a, dir.join("soft")).await.unwrap();
+    assert_eq!(fs::read_link(dir.join("soft")).await.unwrap(), a);
+    assert!(
+        fs::symlink_metadata(dir.join("soft"))
+            .await
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::canonicalize(dir.join("soft")).await.unwrap(),
+        fs::canonicalize(&a).await.unwrap()
+    );
+    fs::remove_file(dir.join("soft")).await.unwrap();
+    fs::remove_dir_all(&dir).await.unwrap();
+    assert!(!fs::exists(&dir).await.unwrap());
+}
+
+#[anyio::test]
+async fn bad_paths_are_errors_that_name_the_path() {
+    let missing = Path::new("/no/such/dir/file");
+    let error = fs::read(missing).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(path_of(&error), missing);
+    assert!(error.to_string().contains("/no/such/dir/file"), "{error}");
+
+    let error = AsyncFile::open(missing).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot open /no/such/dir/file: "),
+        "{error}"
+    );
+
+    // A directory opens on Linux, but reading it is an error naming it.
+    let dir = scratch("baddir").await;
+    let mut file = AsyncFile::open(&dir).await.unwrap();
+    let error = file.read(&mut [0; 8]).await.unwrap_err();
+    assert_eq!(path_of(&error), dir.as_path());
+
+    // An interior NUL is refused, not a panic.
+    let error = fs::write("bad\0name", "x").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+
+    let error = fs::rename(missing, dir.join("x")).await.unwrap_err();
+    assert!(error.to_string().contains(" to "), "{error}");
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn ten_mebibytes_in_random_chunks_through_the_futures_traits() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    let dir = scratch("futures").await;
+    let path = dir.join("big");
+    let data = pattern(10 << 20);
+    let mut file = AsyncFile::create(&path).await.unwrap();
+    let mut chunk = 1;
+    let mut written = 0;
+    while written < data.len() {
+        let end = (written + chunk).min(data.len());
+        file.write_all(&data[written..end]).await.unwrap();
+        written = end;
+        chunk = chunk * 7 % 70_001 + 1;
+    }
+    file.flush().await.unwrap();
+    AsyncWriteExt::close(&mut file).await.unwrap();
+    assert_eq!(fs::metadata(&path).await.unwrap().len(), data.len() as u64);
+
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut back = Vec::new();
+    let mut buf = vec![0; 90_000];
+    let mut chunk = 3;
+    loop {
+        let n = AsyncReadExt::read(&mut file, &mut buf[..chunk])
+            .await
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        back.extend_from_slice(&buf[..n]);
+        chunk = chunk * 5 % 89_999 + 1;
+    }
+    assert!(back == data, "the bytes read back differ");
+    assert_eq!(file.seek(SeekFrom::Start(5)).await.unwrap(), 5);
+    let mut five = [0; 5];
+    AsyncReadExt::read_exact(&mut file, &mut five)
+        .await
+        .unwrap();
+    assert_eq!(five, data[5..10]);
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn ten_mebibytes_in_random_chunks_through_the_tokio_traits() {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+    let dir = scratch("tokio").await;
+    let path = dir.join("big");
+    let data = pattern(10 << 20);
+    let mut file = AsyncFile::create(&path).await.unwrap();
+    let mut chunk = 1;
+    let mut written = 0;
+    while written < data.len() {
+        let end = (written + chunk).min(data.len());
+        AsyncWriteExt::write_all(&mut file, &data[written..end])
+            .await
+            .unwrap();
+        written = end;
+        chunk = chunk * 7 % 70_001 + 1;
+    }
+    AsyncWriteExt::shutdown(&mut file).await.unwrap();
+
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut back = Vec::new();
+    AsyncReadExt::read_to_end(&mut file, &mut back)
+        .await
+        .unwrap();
+    assert!(back == data, "the bytes read back differ");
+    assert_eq!(
+        AsyncSeekExt::seek(&mut file, SeekFrom::End(-4))
+            .await
+            .unwrap(),
+        data.len() as u64 - 4
+    );
+    let mut tail = Vec::new();
+    AsyncReadExt::read_to_end(&mut file, &mut tail)
+        .await
+        .unwrap();
+    assert_eq!(tail, data[data.len() - 4..]);
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn reads_writes_and_seeks_keep_one_position() {
+    let dir = scratch("position").await;
+    let path = dir.join("mixed");
+    fs::write(&path, b"0123456789").await.unwrap();
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true);
+    let mut file = AsyncFile::with_options(&path, options).await.unwrap();
+    let mut two = [0; 2];
+    file.read_exact(&mut two).await.unwrap(); // reads ahead the whole file
+    assert_eq!(&two, b"01");
+    file.write_all(b"ab").await.unwrap(); // lands at 2, not after the read-ahead
+    assert_eq!(file.stream_position().await.unwrap(), 4);
+    let mut rest = String::new();
+    file.read_to_string(&mut rest).await.unwrap();
+    assert_eq!(rest, "456789");
+    file.seek(SeekFrom::Start(0)).await.unwrap();
+    let mut all = String::new();
+    file.read_to_string(&mut all).await.unwrap();
+    assert_eq!(all, "01ab456789");
+    file.set_len(3).await.unwrap();
+    file.sync_all().await.unwrap();
+    assert_eq!(file.metadata().await.unwrap().len(), 3);
+    file.close().await.unwrap();
+    assert!(
+        file.read(&mut two).await.is_err(),
+        "a closed file reads nothing"
+    );
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_read_dropped_mid_way_loses_no_byte() {
+    let dir = scratch("cancel-read").await;
+    let path = dir.join("data");
+    let data = pattern(1 << 20);
+    fs::write(&path, &data).await.unwrap();
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut first = Vec::new();
+    {
+        // Started (a thread fetches the first bytes), then cancelled by drop.
+        let mut buf = vec![0; 300_000];
+        let polled = {
+            let read = std::pin::pin!(file.read(&mut buf));
+            poll_once(read).await
+        };
+        if let Some(n) = polled {
+            first.extend_from_slice(&buf[..n.unwrap()]);
+        }
+    }
+    let mut rest = Vec::new();
+    file.read_to_end(&mut rest).await.unwrap();
+    first.extend_from_slice(&rest);
+    assert!(first == data, "bytes were lost or repeated");
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_write_dropped_mid_way_either_happened_or_not() {
+    let dir = scratch("cancel-write").await;
+    let path = dir.join("data");
+    let data = pattern(3 << 20);
+    let mut file = AsyncFile::create(&path).await.unwrap();
+    file.write_all(&data[..70_000]).await.unwrap(); // a full buffer goes out in the background
+    let accepted = {
+        let write = std::pin::pin!(file.write(&data[70_000..]));
+        match poll_once(write).await {
+            Some(result) => result.unwrap(),
+            None => 0, // cancelled while the earlier write was still out: nothing accepted
+        }
+    };
+    file.close().await.unwrap();
+    let written = fs::read(&path).await.unwrap();
+    assert_eq!(written.len(), 70_000 + accepted);
+    assert!(
+        written == data[..written.len()],
+        "the file is not a prefix of the data"
+    );
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_dropped_file_writes_its_buffer_in_the_background() {
+    let dir = scratch("drop").await;
+    let path = dir.join("data");
+    let mut file = AsyncFile::create(&path).await.unwrap();
+    file.write_all(b"buffered, not flushed").await.unwrap();
+    drop(file);
+    let start = Instant::now();
+    while fs::read(&path).await.unwrap() != b"buffered, not flushed" {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the buffer never reached the file"
+        );
+        anyio::sleep(Duration::from_millis(1)).await;
+    }
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_file_moves_between_tasks_and_wraps_a_std_file() {
+    let dir = scratch("wrap").await;
+    let path = dir.join("data");
+    let std_file = std::fs::File::create(&path).unwrap();
+    let mut file = AsyncFile::from_std(std_file);
+    assert_eq!(file.path(), None);
+    file.write_all(b"from std").await.unwrap();
+    let file = anyio::task_group(|tg: anyio::TaskGroup<std::io::Error>| async move {
+        let handle = tg.spawn(async move {
+            file.flush().await?;
+            Ok(file)
+        });
+        Ok(handle.await.unwrap())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let std_file = file.into_std().await.unwrap();
+    drop(std_file);
+    assert_eq!(fs::read(&path).await.unwrap(), b"from std");
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn the_end_of_the_file_is_read_once_and_then_looked_at_again() {
+    let dir = scratch("end").await;
+    let path = dir.join("grows");
+    fs::write(&path, b"abc").await.unwrap();
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut buf = [0; 16];
+    assert_eq!(file.read(&mut buf).await.unwrap(), 3);
+    assert_eq!(file.read(&mut buf).await.unwrap(), 0);
+    // Another writer appends: the next read sees it.
+    let mut appender = std::fs::OpenOptions::new();
+    appender.append(true);
+    let mut other = AsyncFile::with_options(&path, appender).await.unwrap();
+    other.write_all(b"de").await.unwrap();
+    other.close().await.unwrap();
+    assert_eq!(file.read(&mut buf).await.unwrap(), 2);
+    assert_eq!(&buf[..2], b"de");
+    assert_eq!(file.read(&mut buf).await.unwrap(), 0);
+    fs::remove_dir_all(&dir).await.unwrap();
+}
