@@ -323,3 +323,43 @@ async fn the_end_of_the_file_is_read_once_and_then_looked_at_again() {
     assert_eq!(file.read(&mut buf).await.unwrap(), 0);
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+#[anyio::test]
+async fn ten_thousand_entries_are_streamed_and_a_dropped_next_entry_loses_none() {
+    use futures_lite::StreamExt;
+    const COUNT: usize = 10_000;
+    let dir = scratch("listing").await;
+    let made = dir.clone();
+    anyio::to_thread::run_sync(move || {
+        for index in 0..COUNT {
+            std::fs::write(made.join(format!("{index:05}")), "").unwrap();
+        }
+    })
+    .await;
+    let mut listing = fs::read_dir(&dir).await.unwrap();
+    let mut names = std::collections::BTreeSet::new();
+    // A first call dropped while its batch is being fetched.
+    let polled = {
+        let next = std::pin::pin!(listing.next_entry());
+        poll_once(next).await
+    };
+    if let Some(entry) = polled {
+        names.insert(entry.unwrap().unwrap().file_name());
+    }
+    while let Some(entry) = listing.next().await {
+        assert!(
+            names.insert(entry.unwrap().file_name()),
+            "an entry came twice"
+        );
+    }
+    assert_eq!(names.len(), COUNT);
+    assert!(listing.next_entry().await.unwrap().is_none());
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn listing_a_missing_directory_is_an_error_naming_it() {
+    let error = fs::read_dir("/no/such/dir").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(path_of(&error), Path::new("/no/such/dir"));
+}

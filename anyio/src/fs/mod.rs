@@ -10,6 +10,7 @@
 //!   [`rename`], … are free functions over `std::path::Path`, named as in `std::fs` (and
 //!   `tokio::fs`, `async-fs`). An `anyio::fs::Path` type would repeat std's own path API for no
 //!   gain; Rust code passes `&Path`, `PathBuf` and `&str` around already.
+//! - **Directories:** [`read_dir`] streams a directory's entries, fetched in batches.
 //! - **Open files:** [`AsyncFile`], with reads and writes batched through buffers (about one
 //!   thread hop per 64 KiB, however small the calls) and the `AsyncRead`/`AsyncWrite`/
 //!   `AsyncSeek` traits of both I/O families.
@@ -37,6 +38,7 @@ mod error;
 mod file;
 mod io_traits;
 mod ops;
+mod read_dir;
 
 pub use error::PathError;
 pub use file::AsyncFile;
@@ -47,3 +49,4 @@ pub use ops::{
     read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions,
     symlink_metadata, write,
 };
+pub use read_dir::{ReadDir, read_dir};
