@@ -363,3 +363,61 @@ async fn listing_a_missing_directory_is_an_error_naming_it() {
     assert_eq!(error.kind(), ErrorKind::NotFound);
     assert_eq!(path_of(&error), Path::new("/no/such/dir"));
 }
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn reads_cancelled_by_a_deadline_lose_no_byte() {
+    let dir = scratch("deadline").await;
+    let path = dir.join("data");
+    let data = pattern(4 << 20);
+    fs::write(&path, &data).await.unwrap();
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut back = Vec::new();
+    let mut buf = vec![0; 100_000];
+    let mut cancelled = 0;
+    loop {
+        // Deadlines so short that many reads are cancelled while their thread fetches.
+        match anyio::move_on_after(Duration::from_micros(50), file.read(&mut buf)).await {
+            Some(n) => {
+                let n = n.unwrap();
+                if n == 0 {
+                    break;
+                }
+                back.extend_from_slice(&buf[..n]);
+            }
+            None => cancelled += 1,
+        }
+    }
+    assert!(
+        back == data,
+        "bytes were lost or repeated ({cancelled} reads cancelled)"
+    );
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_file_holds_a_token_of_its_limiter_while_its_thread_works() {
+    let dir = scratch("limiter").await;
+    let path = dir.join("data");
+    fs::write(&path, pattern(1000)).await.unwrap();
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::open(&path)
+        .await
+        .unwrap()
+        .with_limiter(limiter.clone());
+    // With the only token taken, the file's read waits for it.
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    let mut buf = [0; 10];
+    {
+        let read = std::pin::pin!(file.read(&mut buf));
+        assert!(poll_once(read).await.is_none());
+    }
+    assert_eq!(
+        limiter.statistics().tasks_waiting,
+        1,
+        "the file's hop waits in line"
+    );
+    drop(token);
+    assert_eq!(file.read(&mut buf).await.unwrap(), 10);
+    assert_eq!(limiter.borrowed_tokens(), 0);
+    fs::remove_dir_all(&dir).await.unwrap();
+}
