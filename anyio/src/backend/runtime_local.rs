@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Active, SpawnTarget};
+use super::SpawnTarget;
 use crate::runtime::NoEventLoopError;
 
 /// Which runtime runs the calling code.
@@ -64,7 +64,6 @@ impl<T: Clone + Send + 'static> RuntimeLocal<T> {
         &'static self,
         init: impl FnOnce() -> T,
     ) -> Result<T, NoEventLoopError> {
-        let _: Active = super::current()?;
         Ok(self.get_or_init_in(SpawnTarget::current()?, init))
     }
 

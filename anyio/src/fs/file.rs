@@ -77,10 +77,10 @@ enum State {
 /// - **Reads** fetch at least 64 KiB per thread hop, so a sequential read costs about one hop
 ///   per 64 KiB whatever the size of each call.
 /// - **Writes** are accepted into a 64 KiB buffer and handed to the system when it fills, and
-///   before any other operation (a read, a seek, [`flush`](Self::flush), [`sync_all`](Self::sync_all),
-///   [`close`](Self::close)). `poll_write` returning `Ready(n)` means the bytes were *accepted*;
-///   an error writing them is returned by the next operation. Data reaches the system by
-///   `flush` (or `close`), and the disk by `sync_all`/`sync_data`.
+///   before any other operation (a read, a seek, [`flush`](Self::flush),
+///   [`sync_all`](Self::sync_all), [`close`](Self::close)). `poll_write` returning `Ready(n)`
+///   means the bytes were *accepted*; an error writing them is returned by the next operation.
+///   Data reaches the system by `flush` (or `close`), and the disk by `sync_all`/`sync_data`.
 /// - **Dropping** a file with buffered bytes writes them on a worker thread in the background;
 ///   an error then has nobody to go to. Call `close` (or `flush`) to see it.
 ///
@@ -259,12 +259,11 @@ impl AsyncFile {
         }
     }
 
-    /// Starts `work` on the file's inner state on a worker thread.
-    fn start(
-        &mut self,
-        inner: Box<Inner>,
-        work: impl FnOnce(&mut Inner) -> Outcome + Send + 'static,
-    ) {
+    /// Starts `work` on the idle file's inner state on a worker thread.
+    fn start(&mut self, work: impl FnOnce(&mut Inner) -> Outcome + Send + 'static) {
+        let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
+            unreachable!("operations start on an idle file")
+        };
         let work: Work = Box::new(move || {
             let mut inner = inner;
             let outcome = work(&mut inner);
@@ -305,24 +304,18 @@ impl AsyncFile {
                     return Poll::Ready(Err(error));
                 }
             }
-            let inner = match std::mem::replace(&mut self.state, State::Taken) {
+            let inner = match &self.state {
                 State::Idle(inner) => inner,
-                State::Closed => {
-                    self.state = State::Closed;
-                    return Poll::Ready(Err(closed()));
-                }
+                State::Closed => return Poll::Ready(Err(closed())),
                 State::Busy(_) | State::Taken => unreachable!("settled above"),
             };
             let unread = inner.unread();
             if inner.write.is_empty() && (keep_read || unread == 0) {
-                self.state = State::Idle(inner);
                 return Poll::Ready(Ok(()));
             }
             // Give back what was read ahead (unless kept), then write what was accepted.
             let give_back = if keep_read { 0 } else { unread };
-            self.start(inner, move |inner| {
-                Outcome::Written(flush_buffers(inner, give_back))
-            });
+            self.start(move |inner| Outcome::Written(flush_buffers(inner, give_back)));
         }
     }
 
@@ -371,12 +364,9 @@ impl AsyncFile {
                 return Poll::Ready(Ok(0));
             }
             let wanted = dst.len().clamp(BUFFER, MAX_HOP);
-            let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
-                unreachable!("the file is idle here")
-            };
             // The outcome is taken by `poll_ready` at the top of the loop, now or at the next
             // poll: the refilled buffer (or `at_end`) is what this loop reads then.
-            self.start(inner, move |inner| Outcome::Filled(fill(inner, wanted)));
+            self.start(move |inner| Outcome::Filled(fill(inner, wanted)));
         }
     }
 
@@ -408,22 +398,13 @@ impl AsyncFile {
                 inner.write.extend_from_slice(&src[..n]);
                 if inner.write.len() >= BUFFER {
                     // Full: to the system now, in the background.
-                    let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken)
-                    else {
-                        unreachable!("the file is idle here")
-                    };
-                    self.start(inner, |inner| Outcome::Written(flush_buffers(inner, 0)));
+                    self.start(|inner| Outcome::Written(flush_buffers(inner, 0)));
                 }
                 return Poll::Ready(Ok(n));
             }
             // Bytes read ahead must be given back first, or the buffer is full: one hop.
-            let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
-                unreachable!("the file is idle here")
-            };
             let give_back = inner.unread();
-            self.start(inner, move |inner| {
-                Outcome::Written(flush_buffers(inner, give_back))
-            });
+            self.start(move |inner| Outcome::Written(flush_buffers(inner, give_back)));
         }
     }
 
@@ -449,10 +430,7 @@ impl AsyncFile {
                     return Poll::Pending;
                 }
             }
-            let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
-                unreachable!("the file is idle here")
-            };
-            self.start(inner, move |inner| {
+            self.start(move |inner| {
                 // Whatever it does (a resize, say), the next read looks at the file again.
                 inner.at_end = false;
                 pending(inner)

@@ -222,7 +222,8 @@ pub fn remove_dir_all(
 /// ```
 /// anyio::run(async {
 ///     let dir = std::env::temp_dir();
-///     let (a, b) = (dir.join(format!("anyio-doc-a-{}", std::process::id())), dir.join(format!("anyio-doc-b-{}", std::process::id())));
+///     let id = std::process::id();
+///     let (a, b) = (dir.join(format!("anyio-doc-a-{id}")), dir.join(format!("anyio-doc-b-{id}")));
 ///     anyio::fs::write(&a, "x").await?;
 ///     anyio::fs::rename(&a, &b).await?;
 ///     assert!(!anyio::fs::exists(&a).await? && anyio::fs::exists(&b).await?);
@@ -244,7 +245,8 @@ pub fn rename(
 /// ```
 /// anyio::run(async {
 ///     let dir = std::env::temp_dir();
-///     let (a, b) = (dir.join(format!("anyio-doc-c-{}", std::process::id())), dir.join(format!("anyio-doc-d-{}", std::process::id())));
+///     let id = std::process::id();
+///     let (a, b) = (dir.join(format!("anyio-doc-c-{id}")), dir.join(format!("anyio-doc-d-{id}")));
 ///     anyio::fs::write(&a, "copy me").await?;
 ///     assert_eq!(anyio::fs::copy(&a, &b).await?, 7);
 ///     anyio::fs::remove_file(&a).await?;
@@ -265,7 +267,8 @@ pub fn copy(
 /// ```
 /// anyio::run(async {
 ///     let dir = std::env::temp_dir();
-///     let (a, b) = (dir.join(format!("anyio-doc-e-{}", std::process::id())), dir.join(format!("anyio-doc-f-{}", std::process::id())));
+///     let id = std::process::id();
+///     let (a, b) = (dir.join(format!("anyio-doc-e-{id}")), dir.join(format!("anyio-doc-f-{id}")));
 ///     anyio::fs::write(&a, "shared").await?;
 ///     anyio::fs::hard_link(&a, &b).await?;
 ///     assert_eq!(anyio::fs::read(&b).await?, b"shared");

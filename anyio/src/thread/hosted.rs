@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::error::{CallError, RunFinishedError};
 use super::oneshot;
 use crate::backend::coop;
 use crate::cancel::context::{self, Frame};
@@ -22,6 +23,17 @@ pub(crate) enum Reply<T> {
     Returned(T),
     Panicked(Box<dyn Any + Send>),
     Cancelled,
+}
+
+/// The caller's view of a call's reply: its value, a re-raised panic, or why there is none (a
+/// call dropped unfinished was dropped by its runtime shutting down).
+pub(crate) fn settle<T>(reply: Result<Reply<T>, oneshot::Closed>) -> Result<T, CallError> {
+    match reply {
+        Ok(Reply::Returned(value)) => Ok(value),
+        Ok(Reply::Panicked(payload)) => panic::resume_unwind(payload),
+        Ok(Reply::Cancelled) => Err(CallError::Cancelled),
+        Err(oneshot::Closed) => Err(RunFinishedError::new().into()),
+    }
 }
 
 pin_project! {
@@ -50,17 +62,16 @@ pin_project! {
 }
 
 impl<F: Future> Hosted<F> {
-    /// A call of `future` under `host` (the host's scope, if it had one), named `name`.
+    /// A call of `future` under `host` (the host's scope, if it had one).
     pub(crate) fn new(
         future: F,
         host: Option<Arc<ScopeNode>>,
         parent: Option<TaskId>,
-        name: &'static str,
         reply: oneshot::Sender<Reply<F::Output>>,
     ) -> Self {
         let root = ScopeNode::new(None, false, true);
         root.enter(host);
-        let info = TaskInfo::new(name.into(), parent);
+        let info = TaskInfo::new("anyio::from_thread::run".into(), parent);
         Hosted {
             body: Some(future),
             root: Some(root),

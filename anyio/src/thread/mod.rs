@@ -16,3 +16,13 @@ mod token;
 mod worker;
 
 pub use token::current_token;
+
+/// [`CallError::EventLoopThread`](from_thread::CallError::EventLoopThread) on a thread that runs
+/// an event loop, where blocking for a call into a loop could wait for ever.
+pub(crate) fn refuse_on_event_loop() -> Result<(), from_thread::CallError> {
+    if crate::backend::runs_event_loop() || crate::cancel::context::in_scope() {
+        Err(from_thread::CallError::EventLoopThread)
+    } else {
+        Ok(())
+    }
+}

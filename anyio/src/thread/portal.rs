@@ -1,6 +1,5 @@
 //! [`BlockingPortal`]: an event loop that threads can hand work to, with one task group for it.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -11,9 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use super::error::{CallError, RunFinishedError};
-use super::hosted::Reply;
+use super::hosted::{Reply, settle};
 use super::oneshot;
-use crate::backend;
 use crate::cancel::node::{CancelKind, ScopeNode};
 use crate::sync::Event;
 use crate::task::{
@@ -174,7 +172,7 @@ impl BlockingPortal {
         F::Output: Send + 'static,
     {
         // Refused before anything is spawned: a refused call must not run.
-        refuse_on_event_loop()?;
+        super::refuse_on_event_loop()?;
         self.start_task_soon(future)?.wait()
     }
 
@@ -264,7 +262,7 @@ impl BlockingPortal {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        refuse_on_event_loop()?;
+        super::refuse_on_event_loop()?;
         let (started_sender, started) = oneshot::channel();
         let sink: Arc<dyn StartedSink<V>> =
             Arc::new(StartedSender(Mutex::new(Some(started_sender))));
@@ -395,15 +393,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// [`CallError::EventLoopThread`] on a thread that runs an event loop.
-pub(crate) fn refuse_on_event_loop() -> Result<(), CallError> {
-    if backend::runs_event_loop() || crate::cancel::context::in_scope() {
-        Err(CallError::EventLoopThread)
-    } else {
-        Ok(())
-    }
-}
-
 impl fmt::Debug for BlockingPortal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlockingPortal")
@@ -497,7 +486,7 @@ impl<T> PortalTask<T> {
     /// # Examples
     /// See [`BlockingPortal::start_task_soon`].
     pub fn wait(self) -> Result<T, CallError> {
-        refuse_on_event_loop()?;
+        super::refuse_on_event_loop()?;
         settle(self.receiver.wait())
     }
 
@@ -524,19 +513,6 @@ impl<T> PortalTask<T> {
     pub fn is_finished(&self) -> bool {
         self.receiver.is_settled()
     }
-}
-
-fn settle<T>(reply: Result<Reply<T>, oneshot::Closed>) -> Result<T, CallError> {
-    match reply {
-        Ok(Reply::Returned(value)) => Ok(value),
-        Ok(Reply::Panicked(payload)) => resume(payload),
-        Ok(Reply::Cancelled) => Err(CallError::Cancelled),
-        Err(oneshot::Closed) => Err(RunFinishedError::new().into()),
-    }
-}
-
-fn resume(payload: Box<dyn Any + Send>) -> ! {
-    panic::resume_unwind(payload)
 }
 
 impl<T> Future for PortalTask<T> {

@@ -39,11 +39,12 @@
 //! one that has waited longest first), retires them after 10 s idle, and joins them all when the
 //! runner returns. It never holds more threads than calls have run at once, plus one spare
 //! (so never more than the limiters allow, plus one): a thread is listed as idle before its
-//! caller learns the result, so the next call finds it. tokio's pool starts a thread whenever none is idle at that instant, so it
-//! may keep a few more idle threads than that until they retire (after 10 s; its
-//! `max_blocking_threads` bounds them). Both runtimes wait for the threads still busy when they
-//! shut down, including abandoned ones. Under a native smol runner, whose end anyio cannot see,
-//! calls share one process-wide pool whose threads retire when idle.
+//! caller learns the result, so the next call finds it. tokio's pool starts a thread whenever
+//! none is idle at that instant, so it may keep a few more idle threads than that until they
+//! retire (after 10 s; its `max_blocking_threads` bounds them). Both runtimes wait for the
+//! threads still busy when they shut down, including abandoned ones. Under a native smol
+//! runner, whose end anyio cannot see, calls share one process-wide pool whose threads retire
+//! when idle.
 //!
 //! ## Calling back into the event loop
 //! The worker thread can run async code in the event loop with

@@ -5,9 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::error::{CallError, RunFinishedError};
-use super::hosted::{Hosted, Reply};
+use super::hosted::{Hosted, settle};
 use super::oneshot;
-use crate::backend::{self, SpawnTarget};
+use crate::backend::SpawnTarget;
 use crate::cancel::node::ScopeNode;
 use crate::runtime::{Backend, NoEventLoopError};
 use crate::task::TaskId;
@@ -202,24 +202,10 @@ impl EventLoopToken {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if backend::runs_event_loop() || crate::cancel::context::in_scope() {
-            return Err(CallError::EventLoopThread);
-        }
+        super::refuse_on_event_loop()?;
         let (sender, receiver) = oneshot::channel();
-        self.spawn(Hosted::new(
-            future,
-            host,
-            parent,
-            "anyio::from_thread::run",
-            sender,
-        ))?;
-        match receiver.wait() {
-            Ok(Reply::Returned(value)) => Ok(value),
-            Ok(Reply::Panicked(payload)) => std::panic::resume_unwind(payload),
-            Ok(Reply::Cancelled) => Err(CallError::Cancelled),
-            // Dropped unfinished: the runtime shut down.
-            Err(oneshot::Closed) => Err(RunFinishedError::new().into()),
-        }
+        self.spawn(Hosted::new(future, host, parent, sender))?;
+        settle(receiver.wait())
     }
 
     /// Where to spawn on the loop; `None` once anyio's smol runner has finished.

@@ -11,8 +11,9 @@
 //! retire sooner, but measured 1.6 times slower per round trip here: that thread is usually
 //! still on its way to sleep when the next job comes. tokio's pool and the `blocking` crate
 //! also wake the longest sleeper.) With its first thread the pool starts a spare, so that
-//! consecutive calls alternate between two threads (see `Shared::execute` for why). The price: under a light, steady load every idle thread is
-//! woken now and then, and none reaches its idle timeout; the pool shrinks when the load stops.
+//! consecutive calls alternate between two threads (see `Shared::execute` for why). The price:
+//! under a light, steady load every idle thread is woken now and then, and none reaches its
+//! idle timeout; the pool shrinks when the load stops.
 //! How many jobs run at once is for the caller to bound (`to_thread` holds a capacity-limiter
 //! token per job).
 
@@ -91,6 +92,7 @@ impl WorkerPool {
         WorkerPool::with_idle_timeout(IDLE_TIMEOUT)
     }
 
+    /// An empty pool whose threads retire after `idle_timeout` without work.
     pub(crate) fn with_idle_timeout(idle_timeout: Duration) -> WorkerPool {
         WorkerPool {
             shared: Arc::new(Shared {
@@ -128,8 +130,8 @@ impl WorkerPool {
         };
         for thread in threads {
             // A worker shutting its own pool down (a runner started inside a job) cannot join
-            // itself; the others it can. Jobs catch nothing, so a panic ended the thread and
-            // was already reported by the job's owner.
+            // itself; the others it can. Workers catch the panics of the work they run, so a
+            // thread has nothing to report when joined.
             if thread.thread().id() != std::thread::current().id() {
                 let _ = thread.join();
             }
@@ -224,9 +226,9 @@ impl Shared {
                     // The caller went away at the last moment: its value is dropped (user code,
                     // which may block or panic) off the idle list.
                     Ok(Some(leftover)) => {
-                        let go_on = !listed || self.unlist(&mailbox);
+                        let keep_going = listed && self.unlist(&mailbox);
                         let _ = panic::catch_unwind(AssertUnwindSafe(leftover));
-                        listed && go_on && self.list_idle(&mailbox)
+                        keep_going && self.list_idle(&mailbox)
                     }
                 }
             } else {
@@ -257,6 +259,18 @@ impl Shared {
     /// Takes the thread off the idle list; a job handed to it meanwhile goes to another thread.
     /// `false` when the pool has shut down.
     fn unlist(self: &Arc<Self>, mailbox: &Arc<Mailbox>) -> bool {
+        match self.leave_idle(mailbox) {
+            None | Some(Letter::None) => true,
+            // At shutdown the job is dropped, which its caller sees as the runtime ending.
+            Some(Letter::Job(job)) => self.execute(job).is_ok(),
+            Some(Letter::Stop) => false,
+        }
+    }
+
+    /// Leaves the idle list: `None` if the thread was still listed, or else the letter that
+    /// `execute` or `shut_down` put in its mailbox when they took it off (under the pool's
+    /// lock, so it is there by now).
+    fn leave_idle(&self, mailbox: &Arc<Mailbox>) -> Option<Letter> {
         let mut state = lock(&self.state);
         if let Some(position) = state
             .idle
@@ -264,17 +278,10 @@ impl Shared {
             .position(|listed| Arc::ptr_eq(listed, mailbox))
         {
             state.idle.remove(position);
-            return true;
+            return None;
         }
         drop(state);
-        // Taken off the list by `execute` or `shut_down`, which filled the mailbox under the
-        // pool's lock before letting go of it.
-        match std::mem::take(&mut *lock(&mailbox.job)) {
-            // At shutdown the job is dropped, which its caller sees as the runtime ending.
-            Letter::Job(job) => self.execute(job).is_ok(),
-            Letter::Stop => false,
-            Letter::None => true,
-        }
+        Some(std::mem::take(&mut *lock(&mailbox.job)))
     }
 
     /// Waits, listed as idle, for a job; `None` when it should exit.
@@ -302,21 +309,9 @@ impl Shared {
 
     /// Leaves the idle list after the idle timeout, unless a job was delivered meanwhile.
     fn retire(&self, mailbox: &Arc<Mailbox>) -> Option<Job> {
-        let mut state = lock(&self.state);
-        if let Some(position) = state
-            .idle
-            .iter()
-            .position(|listed| Arc::ptr_eq(listed, mailbox))
-        {
-            state.idle.remove(position);
-            return None;
-        }
-        drop(state);
-        // Taken off the list by `execute` or `shut_down`, which filled the mailbox under the
-        // pool's lock before letting go of it.
-        match std::mem::take(&mut *lock(&mailbox.job)) {
-            Letter::Job(job) => Some(job),
-            Letter::Stop | Letter::None => None,
+        match self.leave_idle(mailbox) {
+            Some(Letter::Job(job)) => Some(job),
+            None | Some(Letter::Stop | Letter::None) => None,
         }
     }
 }
