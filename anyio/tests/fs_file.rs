@@ -203,7 +203,7 @@ async fn reads_writes_and_seeks_keep_one_position() {
     file.set_len(3).await.unwrap();
     file.sync_all().await.unwrap();
     assert_eq!(file.metadata().await.unwrap().len(), 3);
-    file.close().await.unwrap();
+    file.aclose().await.unwrap();
     assert!(
         file.read(&mut two).await.is_err(),
         "a closed file reads nothing"
@@ -251,7 +251,7 @@ async fn a_write_dropped_mid_way_either_happened_or_not() {
             None => 0, // cancelled while the earlier write was still out: nothing accepted
         }
     };
-    file.close().await.unwrap();
+    file.aclose().await.unwrap();
     let written = fs::read(&path).await.unwrap();
     assert_eq!(written.len(), 70_000 + accepted);
     assert!(
@@ -317,7 +317,7 @@ async fn the_end_of_the_file_is_read_once_and_then_looked_at_again() {
     appender.append(true);
     let mut other = AsyncFile::with_options(&path, appender).await.unwrap();
     other.write_all(b"de").await.unwrap();
-    other.close().await.unwrap();
+    other.aclose().await.unwrap();
     assert_eq!(file.read(&mut buf).await.unwrap(), 2);
     assert_eq!(&buf[..2], b"de");
     assert_eq!(file.read(&mut buf).await.unwrap(), 0);

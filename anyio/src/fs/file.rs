@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::error::with_path;
+use crate::backend::coop::Unit;
+use crate::cancel::gate::{Gate, gate};
 use crate::sync::CapacityLimiter;
 use crate::to_thread::{self, RunSync};
 
@@ -29,11 +31,24 @@ struct Inner {
     write: Vec<u8>,
     /// The last refill found the end of the file: the next read returns 0 without a hop.
     at_end: bool,
+    /// How many bytes the next refill asks for: it doubles with each refill that follows
+    /// another (a sequential read), up to `MAX_HOP`, and starts again at `BUFFER` after any
+    /// other operation.
+    fill_size: usize,
 }
 
 impl Inner {
     fn unread(&self) -> usize {
         self.read.len() - self.consumed
+    }
+
+    /// Forgets the read-ahead (its bytes must have been given back, or be past) and the run of
+    /// sequential refills: the next read looks at the file again.
+    fn restart(&mut self) {
+        // The buffer keeps its length, so that the next refill need not zero it again.
+        self.consumed = self.read.len();
+        self.at_end = false;
+        self.fill_size = BUFFER;
     }
 }
 
@@ -57,7 +72,7 @@ type Op = RunSync<Work, (Inner, Outcome)>;
 enum State {
     Idle(Box<Inner>),
     Busy(Op),
-    /// Closed by [`AsyncFile::close`]; every operation is an error.
+    /// Closed by [`AsyncFile::aclose`]; every operation is an error.
     Closed,
     /// Only while an operation is being started.
     Taken,
@@ -74,15 +89,18 @@ enum State {
 /// either backend.
 ///
 /// ## Buffering
-/// - **Reads** fetch at least 64 KiB per thread hop, so a sequential read costs about one hop
-///   per 64 KiB whatever the size of each call.
+/// - **Reads** fetch at least 64 KiB per thread hop, whatever the size of each call. While the
+///   reads go on in sequence, each hop fetches twice as much as the one before, up to 2 MiB, so
+///   reading a large file costs one hop per 2 MiB; any other operation starts again at 64 KiB.
+///   The read-ahead buffer is also an `AsyncBufRead` (of both families), and
+///   [`lines`](Self::lines) reads from it.
 /// - **Writes** are accepted into a 64 KiB buffer and handed to the system when it fills, and
 ///   before any other operation (a read, a seek, [`flush`](Self::flush),
-///   [`sync_all`](Self::sync_all), [`close`](Self::close)). `poll_write` returning `Ready(n)`
+///   [`sync_all`](Self::sync_all), [`aclose`](Self::aclose)). `poll_write` returning `Ready(n)`
 ///   means the bytes were *accepted*; an error writing them is returned by the next operation.
-///   Data reaches the system by `flush` (or `close`), and the disk by `sync_all`/`sync_data`.
+///   Data reaches the system by `flush` (or `aclose`), and the disk by `sync_all`/`sync_data`.
 /// - **Dropping** a file with buffered bytes writes them on a worker thread in the background;
-///   an error then has nobody to go to. Call `close` (or `flush`) to see it.
+///   an error then has nobody to go to. Call `aclose` (or `flush`) to see it.
 ///
 /// ## Cancel safety
 /// An operation in progress belongs to the file, not to the future that started it: if that
@@ -92,13 +110,16 @@ enum State {
 /// cancelled [`seek`](Self::seek) may or may not have moved the position: ask
 /// [`stream_position`](Self::stream_position).
 ///
+/// Like anyio's other operations, a read or write is a cancellation point even when a buffer
+/// serves it without a thread hop: in a cancelled scope it takes or accepts nothing.
+///
 /// # Examples
 /// ```
 /// anyio::run(async {
 ///     let path = std::env::temp_dir().join(format!("anyio-doc-file-{}", std::process::id()));
 ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
 ///     file.write_all(b"hello, file").await?;
-///     file.close().await?;
+///     file.aclose().await?;
 ///
 ///     let mut file = anyio::fs::AsyncFile::open(&path).await?;
 ///     let mut text = String::new();
@@ -113,6 +134,10 @@ pub struct AsyncFile {
     /// For errors, when the file was opened by path.
     path: Option<Arc<Path>>,
     limiter: Option<Arc<CapacityLimiter>>,
+    /// The descriptor, kept here because the file itself is on a worker thread while an
+    /// operation runs.
+    #[cfg(unix)]
+    raw_fd: std::os::fd::RawFd,
     /// A seek asked for through an `AsyncSeek` trait and not started yet (tokio's
     /// `start_seek`), and whether one is in flight.
     pub(super) seek_requested: Option<SeekFrom>,
@@ -124,6 +149,10 @@ impl AsyncFile {
     ///
     /// # Errors
     /// The system's error, naming the path (a missing file, a directory, permission denied).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a cancelled open leaves nothing open (see
+    /// [`with_options`](Self::with_options)).
     ///
     /// # Examples
     /// ```
@@ -144,6 +173,10 @@ impl AsyncFile {
     /// # Errors
     /// The system's error, naming the path.
     ///
+    /// # Cancel safety
+    /// As [`with_options`](Self::with_options): a cancelled create may still have created
+    /// (or truncated) the file, as the system call runs to its end on its thread.
+    ///
     /// # Examples
     /// See [`AsyncFile`].
     pub async fn create(path: impl AsRef<Path>) -> io::Result<AsyncFile> {
@@ -157,6 +190,11 @@ impl AsyncFile {
     /// # Errors
     /// The system's error, naming the path.
     ///
+    /// # Cancel safety
+    /// A cancelled call waits for its system call to end (as [`to_thread::run_sync`] does
+    /// without abandoning), then closes the file it may have opened and returns. A call that
+    /// creates or truncates may have done so.
+    ///
     /// # Examples
     /// ```
     /// use std::fs::OpenOptions;
@@ -167,7 +205,7 @@ impl AsyncFile {
     ///     options.append(true).create(true);
     ///     let mut log = anyio::fs::AsyncFile::with_options(&path, options).await?;
     ///     log.write_all(b"one line\n").await?;
-    ///     log.close().await?;
+    ///     log.aclose().await?;
     ///     anyio::fs::remove_file(&path).await
     /// })??;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -204,12 +242,15 @@ impl AsyncFile {
     /// ```
     pub fn from_std(file: File) -> AsyncFile {
         AsyncFile {
+            #[cfg(unix)]
+            raw_fd: std::os::fd::AsRawFd::as_raw_fd(&file),
             state: State::Idle(Box::new(Inner {
                 file,
                 read: Vec::new(),
                 consumed: 0,
                 write: Vec::new(),
                 at_end: false,
+                fill_size: BUFFER,
             })),
             path: None,
             limiter: None,
@@ -252,7 +293,13 @@ impl AsyncFile {
         self.path.as_deref()
     }
 
-    fn error(&self, action: &'static str, error: io::Error) -> io::Error {
+    /// The descriptor, while the file is open.
+    #[cfg(unix)]
+    pub(super) fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        (!matches!(self.state, State::Closed)).then_some(self.raw_fd)
+    }
+
+    pub(super) fn error(&self, action: &'static str, error: io::Error) -> io::Error {
         match &self.path {
             Some(path) => with_path(action, path, error),
             None => error,
@@ -306,7 +353,7 @@ impl AsyncFile {
             }
             let inner = match &self.state {
                 State::Idle(inner) => inner,
-                State::Closed => return Poll::Ready(Err(closed())),
+                State::Closed => return Poll::Ready(Err(self.error("use", closed()))),
                 State::Busy(_) | State::Taken => unreachable!("settled above"),
             };
             let unread = inner.unread();
@@ -339,6 +386,46 @@ impl AsyncFile {
         }
     }
 
+    /// The bytes read ahead, refilling the buffer with one thread hop when it is empty; empty
+    /// at the end of the file (`AsyncBufRead::poll_fill_buf`). Behind the gate: see
+    /// [`poll_gate`].
+    pub(super) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let unit = ready!(poll_gate(cx));
+        let ahead = ready!(self.poll_fill_buf_ungated(cx));
+        unit.made_progress();
+        Poll::Ready(ahead)
+    }
+
+    /// [`poll_fill_buf`](Self::poll_fill_buf) for callers that passed the gate themselves.
+    pub(super) fn poll_fill_buf_ungated(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<&[u8]>> {
+        loop {
+            ready!(self.poll_ready(cx, true))?;
+            let inner = self.inner_mut();
+            if inner.unread() > 0 || inner.at_end {
+                break;
+            }
+            let wanted = inner.fill_size;
+            inner.fill_size = (inner.fill_size * 2).min(MAX_HOP);
+            // The outcome is taken by `poll_ready` at the top of the loop, now or at the next
+            // poll: the refilled buffer (or `at_end`) is what this loop looks at then.
+            self.start(move |inner| Outcome::Filled(fill(inner, wanted)));
+        }
+        let inner = self.inner_mut();
+        // The end is reported once; a later read looks again (the file may have grown).
+        inner.at_end = false;
+        Poll::Ready(Ok(&inner.read[inner.consumed..]))
+    }
+
+    /// Marks `n` bytes of those [`poll_fill_buf`](Self::poll_fill_buf) returned as read.
+    pub(super) fn consume(&mut self, n: usize) {
+        if let State::Idle(inner) = &mut self.state {
+            inner.consumed = (inner.consumed + n).min(inner.read.len());
+        }
+    }
+
     /// Reads into `dst` from the read-ahead buffer, refilling it with one thread hop when it is
     /// empty.
     pub(super) fn poll_read_slice(
@@ -349,25 +436,19 @@ impl AsyncFile {
         if dst.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        loop {
-            ready!(self.poll_ready(cx, true))?;
-            let inner = self.inner_mut();
-            if inner.unread() > 0 {
-                let n = dst.len().min(inner.unread());
-                dst[..n].copy_from_slice(&inner.read[inner.consumed..inner.consumed + n]);
-                inner.consumed += n;
-                return Poll::Ready(Ok(n));
+        if let State::Idle(inner) = &mut self.state {
+            // A read larger than the next refill asks for that much in one hop.
+            if inner.unread() == 0 && dst.len() > inner.fill_size {
+                inner.fill_size = dst.len().min(MAX_HOP);
             }
-            if inner.at_end {
-                // Reported once; a later read looks again (the file may have grown).
-                inner.at_end = false;
-                return Poll::Ready(Ok(0));
-            }
-            let wanted = dst.len().clamp(BUFFER, MAX_HOP);
-            // The outcome is taken by `poll_ready` at the top of the loop, now or at the next
-            // poll: the refilled buffer (or `at_end`) is what this loop reads then.
-            self.start(move |inner| Outcome::Filled(fill(inner, wanted)));
         }
+        let unit = ready!(poll_gate(cx));
+        let ahead = ready!(self.poll_fill_buf_ungated(cx))?;
+        let n = dst.len().min(ahead.len());
+        dst[..n].copy_from_slice(&ahead[..n]);
+        self.consume(n);
+        unit.made_progress();
+        Poll::Ready(Ok(n))
     }
 
     /// Accepts `src` into the write buffer, handing the buffer to the system (one hop) when it
@@ -377,13 +458,20 @@ impl AsyncFile {
         cx: &mut Context<'_>,
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
+        let unit = ready!(poll_gate(cx));
+        let accepted = ready!(self.poll_write_ungated(cx, src));
+        unit.made_progress();
+        Poll::Ready(accepted)
+    }
+
+    fn poll_write_ungated(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
         loop {
             if let Some(outcome) = ready!(self.poll_settle(cx)) {
                 self.absorb(outcome)?;
             }
             let inner = match &mut self.state {
                 State::Idle(inner) => inner,
-                State::Closed => return Poll::Ready(Err(closed())),
+                State::Closed => return Poll::Ready(Err(self.error("use", closed()))),
                 State::Busy(_) | State::Taken => unreachable!("settled above"),
             };
             let room = BUFFER.saturating_sub(inner.write.len());
@@ -432,7 +520,7 @@ impl AsyncFile {
             }
             self.start(move |inner| {
                 // Whatever it does (a resize, say), the next read looks at the file again.
-                inner.at_end = false;
+                inner.restart();
                 pending(inner)
             });
         }
@@ -489,6 +577,10 @@ impl AsyncFile {
     /// # Errors
     /// `InvalidData` when the bytes are not UTF-8 (then `buf` is left as it was).
     ///
+    /// # Cancel safety
+    /// Not cancel safe as a whole: bytes read by a cancelled call are lost (they had not
+    /// been appended to `buf`), and the file's position is after them.
+    ///
     /// # Examples
     /// See [`AsyncFile`].
     pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
@@ -504,6 +596,10 @@ impl AsyncFile {
     ///
     /// # Errors
     /// `UnexpectedEof` when the file ends first.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe as a whole: the bytes a cancelled call read are in a prefix of `buf`
+    /// it cannot report, and the file's position is after them.
     ///
     /// # Examples
     /// ```
@@ -543,7 +639,7 @@ impl AsyncFile {
     ///     let path = std::env::temp_dir().join(format!("anyio-doc-write-{}", std::process::id()));
     ///     let mut file = anyio::fs::AsyncFile::create(&path).await?;
     ///     assert_eq!(file.write(b"abc").await?, 3);
-    ///     file.close().await?;
+    ///     file.aclose().await?;
     ///     anyio::fs::remove_file(&path).await
     /// })??;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -659,6 +755,10 @@ impl AsyncFile {
 
     /// The current position (`std::io::Seek::stream_position`), counting buffered bytes.
     ///
+    /// # Cancel safety
+    /// Cancel safe: it moves nothing. (Cancelled while earlier buffered bytes were being
+    /// written, that write completes.)
+    ///
     /// # Examples
     /// ```
     /// anyio::run(async {
@@ -675,6 +775,10 @@ impl AsyncFile {
     }
 
     /// Truncates or extends the file to `size` bytes (`std::fs::File::set_len`).
+    ///
+    /// # Cancel safety
+    /// A cancelled call may or may not have resized the file: the system call runs to its
+    /// end on its thread. Ask [`metadata`](Self::metadata).
     ///
     /// # Examples
     /// ```
@@ -695,6 +799,10 @@ impl AsyncFile {
     /// Writes the buffered bytes, then the file's data and metadata to the disk
     /// (`std::fs::File::sync_all`).
     ///
+    /// # Cancel safety
+    /// Cancel safe in effect: a cancelled sync runs to its end on its thread; only its
+    /// result is lost.
+    ///
     /// # Examples
     /// ```
     /// anyio::run(async {
@@ -711,6 +819,9 @@ impl AsyncFile {
     }
 
     /// Like [`sync_all`](Self::sync_all), without the metadata (`std::fs::File::sync_data`).
+    ///
+    /// # Cancel safety
+    /// As [`sync_all`](Self::sync_all).
     ///
     /// # Examples
     /// ```
@@ -738,6 +849,9 @@ impl AsyncFile {
 
     /// The file's metadata (`std::fs::File::metadata`).
     ///
+    /// # Cancel safety
+    /// Cancel safe: it changes nothing.
+    ///
     /// # Examples
     /// See [`from_std`](Self::from_std).
     pub async fn metadata(&mut self) -> io::Result<Metadata> {
@@ -745,15 +859,23 @@ impl AsyncFile {
         poll_fn(|cx| self.poll_op(cx, "read the metadata of", &mut work, metadata)).await
     }
 
-    /// Hands the buffered bytes to the system and closes the file (AnyIO's `aclose`); later
-    /// operations are errors.
+    /// Hands the buffered bytes to the system and closes the file; later operations are errors.
+    /// Closing a closed file does nothing.
     ///
     /// # Errors
     /// An error writing the buffered bytes, or of an earlier write.
     ///
+    /// # Cancel safety
+    /// Cancelled while the buffered bytes are being written, the file stays open and the
+    /// write completes on its own: call `aclose` again to close it and see the write's error.
+    /// Once they are written the file is closed, even if the call is cancelled then.
+    ///
     /// # Examples
     /// See [`AsyncFile`].
-    pub async fn close(&mut self) -> io::Result<()> {
+    pub async fn aclose(&mut self) -> io::Result<()> {
+        if matches!(self.state, State::Closed) {
+            return Ok(());
+        }
         let flushed = poll_fn(|cx| self.poll_ready(cx, false)).await;
         if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
             // The descriptor is closed on a worker thread (a close can block on some
@@ -767,6 +889,10 @@ impl AsyncFile {
     ///
     /// # Errors
     /// An error writing the buffered bytes, or of an earlier write, or a closed file.
+    ///
+    /// # Cancel safety
+    /// Cancelled while the buffered bytes are being written, the file stays as it was and
+    /// the write completes on its own; call `into_std` again.
     ///
     /// # Examples
     /// ```
@@ -787,9 +913,21 @@ impl AsyncFile {
     }
 }
 
+/// The gate of a read or write that may complete from a buffer, without the thread hop whose
+/// start checks for cancellation: such an operation does not complete in a cancelled scope,
+/// and it spends the task's cooperative budget, as anyio's other operations do.
+pub(super) fn poll_gate(cx: &mut Context<'_>) -> Poll<Unit> {
+    match gate(cx) {
+        Gate::Proceed(unit) => Poll::Ready(unit),
+        // Cancelled: the scope drops the body at this suspension. Out of budget: the task was
+        // scheduled to be polled again.
+        Gate::Cancelled | Gate::Yield => Poll::Pending,
+    }
+}
+
 fn seek_work(position: SeekFrom) -> impl FnOnce(&mut Inner) -> Outcome + Send + 'static {
     move |inner| {
-        inner.at_end = false;
+        inner.restart();
         Outcome::Sought(inner.file.seek(position))
     }
 }
@@ -822,9 +960,7 @@ fn flush_buffers(inner: &mut Inner, give_back: usize) -> io::Result<()> {
         let back = i64::try_from(give_back).map_err(io::Error::other)?;
         inner.file.seek(SeekFrom::Current(-back))?;
     }
-    inner.read.clear();
-    inner.consumed = 0;
-    inner.at_end = false;
+    inner.restart();
     let written = inner.file.write_all(&inner.write);
     inner.write.clear();
     written
@@ -832,9 +968,9 @@ fn flush_buffers(inner: &mut Inner, give_back: usize) -> io::Result<()> {
 
 /// Refills the read buffer with up to `wanted` bytes.
 fn fill(inner: &mut Inner, wanted: usize) -> io::Result<()> {
-    inner.read.clear();
     inner.consumed = 0;
     inner.at_end = false;
+    // Only bytes past the buffer's current length are zeroed: a sequential read reuses it.
     inner.read.resize(wanted, 0);
     let result = loop {
         match inner.file.read(&mut inner.read) {
@@ -849,7 +985,7 @@ fn fill(inner: &mut Inner, wanted: usize) -> io::Result<()> {
             Ok(())
         }
         Err(error) => {
-            inner.read.clear();
+            inner.consumed = inner.read.len();
             Err(error)
         }
     }
@@ -885,7 +1021,7 @@ struct Background(Option<Box<Inner>>);
 impl crate::backend::BlockingWork for Background {
     fn run(&mut self) {
         if let Some(mut inner) = self.0.take() {
-            // Nobody to report an error to: `close` is the way to see it.
+            // Nobody to report an error to: `aclose` is the way to see it.
             let _ = flush_buffers(&mut inner, 0);
         }
     }

@@ -1,4 +1,5 @@
-//! [`AsyncFile`]'s `AsyncRead`, `AsyncWrite` and `AsyncSeek` of both I/O families.
+//! [`AsyncFile`]'s `AsyncRead`, `AsyncBufRead`, `AsyncWrite` and `AsyncSeek` of both I/O
+//! families.
 
 use std::io::{self, SeekFrom};
 use std::pin::Pin;
@@ -13,6 +14,18 @@ impl futures_io::AsyncRead for AsyncFile {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.get_mut().poll_read_slice(cx, buf)
+    }
+}
+
+/// Reads straight from the file's read-ahead buffer, so `lines()`, `read_until` and codecs that
+/// scan for delimiters cost no copy and no buffer of their own.
+impl futures_io::AsyncBufRead for AsyncFile {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.get_mut().poll_fill_buf(cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().consume(amt);
     }
 }
 
@@ -54,6 +67,18 @@ impl tokio::io::AsyncRead for AsyncFile {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         crate::streams::poll_read_into(buf, |slice| this.poll_read_slice(cx, slice))
+    }
+}
+
+/// Reads straight from the file's read-ahead buffer, as the `futures_io` one does.
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncBufRead for AsyncFile {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.get_mut().poll_fill_buf(cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().consume(amt);
     }
 }
 

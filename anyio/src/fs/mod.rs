@@ -37,11 +37,16 @@
 mod error;
 mod file;
 mod io_traits;
+mod lines;
+mod open;
 mod ops;
 mod read_dir;
+mod stream;
 
 pub use error::PathError;
 pub use file::AsyncFile;
+pub use lines::Lines;
+pub use open::{open_file, wrap_file};
 #[cfg(unix)]
 pub use ops::symlink;
 pub use ops::{
@@ -50,3 +55,6 @@ pub use ops::{
     symlink_metadata, write,
 };
 pub use read_dir::{ReadDir, read_dir};
+#[cfg(unix)]
+pub use stream::FileDescriptor;
+pub use stream::{FilePath, FileReadStream, FileWriteStream};
