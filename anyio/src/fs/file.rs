@@ -252,6 +252,17 @@ impl AsyncFile {
         self.path.as_deref()
     }
 
+    /// Names the file by `path` from now on (in [`path`](Self::path) and in errors): for files
+    /// opened by another module of `fs` (a temporary file made with a name, or moved).
+    pub(super) fn set_path(&mut self, path: &Path) {
+        self.path = Some(Arc::from(path));
+    }
+
+    /// Whether the file was closed (by `close`, `into_std` or a trait's `poll_close`).
+    pub(super) fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
     fn error(&self, action: &'static str, error: io::Error) -> io::Error {
         match &self.path {
             Some(path) => with_path(action, path, error),

@@ -39,6 +39,7 @@ mod file;
 mod io_traits;
 mod ops;
 mod read_dir;
+mod temp;
 
 pub use error::PathError;
 pub use file::AsyncFile;
@@ -50,3 +51,7 @@ pub use ops::{
     symlink_metadata, write,
 };
 pub use read_dir::{ReadDir, read_dir};
+pub use temp::{
+    NamedTemporaryFile, NamedTemporaryFileBuilder, SpooledTemporaryFile, TemporaryDirectory,
+    TemporaryDirectoryBuilder, TemporaryFile, gettempdir, mkdtemp, mkstemp,
+};
