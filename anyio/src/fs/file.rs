@@ -299,6 +299,17 @@ impl AsyncFile {
         (!matches!(self.state, State::Closed)).then_some(self.raw_fd)
     }
 
+    /// Names the file by `path` from now on (in [`path`](Self::path) and in errors): for files
+    /// opened by another module of `fs` (a temporary file made with a name, or moved).
+    pub(super) fn set_path(&mut self, path: &Path) {
+        self.path = Some(Arc::from(path));
+    }
+
+    /// Whether the file was closed (by `close`, `into_std` or a trait's `poll_close`).
+    pub(super) fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
     pub(super) fn error(&self, action: &'static str, error: io::Error) -> io::Error {
         match &self.path {
             Some(path) => with_path(action, path, error),
@@ -1002,11 +1013,15 @@ impl Drop for AsyncFile {
         if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
             if !inner.write.is_empty() {
                 let job = Box::new(Background(Some(inner)));
+                // An event loop's thread must not block on the write: it goes to a worker. Any
+                // other thread (a worker, a plain thread, after the runtime) writes at once, so
+                // the bytes do not wait on a pool that may be gone before the job runs.
                 let written = match crate::backend::current() {
-                    Ok(backend) => crate::backend::execute_blocking(backend, job),
-                    Err(_) => Err(job as crate::backend::BlockingJob),
+                    Ok(backend) if crate::backend::runs_event_loop() => {
+                        crate::backend::execute_blocking(backend, job)
+                    }
+                    _ => Err(job as crate::backend::BlockingJob),
                 };
-                // No runtime to write on (or it shut down): write here, blocking.
                 if let Err(mut job) = written {
                     job.run();
                 }
@@ -1018,12 +1033,26 @@ impl Drop for AsyncFile {
 /// The last write of a dropped file, which nobody waits for.
 struct Background(Option<Box<Inner>>);
 
-impl crate::backend::BlockingWork for Background {
-    fn run(&mut self) {
+impl Background {
+    fn write(&mut self) {
         if let Some(mut inner) = self.0.take() {
             // Nobody to report an error to: `aclose` is the way to see it.
             let _ = flush_buffers(&mut inner, 0);
         }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Dropped without running: a runtime shutting down drops the jobs it has not started.
+        // The bytes are written here instead, on the thread shutting it down.
+        self.write();
+    }
+}
+
+impl crate::backend::BlockingWork for Background {
+    fn run(&mut self) {
+        self.write();
     }
 
     fn wanted(&self) -> bool {

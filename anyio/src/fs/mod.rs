@@ -11,9 +11,16 @@
 //!   `tokio::fs`, `async-fs`). An `anyio::fs::Path` type would repeat std's own path API for no
 //!   gain; Rust code passes `&Path`, `PathBuf` and `&str` around already.
 //! - **Directories:** [`read_dir`] streams a directory's entries, fetched in batches.
-//! - **Open files:** [`AsyncFile`], with reads and writes batched through buffers (about one
-//!   thread hop per 64 KiB, however small the calls) and the `AsyncRead`/`AsyncWrite`/
-//!   `AsyncSeek` traits of both I/O families.
+//! - **Open files:** [`AsyncFile`] (made by [`open_file`], [`wrap_file`] or its own
+//!   constructors), with reads and writes batched through buffers (one thread hop per 64 KiB to
+//!   2 MiB, however small the calls), its [`lines`](AsyncFile::lines), and the `AsyncRead`/
+//!   `AsyncBufRead`/`AsyncWrite`/`AsyncSeek` traits of both I/O families.
+//! - **Files as anyio streams:** [`FileReadStream`] and [`FileWriteStream`] implement the byte
+//!   stream traits of [`streams`](crate::streams), with the [`FilePath`] attribute.
+//! - **Temporary files and directories:** [`TemporaryFile`], [`NamedTemporaryFile`],
+//!   [`SpooledTemporaryFile`] (in memory until it grows past a size), [`TemporaryDirectory`],
+//!   all removed when closed or dropped; [`mkstemp`] and [`mkdtemp`] for ones you remove
+//!   yourself.
 //!
 //! Errors are `std::io::Error`s that keep the system's error kind and name the path (see
 //! [`PathError`]).
@@ -42,6 +49,7 @@ mod open;
 mod ops;
 mod read_dir;
 mod stream;
+mod temp;
 
 pub use error::PathError;
 pub use file::AsyncFile;
@@ -58,3 +66,7 @@ pub use read_dir::{ReadDir, read_dir};
 #[cfg(unix)]
 pub use stream::FileDescriptor;
 pub use stream::{FilePath, FileReadStream, FileWriteStream};
+pub use temp::{
+    NamedTemporaryFile, NamedTemporaryFileBuilder, SpooledTemporaryFile, TemporaryDirectory,
+    TemporaryDirectoryBuilder, TemporaryFile, gettempdir, mkdtemp, mkstemp,
+};
