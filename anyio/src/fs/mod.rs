@@ -34,14 +34,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod error;
 mod file;
+mod glob;
 mod io_traits;
 mod ops;
+mod pattern;
 mod read_dir;
+mod walk;
 
 pub use error::PathError;
 pub use file::AsyncFile;
+pub use glob::{Glob, glob, rglob};
 #[cfg(unix)]
 pub use ops::symlink;
 pub use ops::{
@@ -50,3 +55,4 @@ pub use ops::{
     symlink_metadata, write,
 };
 pub use read_dir::{ReadDir, read_dir};
+pub use walk::{Walk, WalkEntry, walk};
