@@ -10,7 +10,9 @@
 //!   [`rename`], … are free functions over `std::path::Path`, named as in `std::fs` (and
 //!   `tokio::fs`, `async-fs`). An `anyio::fs::Path` type would repeat std's own path API for no
 //!   gain; Rust code passes `&Path`, `PathBuf` and `&str` around already.
-//! - **Directories:** [`read_dir`] streams a directory's entries, fetched in batches.
+//! - **Directories:** [`read_dir`] streams a directory's entries, [`walk`] a whole tree (as
+//!   Python's `Path.walk`), [`glob`] and [`rglob`] the paths that match a pattern; all fetched
+//!   in batches on worker threads, never collected whole first.
 //! - **Open files:** [`AsyncFile`] (made by [`open_file`], [`wrap_file`] or its own
 //!   constructors), with reads and writes batched through buffers (one thread hop per 64 KiB to
 //!   2 MiB, however small the calls), its [`lines`](AsyncFile::lines), and the `AsyncRead`/
@@ -41,18 +43,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod error;
 mod file;
+mod glob;
 mod io_traits;
 mod lines;
 mod open;
 mod ops;
+mod pattern;
 mod read_dir;
 mod stream;
 mod temp;
+mod walk;
 
 pub use error::PathError;
 pub use file::AsyncFile;
+pub use glob::{Glob, glob, rglob};
 pub use lines::Lines;
 pub use open::{open_file, wrap_file};
 #[cfg(unix)]
@@ -70,3 +77,4 @@ pub use temp::{
     NamedTemporaryFile, NamedTemporaryFileBuilder, SpooledTemporaryFile, TemporaryDirectory,
     TemporaryDirectoryBuilder, TemporaryFile, gettempdir, mkdtemp, mkstemp,
 };
+pub use walk::{Walk, WalkEntry, walk};
