@@ -350,7 +350,9 @@ async fn one_task_may_run_several_calls_at_once() {
 
 #[anyio::test]
 async fn options_after_the_first_poll_are_refused() {
-    let mut call = Box::pin(to_thread::run_sync(|| 1));
+    // The thread waits for `release`, so the first poll cannot find it finished.
+    let (release, wait) = mpsc::channel::<()>();
+    let mut call = Box::pin(to_thread::run_sync(move || wait.recv().is_ok()));
     assert!(
         futures_lite::future::poll_once(call.as_mut())
             .await
@@ -365,6 +367,7 @@ async fn options_after_the_first_poll_are_refused() {
             .unwrap()
             .contains("called after the future was first polled")
     );
+    release.send(()).unwrap();
 }
 
 #[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
