@@ -133,6 +133,8 @@ pub mod fs;
 pub mod lowlevel;
 #[cfg(unix)]
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 mod runtime;
 mod slab;
 pub mod streams;

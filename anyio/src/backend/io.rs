@@ -27,6 +27,7 @@ impl OwnsFd for std::net::UdpSocket {}
 impl OwnsFd for std::os::unix::net::UnixStream {}
 impl OwnsFd for std::os::unix::net::UnixListener {}
 impl OwnsFd for std::os::unix::net::UnixDatagram {}
+impl OwnsFd for std::os::fd::OwnedFd {}
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug)]
@@ -125,6 +126,33 @@ impl<T: AsFd + AsRawFd> Registered<T> {
                     Direction::Write => source.writable().await?,
                 }
             },
+        }
+    }
+
+    /// [`io`](Self::io) for an object that several tasks may wait on at once (a process's exit
+    /// descriptor): each waiter waits in the reactor's list of its own instead of the one slot
+    /// that [`poll_io`](Self::poll_io) keeps per direction, where a second waiter would take
+    /// the first one's place.
+    pub(crate) async fn io_shared<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(fd) => loop {
+                let mut ready = match direction {
+                    Direction::Read => fd.readable().await?,
+                    Direction::Write => fd.writable().await?,
+                };
+                // As in `poll_io`: a `WouldBlock` clears the readiness, so the next turn waits.
+                if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
+                    return result;
+                }
+            },
+            // async-io keeps a list of waiters per direction already.
+            #[cfg(feature = "smol")]
+            Registered::Smol(_) => self.io(direction, op).await,
         }
     }
 

@@ -1,0 +1,205 @@
+//! [`Child`]: the handle on a running child that waits for it, signals it, and, when dropped
+//! while it runs, kills it and reaps it in the background, so that it is neither orphaned nor
+//! left a zombie.
+//!
+//! Every reap (`waitpid`) of the child goes through the lock around std's `Child`, and so does
+//! every signal, after a non-blocking reap: a signal is only sent to a child not reaped yet,
+//! whose pid (a zombie's at worst) cannot have been reused for another process.
+
+use std::io;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::ExitStatus;
+use super::exit_watch::ExitWatch;
+use crate::backend::{self, BlockingWork, Direction, Leftover};
+use crate::cancel::gate::gated_io;
+
+/// A started child process.
+#[derive(Debug)]
+pub(super) struct Child {
+    pid: u32,
+    /// `None` only while being dropped.
+    process: Mutex<Option<std::process::Child>>,
+    watch: ExitWatch,
+    kill_on_drop: bool,
+}
+
+impl Child {
+    pub(super) fn new(process: std::process::Child, kill_on_drop: bool) -> Child {
+        let pid = process.id();
+        Child {
+            pid,
+            process: Mutex::new(Some(process)),
+            watch: ExitWatch::new(pid),
+            kill_on_drop,
+        }
+    }
+
+    /// A child waited for by a thread, as where the system has no pidfds.
+    #[cfg(test)]
+    pub(super) fn with_thread_watch(process: std::process::Child) -> Child {
+        let pid = process.id();
+        Child {
+            pid,
+            process: Mutex::new(Some(process)),
+            watch: ExitWatch::thread(pid),
+            kill_on_drop: true,
+        }
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub(super) fn set_kill_on_drop(&mut self, kill_on_drop: bool) {
+        self.kill_on_drop = kill_on_drop;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<std::process::Child>> {
+        // Nothing panics while holding the lock; a poisoned lock holds a sound value anyway.
+        self.process.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The exit status if the child has exited, reaping it then (a non-blocking `waitpid`).
+    pub(super) fn try_wait(&self) -> io::Result<Option<ExitStatus>> {
+        let mut process = self.lock();
+        let process = process.as_mut().ok_or_else(released)?;
+        // std keeps the status once it has it, so this can be asked again and again.
+        Ok(process.try_wait()?.map(ExitStatus::from))
+    }
+
+    /// Waits for the child to exit, and reaps it.
+    pub(super) async fn wait(&self) -> io::Result<ExitStatus> {
+        gated_io(async {
+            if let Some(status) = self.try_wait()? {
+                return Ok(status);
+            }
+            match &self.watch {
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                ExitWatch::Pidfd(pidfd) => {
+                    pidfd
+                        .io_shared(Direction::Read, |_| {
+                            self.try_wait()?
+                                .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+                        })
+                        .await
+                }
+                ExitWatch::Thread(watch) => loop {
+                    watch.exited().await?;
+                    if let Some(status) = self.try_wait()? {
+                        return Ok(status);
+                    }
+                },
+            }
+        })
+        .await
+    }
+
+    /// Sends `signal` to the child, unless it has exited already (then there is nobody to
+    /// send it to, and nothing happens).
+    pub(super) fn send_signal(&self, signal: i32) -> io::Result<()> {
+        let mut process = self.lock();
+        let process = process.as_mut().ok_or_else(released)?;
+        if process.try_wait()?.is_some() {
+            return Ok(());
+        }
+        let pid = libc::pid_t::try_from(self.pid).map_err(io::Error::other)?;
+        // SAFETY: `kill` only sends a signal. The child is not reaped (just checked, under the
+        // lock that every reap takes), so `pid` still names it and no other process.
+        if unsafe { libc::kill(pid, signal) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+fn released() -> io::Error {
+    io::Error::other("the process handle was released")
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let process = self
+            .process
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(mut process) = process else { return };
+        match process.try_wait() {
+            // Reaped now or before: nothing lingers.
+            Ok(Some(_)) => return,
+            // Not ours to wait for (`ECHILD`: somebody else reaped it).
+            Err(_) => return,
+            Ok(None) => {}
+        }
+        if self.kill_on_drop {
+            // `SIGKILL` cannot be caught: the child is on its way out, and the wait is short.
+            if process.kill().is_ok() {
+                reap_soon(process);
+            }
+        } else {
+            reap_when_it_exits(process);
+        }
+    }
+}
+
+/// Reaps a killed child: on a worker thread when called from an event loop's thread (which
+/// must not block even that long), here otherwise.
+fn reap_soon(process: std::process::Child) {
+    let job = Box::new(Reap(Some(process)));
+    let handed_over = match backend::current() {
+        Ok(active) if backend::runs_event_loop() => backend::execute_blocking(active, job),
+        _ => Err(job as backend::BlockingJob),
+    };
+    if let Err(mut job) = handed_over {
+        job.run();
+    }
+}
+
+/// Reaps a child left running on purpose, whenever it exits, on a small thread of its own:
+/// never a pool's, whose runtime would wait for it when shutting down.
+fn reap_when_it_exits(mut process: std::process::Child) {
+    let spawned = std::thread::Builder::new()
+        .name(format!("anyio-reap-{}", process.id()))
+        .stack_size(64 * 1024)
+        .spawn(move || drop(process.wait()));
+    // Without a thread, the child stays a zombie from its exit until this process exits: the
+    // best that can be done.
+    drop(spawned);
+}
+
+/// The reaping of a killed child, which nobody waits for.
+struct Reap(Option<std::process::Child>);
+
+impl Reap {
+    fn reap(&mut self) {
+        if let Some(mut process) = self.0.take() {
+            // Nobody to report an error to; the only one possible is that it was reaped.
+            drop(process.wait());
+        }
+    }
+}
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        // Dropped without running: a runtime shutting down drops the jobs it has not started.
+        // The killed child is reaped here instead, on the thread shutting it down.
+        self.reap();
+    }
+}
+
+impl BlockingWork for Reap {
+    fn run(&mut self) {
+        self.reap();
+    }
+
+    fn wanted(&self) -> bool {
+        false
+    }
+
+    fn deliver(self: Box<Self>) -> Option<Leftover> {
+        None
+    }
+
+    fn discard(self: Box<Self>) {}
+}
