@@ -136,20 +136,24 @@ impl<T: AsFd + AsRawFd> Registered<T> {
     pub(crate) async fn io_shared<R>(
         &self,
         direction: Direction,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
         match self {
             #[cfg(feature = "tokio")]
-            Registered::Tokio(fd) => loop {
-                let mut ready = match direction {
-                    Direction::Read => fd.readable().await?,
-                    Direction::Write => fd.writable().await?,
-                };
-                // As in `poll_io`: a `WouldBlock` clears the readiness, so the next turn waits.
-                if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
-                    return result;
+            Registered::Tokio(fd) => {
+                let mut op = op;
+                loop {
+                    let mut ready = match direction {
+                        Direction::Read => fd.readable().await?,
+                        Direction::Write => fd.writable().await?,
+                    };
+                    // As in `poll_io`: a `WouldBlock` clears the readiness, so the next turn
+                    // waits.
+                    if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
+                        return result;
+                    }
                 }
-            },
+            }
             // async-io keeps a list of waiters per direction already.
             #[cfg(feature = "smol")]
             Registered::Smol(_) => self.io(direction, op).await,

@@ -203,3 +203,43 @@ impl BlockingWork for Reap {
 
     fn discard(self: Box<Self>) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Backend, Runner};
+
+    /// The thread-based exit watch, used where the system has no pidfds, waits and reaps as
+    /// the pidfd does; several waiters share its one thread.
+    #[test]
+    fn the_thread_watch_waits_for_the_exit() {
+        let backends = [
+            #[cfg(feature = "tokio")]
+            Backend::Tokio,
+            #[cfg(feature = "smol")]
+            Backend::Smol,
+        ];
+        for backend in backends {
+            Runner::new(backend)
+                .run(async {
+                    let spawned = std::process::Command::new("sleep").arg("30").spawn();
+                    let child = Child::with_thread_watch(spawned.unwrap());
+                    assert!(matches!(child.watch, ExitWatch::Thread(_)));
+                    assert_eq!(child.try_wait().unwrap(), None);
+                    let mut first = std::pin::pin!(child.wait());
+                    let mut second = std::pin::pin!(child.wait());
+                    // Both wait before the child is killed.
+                    assert!(futures_lite::future::poll_once(&mut first).await.is_none());
+                    assert!(futures_lite::future::poll_once(&mut second).await.is_none());
+                    child.send_signal(libc::SIGKILL).unwrap();
+                    let status = first.await.unwrap();
+                    assert_eq!(status.signal(), Some(libc::SIGKILL));
+                    assert_eq!(second.await.unwrap(), status);
+                    // Reaped: waiting again answers at once, and signalling does nothing.
+                    assert_eq!(child.wait().await.unwrap(), status);
+                    child.send_signal(libc::SIGKILL).unwrap();
+                })
+                .unwrap();
+        }
+    }
+}

@@ -466,18 +466,18 @@ impl Command {
     ///
     /// # Examples
     /// ```
-    /// use std::io::Write;
-    /// use std::os::fd::{AsRawFd, OwnedFd};
+    /// use std::os::fd::AsRawFd;
     /// use anyio::process::{Command, run_process};
     ///
     /// anyio::run(async {
-    ///     let (reader, mut writer) = std::io::pipe().unwrap();
-    ///     writer.write_all(b"passed along\n").unwrap();
-    ///     drop(writer);
-    ///     let fd = reader.as_raw_fd();
+    ///     let path = std::env::temp_dir().join(format!("anyio-doc-pass-fd-{}", std::process::id()));
+    ///     std::fs::write(&path, "passed along\n").unwrap();
+    ///     let file = std::fs::File::open(&path).unwrap();
+    ///     let fd = file.as_raw_fd();
     ///     let mut command = Command::new("head");
-    ///     command.args(["-n", "1", &format!("/dev/fd/{fd}")]).pass_fd(OwnedFd::from(reader));
+    ///     command.args(["-n", "1", &format!("/dev/fd/{fd}")]).pass_fd(file);
     ///     assert_eq!(run_process(command).await.unwrap().stdout, b"passed along\n");
+    ///     std::fs::remove_file(&path).unwrap();
     /// })?;
     /// # Ok::<(), anyio::RunError>(())
     /// ```

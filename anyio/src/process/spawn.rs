@@ -168,10 +168,11 @@ impl ChildSetup {
             // SAFETY: `fcntl` with `F_GETFD`/`F_SETFD` only reads and sets the descriptor's
             // flags; a closed descriptor makes it fail with `EBADF`, nothing worse.
             let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+            if flags == -1 {
+                return Err(io::Error::last_os_error());
+            }
             // SAFETY: as above.
-            if flags == -1
-                || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } == -1
-            {
+            if unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } == -1 {
                 return Err(io::Error::last_os_error());
             }
         }

@@ -50,7 +50,15 @@ pub fn parent(pid: u32) -> Option<u32> {
 pub fn open_fds(pid: u32) -> Vec<i32> {
     let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .expect("the process's descriptors can be listed")
-        .map(|entry| entry.unwrap().file_name().to_str().unwrap().parse().unwrap())
+        .map(|entry| {
+            entry
+                .unwrap()
+                .file_name()
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
         .collect();
     fds.sort_unstable();
     fds
@@ -83,6 +91,22 @@ impl Drop for KillGuard {
     }
 }
 
+/// A pipe, both ends close-on-exec: its reading end, then its writing end.
+pub fn pipe() -> (std::fs::File, std::fs::File) {
+    let mut fds = [0; 2];
+    // SAFETY: `pipe2` writes two descriptors into the array it is given, which has room.
+    let made = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just made, and nothing else owns them.
+    unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}
+
 /// A pipe whose reading end is read line by line on a thread of its own, and whose writing
 /// end is given to a child: how a test learns what a child of `run_process` says before it
 /// ends. The thread ends with the pipe.
@@ -91,7 +115,7 @@ pub struct LineReceiver(async_channel::Receiver<String>);
 impl LineReceiver {
     /// The receiver, and the writing end for the child.
     pub fn new() -> (LineReceiver, std::os::fd::OwnedFd) {
-        let (reader, writer) = std::io::pipe().unwrap();
+        let (reader, writer) = pipe();
         let (send, lines) = async_channel::unbounded();
         std::thread::spawn(move || {
             for line in BufReader::new(reader).lines() {
@@ -108,4 +132,28 @@ impl LineReceiver {
     pub async fn next(&self) -> Option<String> {
         self.0.recv().await.ok()
     }
+}
+
+/// The descriptors this process holds without close-on-exec, with what they refer to: those
+/// it inherited from whoever started it (the harness, a shell), which every child inherits
+/// in turn, and which are none of anyio's doing.
+pub fn inheritable_fds() -> Vec<(i32, String)> {
+    let mut fds = Vec::new();
+    for fd in open_fds(std::process::id()) {
+        let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")) else {
+            continue; // closed meanwhile (the directory listing's own descriptor)
+        };
+        let flags = info
+            .lines()
+            .find_map(|line| line.strip_prefix("flags:"))
+            .and_then(|flags| i64::from_str_radix(flags.trim(), 8).ok())
+            .unwrap_or(0);
+        if flags & i64::from(libc::O_CLOEXEC) == 0 {
+            let target = std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                .map(|path| path.display().to_string())
+                .unwrap_or_default();
+            fds.push((fd, target));
+        }
+    }
+    fds
 }

@@ -1,4 +1,4 @@
-//! `anyio::process::run_process`, on every backend: input, captured output, `check` and
+//! `anyio::process::run_process`: input, captured output, `check` and
 //! `CalledProcessError`, environment and working directory, redirections, invalid commands,
 //! and pipes drained at the same time (AnyIO's `test_subprocesses.py`, ported, and more).
 
