@@ -160,6 +160,16 @@ pub(crate) fn current() -> Option<Arc<ScopeNode>> {
     })
 }
 
+/// [`current`], for an operation polled with `waker`: `None` when the innermost frame belongs
+/// to another waker (the operation runs under a combinator's or a nested executor's own waker,
+/// and the scope could not drop it at its suspension anyway: see [`Frame::waker`]).
+pub(crate) fn current_for(waker: &Waker) -> Option<Arc<ScopeNode>> {
+    if TOP.get().waker != waker.data() {
+        return None;
+    }
+    current()
+}
+
 /// Gives the top frame a node, linked under the frame below it.
 fn materialize(frames: &mut [Frame]) -> Option<Arc<ScopeNode>> {
     let (top, below) = frames.split_last_mut()?;

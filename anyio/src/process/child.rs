@@ -4,7 +4,12 @@
 //!
 //! Every reap (`waitpid`) of the child goes through the lock around std's `Child`, and so does
 //! every signal, after a non-blocking reap: a signal is only sent to a child not reaped yet,
-//! whose pid (a zombie's at worst) cannot have been reused for another process.
+//! whose pid (a zombie's at worst) cannot have been reused for another process. The same holds
+//! for the id of the process group a child leads, which is its pid.
+//!
+//! When anyio kills a child on its own account (a drop, a cancellation) and the child leads a
+//! process group of its own, the whole group is killed: the child's own children, which stayed
+//! in its group, do not outlive it either.
 
 use std::io;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -22,16 +27,23 @@ pub(super) struct Child {
     process: Mutex<Option<std::process::Child>>,
     watch: ExitWatch,
     kill_on_drop: bool,
+    /// Whether the child was started as the leader of a process group of its own.
+    leads_group: bool,
 }
 
 impl Child {
-    pub(super) fn new(process: std::process::Child, kill_on_drop: bool) -> Child {
+    pub(super) fn new(
+        process: std::process::Child,
+        kill_on_drop: bool,
+        leads_group: bool,
+    ) -> Child {
         let pid = process.id();
         Child {
             pid,
             process: Mutex::new(Some(process)),
             watch: ExitWatch::new(pid),
             kill_on_drop,
+            leads_group,
         }
     }
 
@@ -44,6 +56,7 @@ impl Child {
             process: Mutex::new(Some(process)),
             watch: ExitWatch::thread(pid),
             kill_on_drop: true,
+            leads_group: false,
         }
     }
 
@@ -103,14 +116,38 @@ impl Child {
         if process.try_wait()?.is_some() {
             return Ok(());
         }
-        let pid = libc::pid_t::try_from(self.pid).map_err(io::Error::other)?;
-        // SAFETY: `kill` only sends a signal. The child is not reaped (just checked, under the
-        // lock that every reap takes), so `pid` still names it and no other process.
-        if unsafe { libc::kill(pid, signal) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        signal_unreaped(process, signal, false)
     }
+
+    /// Kills the child on anyio's own account (a cancellation), with its group if it leads
+    /// one; nothing if it has exited already.
+    pub(super) fn kill_all(&self) -> io::Result<()> {
+        let mut process = self.lock();
+        let process = process.as_mut().ok_or_else(released)?;
+        if process.try_wait()?.is_some() {
+            return Ok(());
+        }
+        signal_unreaped(process, libc::SIGKILL, self.leads_group)
+    }
+}
+
+/// Sends `signal` to `process`, which the caller knows is not reaped (so that its pid, and the
+/// id of a group it leads, still name it), or to its whole process group when `group` is set.
+fn signal_unreaped(process: &std::process::Child, signal: i32, group: bool) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(process.id()).map_err(io::Error::other)?;
+    if group {
+        // SAFETY: `kill` only sends a signal; a negative pid names the group that the child
+        // was started to lead, whose id is the child's pid, not reused while it is unreaped.
+        if unsafe { libc::kill(-pid, signal) } == 0 {
+            return Ok(());
+        }
+        // The child moved to another group and its own is empty: the child alone, then.
+    }
+    // SAFETY: `kill` only sends a signal, to the unreaped child that `pid` names.
+    if unsafe { libc::kill(pid, signal) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn released() -> io::Error {
@@ -134,7 +171,7 @@ impl Drop for Child {
         }
         if self.kill_on_drop {
             // `SIGKILL` cannot be caught: the child is on its way out, and the wait is short.
-            if process.kill().is_ok() {
+            if signal_unreaped(&process, libc::SIGKILL, self.leads_group).is_ok() {
                 reap_soon(process);
             }
         } else {

@@ -120,7 +120,8 @@ pub(super) fn spawn(command: &Command, purpose: Purpose) -> io::Result<Process> 
         process.stderr.take(),
     );
     // From here on an error drops the handle, which kills the child and reaps it.
-    let child = Child::new(process, command.kill_on_drop);
+    let leads_group = command.new_session || command.process_group == Some(0);
+    let child = Child::new(process, command.kill_on_drop, leads_group);
     let pipe = |fd: Option<OwnedFd>| fd.map(Pipe::new).transpose();
     Ok(Process {
         stdin: pipe(stdin.map(OwnedFd::from))?.map(|inner| ProcessStdin { inner }),

@@ -89,6 +89,59 @@ async fn a_timed_out_run_process_leaves_nothing_on_two_threads() {
     );
 }
 
+/// Waits, with a deadline, until `done`: for the death of a grandchild, which nobody here
+/// waits for (it is its parent's to reap, or init's).
+async fn eventually_async(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within 10 s"
+        );
+        anyio::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[anyio::test]
+async fn a_killed_group_leader_takes_its_group_along() {
+    // Cancelled, then dropped: both kill the whole group the child leads.
+    for cancel in [true, false] {
+        let (lines, writer) = LineReceiver::new();
+        let mut command = Command::shell("sleep 30 & echo $!; wait");
+        command.stdout(Stdio::from(writer)).process_group(0);
+        let grandchild = if cancel {
+            let scope = CancelScope::new();
+            let handle = scope.handle();
+            let grandchild = Arc::new(Mutex::new(None));
+            let seen = Arc::clone(&grandchild);
+            anyio::task_group(|tg| async move {
+                tg.spawn(async move {
+                    let pid = lines.next().await.unwrap().parse().unwrap();
+                    *seen.lock().unwrap() = identity(pid);
+                    handle.cancel();
+                });
+                assert!(scope.run(run_process(command)).await.is_none());
+                Ok::<_, Infallible>(())
+            })
+            .await
+            .unwrap();
+            let grandchild = grandchild.lock().unwrap().unwrap();
+            grandchild
+        } else {
+            let process = open_process(command).await.unwrap();
+            let grandchild = identity(lines.next().await.unwrap().parse().unwrap()).unwrap();
+            drop(process);
+            grandchild
+        };
+        let _guard = KillGuard(grandchild);
+        // The signal went to the group at once; the grandchild's death follows on its own.
+        eventually_async("the grandchild's death", || {
+            state(grandchild).is_none_or(|state| state == 'Z')
+        })
+        .await;
+    }
+}
+
 #[anyio::test]
 async fn a_scope_cancelled_before_the_spawn_starts_nothing() {
     let marker = std::env::temp_dir().join(format!(
