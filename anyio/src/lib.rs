@@ -14,8 +14,10 @@
 //! serve, UDP, UNIX stream and datagram sockets, name resolution), TLS with rustls (the
 //! `tls` module, behind the `tls` feature), and threads: blocking work moved to worker threads
 //! ([`to_thread`]) and calls into event loops from threads, through event-loop tokens and
-//! blocking portals ([`from_thread`]), and files ([`fs`]: path operations, buffered async
-//! files, directory listings). The README's feature table says what arrives next.
+//! blocking portals ([`from_thread`]), files ([`fs`]: path operations, buffered async
+//! files, directory listings), and child processes ([`process`]: `run_process`,
+//! `open_process`, their pipes as byte streams, and no orphans). The README's feature table
+//! says what arrives next.
 //!
 //! ## Running async programs
 //!

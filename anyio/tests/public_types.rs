@@ -41,3 +41,38 @@ fn errors_are_std_errors() {
     error::<anyio::from_thread::CallError>();
     error::<anyio::from_thread::RunFinishedError>();
 }
+
+#[cfg(unix)]
+#[test]
+fn process_types_and_futures_are_send() {
+    use anyio::process::*;
+    fn future_is_send<F: std::future::Future + Send>(_: F) {}
+    send_sync::<Command>();
+    send_sync::<Stdio>();
+    send_sync::<Process>();
+    send_sync::<ProcessStdin>();
+    send_sync::<ProcessStdout>();
+    send_sync::<ProcessStderr>();
+    send_sync::<ExitStatus>();
+    send_sync::<CompletedProcess>();
+    future_is_send(run_process(["true"]));
+    future_is_send(open_process(["true"]));
+    // Only built, never run: the futures of a process's methods are `Send` as well.
+    fn methods(process: &mut Process) {
+        future_is_send(process.wait());
+        future_is_send(process.aclose());
+    }
+    fn consumed(process: Process) {
+        future_is_send(process.wait_with_output());
+    }
+    let _ = (methods, consumed);
+}
+
+#[cfg(unix)]
+#[test]
+fn process_errors_are_std_errors() {
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    error::<anyio::process::ProcessError>();
+    error::<anyio::process::CalledProcessError>();
+    error::<anyio::process::SpawnError>();
+}

@@ -201,6 +201,64 @@ impl<T: AsFd + AsRawFd> Registered<T> {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for a write of `len` bytes to a *stream* (a pipe, a stream
+    /// socket): on Linux, a write that takes fewer bytes than offered found the buffer full,
+    /// so the readiness is cleared at once and the next write waits for room, instead of
+    /// trying a system call that can only fail with `WouldBlock` (tokio's own pipes and
+    /// sockets do the same).
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(fd) => {
+                let mut op = op;
+                loop {
+                    let mut ready = ready!(fd.poll_write_ready(cx))?;
+                    if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
+                        if let Ok(n) = result
+                            && 0 < n
+                            && n < len
+                            && cfg!(any(target_os = "linux", target_os = "android"))
+                        {
+                            ready.clear_ready();
+                        }
+                        return Poll::Ready(result);
+                    }
+                }
+            }
+            // async-io's readiness is a count of edges, not a flag this could clear.
+            #[cfg(feature = "smol")]
+            Registered::Smol(_) => {
+                let _ = len;
+                self.poll_io(cx, Direction::Write, op)
+            }
+        }
+    }
+
+    /// [`poll_write_stream`](Self::poll_write_stream) as a future, as [`io`](Self::io) is.
+    pub(crate) async fn write_stream(
+        &self,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        match self {
+            #[cfg(feature = "tokio")]
+            Registered::Tokio(_) => {
+                let mut op = op;
+                std::future::poll_fn(|cx| self.poll_write_stream(cx, len, &mut op)).await
+            }
+            #[cfg(feature = "smol")]
+            Registered::Smol(_) => {
+                let _ = len;
+                self.io(Direction::Write, op).await
+            }
+        }
+    }
+
     /// [`poll_read_stream`](Self::poll_read_stream) as a future, as [`io`](Self::io) is.
     pub(crate) async fn read_stream(
         &self,

@@ -183,8 +183,8 @@ impl Command {
     /// use anyio::process::{Command, run_process};
     ///
     /// anyio::run(async {
-    ///     let done = run_process(Command::shell("echo $ANSWER").env("ANSWER", "42")).await.unwrap();
-    ///     assert_eq!(done.stdout, b"42\n");
+    ///     let done = run_process(Command::shell("echo $ANSWER").env("ANSWER", "42")).await;
+    ///     assert_eq!(done.unwrap().stdout, b"42\n");
     /// })?;
     /// # Ok::<(), anyio::RunError>(())
     /// ```
@@ -385,8 +385,9 @@ impl Command {
     }
 
     /// Whether a [`Process`](super::Process) dropped while its child still runs kills the
-    /// child (with `SIGKILL`, then waits for it on a worker thread). On by default, so that no
-    /// child outlives the code that started it. Turn it off for a daemon meant to outlive
+    /// child (with `SIGKILL`, then waits for it on a worker thread; the child's whole process
+    /// group if it leads one of its own). On by default, so that no child outlives the code
+    /// that started it. Turn it off for a daemon meant to outlive
     /// that code: dropping the `Process` then leaves the child running, and a small thread of
     /// its own waits for it, so that it never lingers as a zombie once it exits.
     /// [`Process::detach`](super::Process::detach) does the same for one process after it
@@ -410,7 +411,8 @@ impl Command {
     /// Starts the child in a new session (`setsid`, Python's `start_new_session`): it leaves
     /// this process's controlling terminal and process group, so a Ctrl-C at the terminal
     /// does not reach it. It becomes the leader of a new process group whose id is its pid,
-    /// so `kill(-pid, signal)` reaches its own children too. Cannot be combined with
+    /// so `kill(-pid, signal)` reaches its own children too, and so do anyio's own kills (on a
+    /// drop or a cancellation). Cannot be combined with
     /// [`process_group`](Self::process_group).
     ///
     /// # Examples
@@ -436,15 +438,18 @@ impl Command {
 
     /// Puts the child in process group `pgroup` (`setpgid`), or in a new group of its own,
     /// whose id is its pid, for 0. Signalling the group (`kill(-pgid, signal)`) then reaches
-    /// the child's own children as well. Cannot be combined with
-    /// [`start_new_session`](Self::start_new_session).
+    /// the child's own children as well; with 0, anyio's own kills (on a drop or a
+    /// cancellation) go to the whole group, so that no child of the child outlives it. Cannot
+    /// be combined with [`start_new_session`](Self::start_new_session).
     ///
     /// # Examples
     /// ```
     /// use anyio::process::{Command, open_process};
     ///
     /// anyio::run(async {
-    ///     let process = open_process(Command::new("sleep").arg("30").process_group(0)).await.unwrap();
+    ///     let process = open_process(Command::new("sleep").arg("30").process_group(0))
+    ///         .await
+    ///         .unwrap();
     ///     let pgid = process.pid() as libc::pid_t;
     ///     // SAFETY: `kill` only sends a signal; a negative pid names the whole group.
     ///     assert_eq!(unsafe { libc::kill(-pgid, libc::SIGKILL) }, 0);
@@ -470,7 +475,8 @@ impl Command {
     /// use anyio::process::{Command, run_process};
     ///
     /// anyio::run(async {
-    ///     let path = std::env::temp_dir().join(format!("anyio-doc-pass-fd-{}", std::process::id()));
+    ///     let name = format!("anyio-doc-pass-fd-{}", std::process::id());
+    ///     let path = std::env::temp_dir().join(name);
     ///     std::fs::write(&path, "passed along\n").unwrap();
     ///     let file = std::fs::File::open(&path).unwrap();
     ///     let fd = file.as_raw_fd();
@@ -734,9 +740,9 @@ impl Stdio {
     /// use anyio::process::{Command, Stdio, open_process};
     ///
     /// anyio::run(async {
-    ///     let process = open_process(Command::new("true").stdin(Stdio::null()).stdout(Stdio::piped()))
-    ///         .await
-    ///         .unwrap();
+    ///     let mut command = Command::new("true");
+    ///     command.stdin(Stdio::null()).stdout(Stdio::piped());
+    ///     let process = open_process(command).await.unwrap();
     ///     assert!(process.stdin.is_none() && process.stdout.is_some());
     /// })?;
     /// # Ok::<(), anyio::RunError>(())
@@ -762,7 +768,7 @@ impl Stdio {
         Stdio(Redirect::Null)
     }
 
-    /// The child's stream for this setting, with the default `default` for none.
+    /// The std setting that makes the child's stream what this one says.
     pub(super) fn to_std(&self) -> io::Result<std::process::Stdio> {
         Ok(match &self.0 {
             Redirect::Piped => std::process::Stdio::piped(),

@@ -89,7 +89,10 @@ impl Error for SpawnError {
 ///     assert_eq!(failed.status().code(), Some(2));
 ///     assert_eq!(failed.stdout(), b"out\n");
 ///     assert_eq!(failed.stderr(), b"err\n");
-///     assert_eq!(failed.to_string(), "`sh -c 'echo out; echo err >&2; exit 2'` failed: exit code 2");
+///     assert_eq!(
+///         failed.to_string(),
+///         "`sh -c 'echo out; echo err >&2; exit 2'` failed: exit code 2"
+///     );
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
 /// ```
@@ -147,7 +150,8 @@ impl CalledProcessError {
     /// # Examples
     /// ```
     /// anyio::run(async {
-    ///     let error = anyio::process::run_process(["sh", "-c", "echo no; exit 1"]).await.unwrap_err();
+    ///     let error = anyio::process::run_process(["sh", "-c", "echo no; exit 1"]).await;
+    ///     let error = error.unwrap_err();
     ///     let anyio::process::ProcessError::Failed(failed) = error else { unreachable!() };
     ///     let (stdout, stderr) = failed.into_output();
     ///     assert_eq!((stdout, stderr), (b"no\n".to_vec(), Vec::new()));

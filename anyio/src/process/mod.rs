@@ -46,7 +46,8 @@
 //! use anyio::streams::{BufferedByteReceiveStream, StreamError};
 //!
 //! anyio::run(async {
-//!     let mut process = open_process(["sh", "-c", "for i in 1 2 3; do echo line $i; done"]).await?;
+//!     let mut process = open_process(["sh", "-c", "for i in 1 2 3; do echo line $i; done"])
+//!         .await?;
 //!     let mut stdout = BufferedByteReceiveStream::new(process.stdout.take().unwrap());
 //!     let mut lines = Vec::new();
 //!     loop {
@@ -97,9 +98,14 @@
 //! `Process` whose child still runs kills the child and reaps it in the background. A daemon
 //! that should keep running is started with [`Command::kill_on_drop`]`(false)`, or let go of
 //! with [`Process::detach`]; a small thread of its own then waits for it, so that it does not
-//! linger as a zombie when it exits. Note that killing a child does not kill *its* children:
-//! start it in a [new process group](Command::process_group) and signal the group
-//! (`kill(-pgid, sig)`) for that.
+//! linger as a zombie when it exits.
+//!
+//! Killing a process does not kill *its* children. Start a child that has children of its own
+//! (a shell running a pipeline, a build tool) as the leader of a
+//! [process group of its own](Command::process_group) (or a
+//! [new session](Command::start_new_session)): anyio's own kills, on a drop or a
+//! cancellation, then go to the whole group, so its children do not outlive it either; and
+//! you can signal the group yourself (`kill(-pid, sig)`).
 //!
 //! # How it works
 //!

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, ready};
 use rustix::buffer::spare_capacity;
 use rustix::io::Errno;
 
-use crate::backend::{Direction, Registered};
+use crate::backend::Registered;
 use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::streams::StreamError;
 
@@ -70,7 +70,7 @@ impl Pipe {
     async fn send(&self, mut data: &[u8]) -> Result<(), StreamError> {
         let io = self.io()?;
         while !data.is_empty() {
-            let n = gated_io(io.io(Direction::Write, |fd| write(fd, data))).await?;
+            let n = gated_io(io.write_stream(data.len(), |fd| write(fd, data))).await?;
             data = &data[n..];
         }
         Ok(())
@@ -113,7 +113,7 @@ impl Pipe {
     ) -> Poll<io::Result<usize>> {
         let io = self.io()?;
         let unit = ready!(poll_io_gate(cx));
-        let written = ready!(io.poll_io(cx, Direction::Write, |fd| write(fd, buf)));
+        let written = ready!(io.poll_write_stream(cx, buf.len(), |fd| write(fd, buf)));
         unit.made_progress();
         Poll::Ready(written)
     }
@@ -124,8 +124,9 @@ impl Pipe {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let io = self.io()?;
+        let len = bufs.iter().map(|buf| buf.len()).sum();
         let unit = ready!(poll_io_gate(cx));
-        let written = ready!(io.poll_io(cx, Direction::Write, |fd| {
+        let written = ready!(io.poll_write_stream(cx, len, |fd| {
             retry_interrupted(|| rustix::io::writev(fd, bufs))
         }));
         unit.made_progress();
@@ -214,7 +215,9 @@ impl ProcessStdin {
     ///     let mut cat = open_process(Command::new("cat").stderr(Stdio::null())).await.unwrap();
     ///     let to_cat = cat.stdin.take().unwrap().into_owned_fd().unwrap();
     ///     // `echo` writes straight into `cat`'s input.
-    ///     run_process(Command::new("echo").arg("piped").stdout(Stdio::from(to_cat))).await.unwrap();
+    ///     let mut echo = Command::new("echo");
+    ///     echo.arg("piped").stdout(Stdio::from(to_cat));
+    ///     run_process(echo).await.unwrap();
     ///     let output = cat.wait_with_output().await.unwrap();
     ///     assert_eq!(output.stdout, b"piped\n");
     /// })?;
@@ -324,11 +327,9 @@ macro_rules! output_pipe {
             ///
             /// anyio::run(async {
             ///     // printf 'b\na\n' | head -n 1
-            ///     let mut printf = open_process(
-            ///         Command::new("printf").arg("b\\na\\n").stdin(Stdio::null()).stderr(Stdio::null()),
-            ///     )
-            ///     .await
-            ///     .unwrap();
+            ///     let mut printf = Command::new("printf");
+            ///     printf.arg("b\\na\\n").stdin(Stdio::null()).stderr(Stdio::null());
+            ///     let mut printf = open_process(printf).await.unwrap();
             ///     let out = printf.stdout.take().unwrap().into_owned_fd().unwrap();
             ///     let mut head = Command::new("head");
             ///     head.args(["-n", "1"]).stdin(Stdio::from(out));

@@ -65,10 +65,11 @@ pub async fn open_process(command: impl Into<Command>) -> io::Result<Process> {
 /// # No orphans
 /// Dropping a `Process` whose child still runs kills the child (`SIGKILL`) and reaps it in the
 /// background (on a worker thread when dropped on an event loop's thread), so no child
-/// outlives the code that owned it, and none lingers as a zombie. For a child meant to outlive
-/// it, use [`Command::kill_on_drop`]`(false)` or [`detach`](Self::detach). To end a child
-/// gracefully, [`terminate`](Self::terminate) it and [`wait`](Self::wait);
-/// [`aclose`](Self::aclose) waits for a child to end on its own.
+/// outlives the code that owned it, and none lingers as a zombie. A child that leads a
+/// [process group](Command::process_group) of its own is killed with its group. For a child
+/// meant to outlive its `Process`, use [`Command::kill_on_drop`]`(false)` or
+/// [`detach`](Self::detach). To end a child gracefully, [`terminate`](Self::terminate) it and
+/// [`wait`](Self::wait); [`aclose`](Self::aclose) waits for a child to end on its own.
 ///
 /// # Examples
 /// ```
@@ -250,8 +251,9 @@ impl Process {
     /// Closes the standard streams and waits for the child to exit (AnyIO's `aclose`).
     /// Streams taken out of the `Process` are not closed.
     ///
-    /// If the caller is cancelled while it waits, the child is killed and reaped before the
-    /// cancellation goes through (the wait is shielded), so no orphan is left behind.
+    /// If the caller is cancelled while it waits, the child is killed (with its process group
+    /// if it leads one) and reaped before the cancellation goes through (the wait is
+    /// shielded), so no orphan is left behind.
     ///
     /// # Errors
     /// As for [`wait`](Self::wait).
@@ -301,7 +303,8 @@ impl Process {
     /// # Examples
     /// ```
     /// anyio::run(async {
-    ///     let process = anyio::process::open_process(["sh", "-c", "echo hi; exit 2"]).await.unwrap();
+    ///     let process = anyio::process::open_process(["sh", "-c", "echo hi; exit 2"]).await;
+    ///     let process = process.unwrap();
     ///     let done = process.wait_with_output().await.unwrap();
     ///     assert_eq!(done.stdout, b"hi\n");
     ///     assert_eq!(done.status.code(), Some(2));

@@ -31,9 +31,9 @@ use super::{CalledProcessError, Command, ExitStatus, ProcessError};
 ///   when feeding, reading or waiting fails.
 ///
 /// # Cancel safety
-/// Cancelled by an anyio cancel scope while the child runs, it kills the child (`SIGKILL`)
-/// and waits for it, shielded, before the cancellation goes through: no child outlives the
-/// cancelled scope. The output read so far is lost. Dropped by other means (a `select!`),
+/// Cancelled by an anyio cancel scope while the child runs, it kills the child (`SIGKILL`;
+/// its whole process group if it leads one) and waits for it, shielded, before the
+/// cancellation goes through: no child outlives the cancelled scope. The output read so far is lost. Dropped by other means (a `select!`),
 /// it cannot wait: the child is killed, and reaped in the background.
 ///
 /// # Examples
@@ -50,8 +50,8 @@ use super::{CalledProcessError, Command, ExitStatus, ProcessError};
 ///     assert_eq!(first.unwrap().stdout, b"a\n");
 ///
 ///     // A timeout kills the child.
-///     let slow = anyio::move_on_after(Duration::from_millis(10), run_process(["sleep", "30"])).await;
-///     assert!(slow.is_none());
+///     let slow = run_process(["sleep", "30"]);
+///     assert!(anyio::move_on_after(Duration::from_millis(10), slow).await.is_none());
 /// })?;
 /// # Ok::<(), anyio::RunError>(())
 /// ```
