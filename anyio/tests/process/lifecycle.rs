@@ -125,8 +125,7 @@ async fn a_killed_group_leader_takes_its_group_along() {
             })
             .await
             .unwrap();
-            let grandchild = grandchild.lock().unwrap().unwrap();
-            grandchild
+            grandchild.lock().unwrap().unwrap()
         } else {
             let process = open_process(command).await.unwrap();
             let grandchild = identity(lines.next().await.unwrap().parse().unwrap()).unwrap();
