@@ -21,6 +21,11 @@ use super::{CalledProcessError, Command, ExitStatus, ProcessError};
 /// before reading its input or writing to the other never waits on this process. A child that
 /// stops reading its input early (as `head` does) is not an error: its exit status tells.
 ///
+/// It returns once the child has exited *and* its output has ended: a grandchild that
+/// inherited the pipes and runs on (`sh -c 'daemon &'`) keeps them open, and the call waiting,
+/// as in Python. Redirect such a grandchild's output, or start the child as the leader of a
+/// [process group](Command::process_group) so that a timeout kills them all.
+///
 /// # Errors
 /// - [`ProcessError::Failed`] when the process ends unsuccessfully and
 ///   [`check`](Command::check) is on (the default): the error holds the status and the
