@@ -179,11 +179,9 @@ impl<T: AsFd + AsRawFd> Registered<T> {
                 loop {
                     let mut ready = ready!(fd.poll_read_ready(cx))?;
                     if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
-                        if let Ok(n) = result
-                            && 0 < n
-                            && n < len
-                            && cfg!(any(target_os = "linux", target_os = "android"))
-                        {
+                        // Not a `let` chain: those need Rust 1.88, and the library 1.85.
+                        let short = matches!(result, Ok(n) if 0 < n && n < len);
+                        if short && cfg!(any(target_os = "linux", target_os = "android")) {
                             // Only the readiness this guard saw is cleared: an edge that came
                             // after the read stays.
                             ready.clear_ready();
@@ -219,11 +217,8 @@ impl<T: AsFd + AsRawFd> Registered<T> {
                 loop {
                     let mut ready = ready!(fd.poll_write_ready(cx))?;
                     if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
-                        if let Ok(n) = result
-                            && 0 < n
-                            && n < len
-                            && cfg!(any(target_os = "linux", target_os = "android"))
-                        {
+                        let short = matches!(result, Ok(n) if 0 < n && n < len);
+                        if short && cfg!(any(target_os = "linux", target_os = "android")) {
                             ready.clear_ready();
                         }
                         return Poll::Ready(result);
