@@ -14,8 +14,9 @@
 //! serve, UDP, UNIX stream and datagram sockets, name resolution), TLS with rustls (the
 //! `tls` module, behind the `tls` feature), and threads: blocking work moved to worker threads
 //! ([`to_thread`]) and calls into event loops from threads, through event-loop tokens and
-//! blocking portals ([`from_thread`]), and files ([`fs`]: path operations, buffered async
-//! files, directory listings). The README's feature table says what arrives next.
+//! blocking portals ([`from_thread`]), files ([`fs`]: path operations, buffered async
+//! files, directory listings), and operating system signals as streams ([`signal`]). The
+//! README's feature table says what arrives next.
 //!
 //! ## Running async programs
 //!
@@ -134,6 +135,8 @@ pub mod lowlevel;
 #[cfg(unix)]
 pub mod net;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 mod slab;
 pub mod streams;
 pub mod sync;
@@ -164,6 +167,8 @@ pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,
 };
+#[cfg(unix)]
+pub use signal::open_signal_receiver;
 pub use streams::TypedAttributeLookupError;
 pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
 pub use task::{
