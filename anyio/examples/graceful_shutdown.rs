@@ -52,7 +52,7 @@ async fn echo(mut stream: TcpStream) {
 ///
 /// # Errors
 /// An error receiving the signal.
-pub async fn serve_until_signalled(
+pub(crate) async fn serve_until_signalled(
     mut listener: TcpListener,
     mut signals: SignalReceiver,
     grace: Duration,
