@@ -421,3 +421,44 @@ async fn a_file_holds_a_token_of_its_limiter_while_its_thread_works() {
     assert_eq!(limiter.borrowed_tokens(), 0);
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+#[anyio::test]
+async fn a_file_dropped_with_a_full_buffer_on_its_way_out_keeps_the_bytes() {
+    let dir = scratch("drop-full").await;
+    let path = dir.join("data");
+    let data = pattern(100_000);
+    let mut file = AsyncFile::create(&path).await.unwrap();
+    // One call fills the buffer: its hop to the system is set up, not yet run.
+    file.write_all(&data).await.unwrap();
+    // Dropped off the event loop, a file writes what it holds before the drop returns.
+    anyio::to_thread::run_sync(move || drop(file)).await;
+    let written = fs::read(&path).await.unwrap();
+    assert_eq!(written.len(), data.len(), "the buffered bytes were lost");
+    assert!(written == data);
+
+    // Dropped on the event loop, waiting for a limiter token: written in the background.
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::create(&path)
+        .await
+        .unwrap()
+        .with_limiter(limiter.clone());
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    file.write_all(&data).await.unwrap();
+    {
+        // The hop waits in line for the token.
+        let flush = std::pin::pin!(file.flush());
+        assert!(poll_once(flush).await.is_none());
+    }
+    drop(file);
+    drop(token);
+    let start = Instant::now();
+    while fs::read(&path).await.unwrap().len() != data.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the buffered bytes were lost"
+        );
+        anyio::lowlevel::checkpoint().await;
+    }
+    assert!(fs::read(&path).await.unwrap() == data);
+    fs::remove_dir_all(&dir).await.unwrap();
+}

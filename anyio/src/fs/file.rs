@@ -1009,35 +1009,44 @@ fn closed() -> io::Error {
 impl Drop for AsyncFile {
     fn drop(&mut self) {
         // Buffered bytes are written in the background; an operation in progress finishes on
-        // its own (its worker drops the file after it).
-        if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
-            if !inner.write.is_empty() {
-                let job = Box::new(Background(Some(inner)));
-                // An event loop's thread must not block on the write: it goes to a worker. Any
-                // other thread (a worker, a plain thread, after the runtime) writes at once, so
-                // the bytes do not wait on a pool that may be gone before the job runs.
-                let written = match crate::backend::current() {
-                    Ok(backend) if crate::backend::runs_event_loop() => {
-                        crate::backend::execute_blocking(backend, job)
-                    }
-                    _ => Err(job as crate::backend::BlockingJob),
-                };
-                if let Err(mut job) = written {
-                    job.run();
-                }
+        // its own (its worker drops the file after it), and so does one set up but not started
+        // yet (a full buffer's write, say, which holds the bytes).
+        let work: Work = match std::mem::replace(&mut self.state, State::Closed) {
+            State::Idle(inner) if !inner.write.is_empty() => Box::new(move || {
+                let mut inner = inner;
+                let outcome = Outcome::Written(flush_buffers(&mut inner, 0));
+                (*inner, outcome)
+            }),
+            State::Busy(mut op) => match op.take_unstarted() {
+                Some(work) => work,
+                None => return,
+            },
+            _ => return,
+        };
+        let job = Box::new(Background(Some(work)));
+        // An event loop's thread must not block on the write: it goes to a worker. Any other
+        // thread (a worker, a plain thread, after the runtime) writes at once, so the bytes do
+        // not wait on a pool that may be gone before the job runs.
+        let written = match crate::backend::current() {
+            Ok(backend) if crate::backend::runs_event_loop() => {
+                crate::backend::execute_blocking(backend, job)
             }
+            _ => Err(job as crate::backend::BlockingJob),
+        };
+        if let Err(mut job) = written {
+            job.run();
         }
     }
 }
 
-/// The last write of a dropped file, which nobody waits for.
-struct Background(Option<Box<Inner>>);
+/// The last operation of a dropped file (the write of its buffer), which nobody waits for.
+struct Background(Option<Work>);
 
 impl Background {
     fn write(&mut self) {
-        if let Some(mut inner) = self.0.take() {
+        if let Some(work) = self.0.take() {
             // Nobody to report an error to: `aclose` is the way to see it.
-            let _ = flush_buffers(&mut inner, 0);
+            drop(work());
         }
     }
 }
