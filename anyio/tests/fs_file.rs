@@ -462,3 +462,92 @@ async fn a_file_dropped_with_a_full_buffer_on_its_way_out_keeps_the_bytes() {
     assert!(fs::read(&path).await.unwrap() == data);
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+/// Starts a seek of either trait family on `file` and drops it while it waits for the file's
+/// limiter (whose only token the caller holds).
+async fn drop_a_seek_in_flight(file: &mut AsyncFile, position: SeekFrom, tokio: bool) {
+    if tokio {
+        // What tokio's `seek` future does once no other seek is in flight.
+        tokio::io::AsyncSeek::start_seek(std::pin::Pin::new(&mut *file), position).unwrap();
+        let complete = std::future::poll_fn(|cx| {
+            tokio::io::AsyncSeek::poll_complete(std::pin::Pin::new(&mut *file), cx)
+        });
+        assert!(poll_once(complete).await.is_none(), "the seek waits for a token");
+    } else {
+        let seek = std::pin::pin!(futures_lite::AsyncSeekExt::seek(file, position));
+        assert!(poll_once(seek).await.is_none(), "the seek waits for a token");
+    }
+}
+
+#[anyio::test]
+async fn a_trait_seek_dropped_in_flight_leaves_the_next_seek_its_own() {
+    let dir = scratch("trait-seek").await;
+    let path = dir.join("digits");
+    fs::write(&path, b"0123456789").await.unwrap();
+    for tokio in [false, true] {
+        let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+        let mut file = AsyncFile::open(&path)
+            .await
+            .unwrap()
+            .with_limiter(limiter.clone());
+        let mut one = [0; 1];
+
+        // Dropped in flight, then settled by a read: the next seek is a seek of its own.
+        let token = limiter.clone().acquire_owned().await.unwrap();
+        drop_a_seek_in_flight(&mut file, SeekFrom::Start(5), tokio).await;
+        drop(token);
+        file.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"5", "the dropped seek went on");
+        let at = if tokio {
+            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(1)).await
+        } else {
+            futures_lite::AsyncSeekExt::seek(&mut file, SeekFrom::Start(1)).await
+        };
+        assert_eq!(at.unwrap(), 1, "tokio: {tokio}");
+        file.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"1");
+
+        // Dropped in flight, then another position asked for: it goes there.
+        let token = limiter.clone().acquire_owned().await.unwrap();
+        drop_a_seek_in_flight(&mut file, SeekFrom::Start(7), tokio).await;
+        drop(token);
+        let at = if tokio {
+            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)).await
+        } else {
+            futures_lite::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)).await
+        };
+        assert_eq!(at.unwrap(), 3, "tokio: {tokio}");
+        file.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"3");
+    }
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_futures_seek_dropped_before_it_started_is_not_done_by_the_next_one() {
+    use futures_lite::AsyncSeekExt;
+    let dir = scratch("stale-seek").await;
+    let path = dir.join("data");
+    let data = pattern(100_000);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(true);
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::with_options(&path, options)
+        .await
+        .unwrap()
+        .with_limiter(limiter.clone());
+    // A full buffer on its way out (waiting for the token): a seek waits for it to start.
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    file.write_all(&data).await.unwrap();
+    {
+        let seek = std::pin::pin!(AsyncSeekExt::seek(&mut file, SeekFrom::Start(0)));
+        assert!(poll_once(seek).await.is_none(), "the write is still going out");
+    }
+    drop(token);
+    assert_eq!(
+        AsyncSeekExt::seek(&mut file, SeekFrom::End(0)).await.unwrap(),
+        data.len() as u64,
+        "the seek went where the dropped one asked"
+    );
+    fs::remove_dir_all(&dir).await.unwrap();
+}

@@ -108,7 +108,9 @@ enum State {
 /// file. So a cancelled read loses no byte (the bytes it fetched are returned by the next read),
 /// and a cancelled write either accepted its bytes (they will be written) or did not. A
 /// cancelled [`seek`](Self::seek) may or may not have moved the position: ask
-/// [`stream_position`](Self::stream_position).
+/// [`stream_position`](Self::stream_position). The same holds for a seek of the `AsyncSeek`
+/// traits whose future is dropped: the next seek asking for another position waits for it,
+/// then goes where it was asked (one asking for the same position takes its result).
 ///
 /// Like anyio's other operations, a read or write is a cancellation point even when a buffer
 /// serves it without a thread hop: in a cancelled scope it takes or accepts nothing.
@@ -138,10 +140,11 @@ pub struct AsyncFile {
     /// operation runs.
     #[cfg(unix)]
     raw_fd: std::os::fd::RawFd,
-    /// A seek asked for through an `AsyncSeek` trait and not started yet (tokio's
-    /// `start_seek`), and whether one is in flight.
+    /// A seek asked for by tokio's `start_seek` and not started yet, and the position of a
+    /// seek started through an `AsyncSeek` trait whose outcome nobody has taken yet (cleared
+    /// when any operation takes it).
     pub(super) seek_requested: Option<SeekFrom>,
-    pub(super) seek_in_flight: bool,
+    pub(super) seek_in_flight: Option<SeekFrom>,
 }
 
 impl AsyncFile {
@@ -255,7 +258,7 @@ impl AsyncFile {
             path: None,
             limiter: None,
             seek_requested: None,
-            seek_in_flight: false,
+            seek_in_flight: None,
         }
     }
 
@@ -341,6 +344,8 @@ impl AsyncFile {
             State::Busy(op) => {
                 let (inner, outcome) = ready!(Pin::new(op).poll(cx));
                 self.state = State::Idle(Box::new(inner));
+                // Whoever takes a trait's seek here, it is no longer in flight.
+                self.seek_in_flight = None;
                 Poll::Ready(Some(outcome))
             }
             _ => Poll::Ready(None),
@@ -722,34 +727,40 @@ impl AsyncFile {
         poll_fn(|cx| self.poll_op(cx, "seek in", &mut work, sought)).await
     }
 
-    /// Polls the seek of the `AsyncSeek` traits: starts `position` (or the requested one) if no
-    /// seek is in flight, and waits for it.
+    /// Polls the seek of the `AsyncSeek` traits: `position` for `futures_io`'s, `None` for
+    /// tokio's `poll_complete` (which seeks where `start_seek` asked). A seek in flight is the
+    /// caller's if it asks for no other position (the same future polled again); otherwise it
+    /// is waited for, and the new one starts after it.
     pub(super) fn poll_trait_seek(
         &mut self,
         cx: &mut Context<'_>,
         position: Option<SeekFrom>,
     ) -> Poll<io::Result<u64>> {
-        let target = if self.seek_in_flight {
+        let ours = self
+            .seek_in_flight
+            .is_some_and(|in_flight| position.is_none_or(|position| position == in_flight));
+        let target = if ours {
             None
         } else {
-            Some(
+            Some(position.unwrap_or_else(|| {
                 self.seek_requested
                     .take()
-                    .or(position)
-                    .unwrap_or(SeekFrom::Current(0)),
-            )
+                    .unwrap_or(SeekFrom::Current(0))
+            }))
         };
         let mut work = target.map(seek_work);
         let polled = self.poll_op(cx, "seek in", &mut work, sought);
-        if polled.is_pending() {
-            if work.is_some() {
-                // Not started (an earlier write is still going out): asked again next poll.
-                self.seek_requested = target;
-            } else {
-                self.seek_in_flight = true;
+        match (&polled, target) {
+            (Poll::Ready(_), _) => self.seek_in_flight = None,
+            // Not started (an earlier write is still going out): tokio's request is asked for
+            // again at the next poll; the `futures_io` caller gives its position again.
+            (Poll::Pending, Some(_)) if work.is_some() => {
+                if position.is_none() {
+                    self.seek_requested = target;
+                }
             }
-        } else {
-            self.seek_in_flight = false;
+            (Poll::Pending, Some(target)) => self.seek_in_flight = Some(target),
+            (Poll::Pending, None) => {}
         }
         polled
     }
