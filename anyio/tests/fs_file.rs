@@ -551,3 +551,23 @@ async fn a_futures_seek_dropped_before_it_started_is_not_done_by_the_next_one() 
     );
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+#[cfg(unix)]
+#[anyio::test]
+async fn a_partly_read_pipe_tells_its_metadata_and_closes() {
+    use std::os::unix::fs::FileTypeExt;
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    std::io::Write::write_all(&mut writer, b"first\nsecond\n").unwrap();
+    drop(writer);
+    let reader = std::fs::File::from(std::os::fd::OwnedFd::from(reader));
+    let mut file = AsyncFile::from_std(reader);
+    let mut first = [0; 6];
+    file.read_exact(&mut first).await.unwrap(); // "second\n" is read ahead
+    assert_eq!(&first, b"first\n");
+    // Neither needs the read-ahead given back (which a pipe cannot take).
+    assert!(file.metadata().await.unwrap().file_type().is_fifo());
+    let mut rest = [0; 3];
+    file.read_exact(&mut rest).await.unwrap();
+    assert_eq!(&rest, b"sec", "the read-ahead is still there");
+    file.aclose().await.unwrap();
+}

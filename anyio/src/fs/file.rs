@@ -512,12 +512,15 @@ impl AsyncFile {
         }
     }
 
-    /// Runs `work` (taken when it starts) on the idle, flushed file, read-ahead given back, and
-    /// extracts its result, naming `action` in its error.
+    /// Runs `work` (taken when it starts) on the idle, flushed file and extracts its result,
+    /// naming `action` in its error. Unless `keep_read` (for work that neither moves the
+    /// position nor changes the bytes: metadata, a sync), the read-ahead is given back first
+    /// and the next read looks at the file again.
     fn poll_op<T, W>(
         &mut self,
         cx: &mut Context<'_>,
         action: &'static str,
+        keep_read: bool,
         work: &mut Option<W>,
         extract: fn(Outcome) -> Option<io::Result<T>>,
     ) -> Poll<io::Result<T>>
@@ -525,7 +528,7 @@ impl AsyncFile {
         W: FnOnce(&mut Inner) -> Outcome + Send + 'static,
     {
         if let Some(pending) = work.take() {
-            match self.poll_ready(cx, false) {
+            match self.poll_ready(cx, keep_read) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {
@@ -535,8 +538,10 @@ impl AsyncFile {
                 }
             }
             self.start(move |inner| {
-                // Whatever it does (a resize, say), the next read looks at the file again.
-                inner.restart();
+                if !keep_read {
+                    // Whatever it does (a resize, say), the next read looks at the file again.
+                    inner.restart();
+                }
                 pending(inner)
             });
         }
@@ -724,7 +729,7 @@ impl AsyncFile {
     /// ```
     pub async fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
         let mut work = Some(seek_work(position));
-        poll_fn(|cx| self.poll_op(cx, "seek in", &mut work, sought)).await
+        poll_fn(|cx| self.poll_op(cx, "seek in", false, &mut work, sought)).await
     }
 
     /// Polls the seek of the `AsyncSeek` traits: `position` for `futures_io`'s, `None` for
@@ -749,7 +754,7 @@ impl AsyncFile {
             }))
         };
         let mut work = target.map(seek_work);
-        let polled = self.poll_op(cx, "seek in", &mut work, sought);
+        let polled = self.poll_op(cx, "seek in", false, &mut work, sought);
         match (&polled, target) {
             (Poll::Ready(_), _) => self.seek_in_flight = None,
             // Not started (an earlier write is still going out): tokio's request is asked for
@@ -770,7 +775,7 @@ impl AsyncFile {
         if matches!(self.state, State::Closed) {
             return Poll::Ready(Ok(()));
         }
-        let flushed = ready!(self.poll_ready(cx, false));
+        let flushed = ready!(self.poll_ready(cx, true));
         self.state = State::Closed;
         Poll::Ready(flushed)
     }
@@ -814,7 +819,7 @@ impl AsyncFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
-        self.run_done("resize", move |file| file.set_len(size))
+        self.run_done("resize", false, move |file| file.set_len(size))
             .await
     }
 
@@ -837,7 +842,7 @@ impl AsyncFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn sync_all(&mut self) -> io::Result<()> {
-        self.run_done("sync", File::sync_all).await
+        self.run_done("sync", true, File::sync_all).await
     }
 
     /// Like [`sync_all`](Self::sync_all), without the metadata (`std::fs::File::sync_data`).
@@ -857,16 +862,17 @@ impl AsyncFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn sync_data(&mut self) -> io::Result<()> {
-        self.run_done("sync", File::sync_data).await
+        self.run_done("sync", true, File::sync_data).await
     }
 
     async fn run_done(
         &mut self,
         action: &'static str,
+        keep_read: bool,
         call: impl FnOnce(&File) -> io::Result<()> + Send + 'static,
     ) -> io::Result<()> {
         let mut work = Some(move |inner: &mut Inner| Outcome::Done(call(&inner.file)));
-        poll_fn(|cx| self.poll_op(cx, action, &mut work, done)).await
+        poll_fn(|cx| self.poll_op(cx, action, keep_read, &mut work, done)).await
     }
 
     /// The file's metadata (`std::fs::File::metadata`).
@@ -878,11 +884,14 @@ impl AsyncFile {
     /// See [`from_std`](Self::from_std).
     pub async fn metadata(&mut self) -> io::Result<Metadata> {
         let mut work = Some(|inner: &mut Inner| Outcome::Metadata(inner.file.metadata()));
-        poll_fn(|cx| self.poll_op(cx, "read the metadata of", &mut work, metadata)).await
+        poll_fn(|cx| self.poll_op(cx, "read the metadata of", true, &mut work, metadata)).await
     }
 
     /// Hands the buffered bytes to the system and closes the file; later operations are errors.
-    /// Closing a closed file does nothing.
+    /// Closing a closed file does nothing. Bytes read ahead are dropped, not given back: a
+    /// pipe could not take them, and the file's position no longer matters (to a descriptor
+    /// shared with another file it is after them; [`into_std`](Self::into_std) gives them
+    /// back).
     ///
     /// # Errors
     /// An error writing the buffered bytes, or of an earlier write.
@@ -898,7 +907,7 @@ impl AsyncFile {
         if matches!(self.state, State::Closed) {
             return Ok(());
         }
-        let flushed = poll_fn(|cx| self.poll_ready(cx, false)).await;
+        let flushed = poll_fn(|cx| self.poll_ready(cx, true)).await;
         if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
             // The descriptor is closed on a worker thread (a close can block on some
             // file systems).
