@@ -851,3 +851,38 @@ async fn rollovers_cancelled_by_short_deadlines_lose_no_byte() {
         );
     }
 }
+
+#[anyio::test]
+async fn a_persist_cancelled_before_its_rename_leaves_the_file_temporary() {
+    let dir = TemporaryDirectory::new().await.unwrap();
+    let target = dir.path().join("persisted");
+    let parent = dir.path().to_owned();
+    // On a runner of its own, which has joined its threads (and any removal in the
+    // background) when it returns.
+    let (file, path) = on_a_runner_of_its_own({
+        let target = target.clone();
+        move || async move {
+            let mut file = NamedTemporaryFile::new_in(&parent).await.unwrap();
+            let path = file.path().to_owned();
+            let scope = anyio::CancelScope::new();
+            let handle = scope.handle();
+            let outcome = scope
+                .run(async {
+                    handle.cancel();
+                    file.persist(&target).await
+                })
+                .await;
+            assert!(outcome.is_none(), "the persist was cancelled");
+            (file, path)
+        }
+    })
+    .await;
+    assert!(!fs::exists(&target).await.unwrap(), "nothing was renamed");
+    assert!(
+        fs::exists(&path).await.unwrap(),
+        "the file is still there, still temporary"
+    );
+    let mut file = file;
+    file.aclose().await.unwrap();
+    assert!(!fs::exists(&path).await.unwrap(), "and removed at close");
+}
