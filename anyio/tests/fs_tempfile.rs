@@ -886,3 +886,22 @@ async fn a_persist_cancelled_before_its_rename_leaves_the_file_temporary() {
     file.aclose().await.unwrap();
     assert!(!fs::exists(&path).await.unwrap(), "and removed at close");
 }
+
+#[anyio::test]
+async fn a_spooled_file_refuses_sizes_memory_cannot_hold_instead_of_panicking() {
+    let mut file = SpooledTemporaryFile::new(usize::MAX);
+    file.write_all(b"abc").await.unwrap();
+    let far = 1 << 63;
+    file.seek(SeekFrom::Start(far)).await.unwrap();
+    let error = file.write(b"x").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory);
+    let error = file.set_len(far).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory);
+    // Nothing moved.
+    assert!(!file.is_rolled_over());
+    assert_eq!(file.stream_position().await.unwrap(), far);
+    file.seek(SeekFrom::Start(0)).await.unwrap();
+    let mut back = Vec::new();
+    file.read_to_end(&mut back).await.unwrap();
+    assert_eq!(back, b"abc");
+}
