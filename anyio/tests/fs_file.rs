@@ -472,10 +472,16 @@ async fn drop_a_seek_in_flight(file: &mut AsyncFile, position: SeekFrom, tokio: 
         let complete = std::future::poll_fn(|cx| {
             tokio::io::AsyncSeek::poll_complete(std::pin::Pin::new(&mut *file), cx)
         });
-        assert!(poll_once(complete).await.is_none(), "the seek waits for a token");
+        assert!(
+            poll_once(complete).await.is_none(),
+            "the seek waits for a token"
+        );
     } else {
         let seek = std::pin::pin!(futures_lite::AsyncSeekExt::seek(file, position));
-        assert!(poll_once(seek).await.is_none(), "the seek waits for a token");
+        assert!(
+            poll_once(seek).await.is_none(),
+            "the seek waits for a token"
+        );
     }
 }
 
@@ -541,11 +547,16 @@ async fn a_futures_seek_dropped_before_it_started_is_not_done_by_the_next_one() 
     file.write_all(&data).await.unwrap();
     {
         let seek = std::pin::pin!(AsyncSeekExt::seek(&mut file, SeekFrom::Start(0)));
-        assert!(poll_once(seek).await.is_none(), "the write is still going out");
+        assert!(
+            poll_once(seek).await.is_none(),
+            "the write is still going out"
+        );
     }
     drop(token);
     assert_eq!(
-        AsyncSeekExt::seek(&mut file, SeekFrom::End(0)).await.unwrap(),
+        AsyncSeekExt::seek(&mut file, SeekFrom::End(0))
+            .await
+            .unwrap(),
         data.len() as u64,
         "the seek went where the dropped one asked"
     );
@@ -555,11 +566,20 @@ async fn a_futures_seek_dropped_before_it_started_is_not_done_by_the_next_one() 
 #[cfg(unix)]
 #[anyio::test]
 async fn a_partly_read_pipe_tells_its_metadata_and_closes() {
+    use std::os::fd::FromRawFd;
     use std::os::unix::fs::FileTypeExt;
-    let (reader, mut writer) = std::io::pipe().unwrap();
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: `pipe` opened both descriptors, and nothing else owns them.
+    let (reader, mut writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
     std::io::Write::write_all(&mut writer, b"first\nsecond\n").unwrap();
     drop(writer);
-    let reader = std::fs::File::from(std::os::fd::OwnedFd::from(reader));
     let mut file = AsyncFile::from_std(reader);
     let mut first = [0; 6];
     file.read_exact(&mut first).await.unwrap(); // "second\n" is read ahead

@@ -747,11 +747,10 @@ impl AsyncFile {
         let target = if ours {
             None
         } else {
-            Some(position.unwrap_or_else(|| {
-                self.seek_requested
-                    .take()
-                    .unwrap_or(SeekFrom::Current(0))
-            }))
+            Some(
+                position
+                    .unwrap_or_else(|| self.seek_requested.take().unwrap_or(SeekFrom::Current(0))),
+            )
         };
         let mut work = target.map(seek_work);
         let polled = self.poll_op(cx, "seek in", false, &mut work, sought);

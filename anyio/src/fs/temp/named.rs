@@ -185,7 +185,8 @@ impl NamedTemporaryFile {
         to_thread::run_sync({
             let to = to.clone();
             move || {
-                std::fs::rename(&from, &to).map_err(|error| with_paths("persist", &from, &to, error))
+                std::fs::rename(&from, &to)
+                    .map_err(|error| with_paths("persist", &from, &to, error))
             }
         })
         .await?;
