@@ -591,3 +591,21 @@ async fn a_partly_read_pipe_tells_its_metadata_and_closes() {
     assert_eq!(&rest, b"sec", "the read-ahead is still there");
     file.aclose().await.unwrap();
 }
+
+#[anyio::test]
+async fn errors_of_whole_reads_name_the_path() {
+    let dir = scratch("whole-read-errors").await;
+    let path = dir.join("latin1");
+    fs::write(&path, b"caf\xe9").await.unwrap();
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut text = String::new();
+    let error = file.read_to_string(&mut text).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidData);
+    assert_eq!(path_of(&error), path.as_path());
+
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let error = file.read_exact(&mut [0; 10]).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
+    assert_eq!(path_of(&error), path.as_path());
+    fs::remove_dir_all(&dir).await.unwrap();
+}

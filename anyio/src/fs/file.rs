@@ -607,8 +607,9 @@ impl AsyncFile {
     pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
         let mut bytes = Vec::new();
         let n = self.read_to_end(&mut bytes).await?;
-        let text = String::from_utf8(bytes)
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        let text = String::from_utf8(bytes).map_err(|error| {
+            self.error("read", io::Error::new(io::ErrorKind::InvalidData, error))
+        })?;
         buf.push_str(&text);
         Ok(n)
     }
@@ -639,10 +640,11 @@ impl AsyncFile {
         while !buf.is_empty() {
             let n = self.read(buf).await?;
             if n == 0 {
-                return Err(io::Error::new(
+                let error = io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the file ended before the buffer was filled",
-                ));
+                );
+                return Err(self.error("read", error));
             }
             buf = &mut buf[n..];
         }
