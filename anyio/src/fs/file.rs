@@ -91,11 +91,13 @@ enum State {
 /// ## Buffering
 /// - **Reads** fetch at least 64 KiB per thread hop, whatever the size of each call. While the
 ///   reads go on in sequence, each hop fetches twice as much as the one before, up to 2 MiB, so
-///   reading a large file costs one hop per 2 MiB; any other operation starts again at 64 KiB.
-///   The read-ahead buffer is also an `AsyncBufRead` (of both families), and
+///   reading a large file costs one hop per 2 MiB; a write, a seek or a resize starts again
+///   at 64 KiB (and gives back the bytes read ahead, moving the position back over them). The
+///   read-ahead buffer is also an `AsyncBufRead` (of both families), and
 ///   [`lines`](Self::lines) reads from it.
-/// - **Writes** are accepted into a 64 KiB buffer and handed to the system when it fills, and
-///   before any other operation (a read, a seek, [`flush`](Self::flush),
+/// - **Writes** are accepted into a 64 KiB buffer (a larger write into an empty buffer, up to
+///   2 MiB of it, in one go) and handed to the system when it fills, and before any other
+///   operation (a read, a seek, [`flush`](Self::flush),
 ///   [`sync_all`](Self::sync_all), [`aclose`](Self::aclose)). `poll_write` returning `Ready(n)`
 ///   means the bytes were *accepted*; an error writing them is returned by the next operation.
 ///   Data reaches the system by `flush` (or `aclose`), and the disk by `sync_all`/`sync_data`.
