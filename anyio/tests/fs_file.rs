@@ -609,3 +609,38 @@ async fn errors_of_whole_reads_name_the_path() {
     assert_eq!(path_of(&error), path.as_path());
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+#[cfg(unix)]
+#[anyio::test]
+async fn a_file_dropped_before_its_read_started_does_not_read() {
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: `pipe` opened both descriptors, and nothing else owns them.
+    let (reader, mut writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    let mut other_reader = reader.try_clone().unwrap();
+    writer.write_all(b"x").unwrap();
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::from_std(reader).with_limiter(limiter.clone());
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    {
+        // Cancelled while its hop waits for a token: nothing was read.
+        let mut buf = [0; 1];
+        let read = std::pin::pin!(file.read(&mut buf));
+        assert!(poll_once(read).await.is_none());
+    }
+    // Dropped off the event loop, where anything a drop runs runs before it returns.
+    anyio::to_thread::run_sync(move || drop(file)).await;
+    drop(token);
+    writer.write_all(b"y").unwrap();
+    let mut first = [0; 1];
+    other_reader.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"x", "the dropped file read from the pipe");
+}

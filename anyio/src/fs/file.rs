@@ -71,7 +71,9 @@ type Op = RunSync<Work, (Inner, Outcome)>;
 #[allow(clippy::large_enum_variant)]
 enum State {
     Idle(Box<Inner>),
-    Busy(Op),
+    /// An operation, and whether it writes bytes accepted from the caller (which must reach the
+    /// file even if it is dropped before the operation starts).
+    Busy(Op, bool),
     /// Closed by [`AsyncFile::aclose`]; every operation is an error.
     Closed,
     /// Only while an operation is being started.
@@ -327,6 +329,9 @@ impl AsyncFile {
         let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
             unreachable!("operations start on an idle file")
         };
+        // Every other operation first waits for the write of the buffer: one that starts with
+        // bytes in the buffer is that write.
+        let writes = !inner.write.is_empty();
         let work: Work = Box::new(move || {
             let mut inner = inner;
             let outcome = work(&mut inner);
@@ -336,14 +341,14 @@ impl AsyncFile {
         if let Some(limiter) = &self.limiter {
             op = op.limiter(Arc::clone(limiter));
         }
-        self.state = State::Busy(op);
+        self.state = State::Busy(op, writes);
     }
 
     /// Waits for the operation in progress, if any, and returns its outcome with the file back
     /// in `Idle`.
     fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
         match &mut self.state {
-            State::Busy(op) => {
+            State::Busy(op, _) => {
                 let (inner, outcome) = ready!(Pin::new(op).poll(cx));
                 self.state = State::Idle(Box::new(inner));
                 // Whoever takes a trait's seek here, it is no longer in flight.
@@ -372,7 +377,7 @@ impl AsyncFile {
             let inner = match &self.state {
                 State::Idle(inner) => inner,
                 State::Closed => return Poll::Ready(Err(self.error("use", closed()))),
-                State::Busy(_) | State::Taken => unreachable!("settled above"),
+                State::Busy(..) | State::Taken => unreachable!("settled above"),
             };
             let unread = inner.unread();
             if inner.write.is_empty() && (keep_read || unread == 0) {
@@ -490,7 +495,7 @@ impl AsyncFile {
             let inner = match &mut self.state {
                 State::Idle(inner) => inner,
                 State::Closed => return Poll::Ready(Err(self.error("use", closed()))),
-                State::Busy(_) | State::Taken => unreachable!("settled above"),
+                State::Busy(..) | State::Taken => unreachable!("settled above"),
             };
             let room = BUFFER.saturating_sub(inner.write.len());
             if room > 0 && inner.unread() == 0 {
@@ -1031,16 +1036,17 @@ fn closed() -> io::Error {
 
 impl Drop for AsyncFile {
     fn drop(&mut self) {
-        // Buffered bytes are written in the background; an operation in progress finishes on
-        // its own (its worker drops the file after it), and so does one set up but not started
-        // yet (a full buffer's write, say, which holds the bytes).
+        // Buffered bytes are written in the background, also when the write that holds them
+        // was set up but not started yet (a full buffer's). An operation in progress finishes
+        // on its own (its worker drops the file after it); one that was not started and
+        // writes nothing is dropped (a cancelled read, seek or resize may not have happened).
         let work: Work = match std::mem::replace(&mut self.state, State::Closed) {
             State::Idle(inner) if !inner.write.is_empty() => Box::new(move || {
                 let mut inner = inner;
                 let outcome = Outcome::Written(flush_buffers(&mut inner, 0));
                 (*inner, outcome)
             }),
-            State::Busy(mut op) => match op.take_unstarted() {
+            State::Busy(mut op, true) => match op.take_unstarted() {
                 Some(work) => work,
                 None => return,
             },
@@ -1102,7 +1108,7 @@ impl fmt::Debug for AsyncFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Idle(_) => "idle",
-            State::Busy(_) => "busy",
+            State::Busy(..) => "busy",
             State::Closed => "closed",
             State::Taken => "starting",
         };
