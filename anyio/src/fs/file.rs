@@ -693,7 +693,9 @@ impl AsyncFile {
         Ok(())
     }
 
-    /// Hands the buffered bytes to the system, and reports any error of an earlier write.
+    /// Hands the buffered bytes to the system, and reports the error of an earlier operation
+    /// that nobody saw yet (a write accepted into the buffer, or an operation whose caller was
+    /// cancelled).
     ///
     /// # Cancel safety
     /// Cancel safe: the write it started completes; the next operation reports its error.

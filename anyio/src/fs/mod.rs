@@ -21,8 +21,9 @@
 //!   stream traits of [`streams`](crate::streams), with the [`FilePath`] attribute.
 //! - **Temporary files and directories:** [`TemporaryFile`], [`NamedTemporaryFile`],
 //!   [`SpooledTemporaryFile`] (in memory until it grows past a size), [`TemporaryDirectory`],
-//!   all removed when closed or dropped; [`mkstemp`] and [`mkdtemp`] for ones you remove
-//!   yourself.
+//!   all removed when closed or dropped (on a worker thread when dropped on an anyio runner's
+//!   or a tokio runtime's thread; at once elsewhere, including a native `smol::block_on`);
+//!   [`mkstemp`] and [`mkdtemp`] for ones you remove yourself.
 //!
 //! Errors are `std::io::Error`s that keep the system's error kind and name the path (see
 //! [`PathError`]).
