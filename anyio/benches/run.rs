@@ -1,8 +1,12 @@
 //! Start-up and shut-down: `Runner::run(async {})` beside building the native runtime and
-//! calling its `block_on`, in the same run, for each backend and thread count.
+//! calling its `block_on`, in the same run, for each backend and thread count. And a yield in
+//! the main future: `anyio::lowlevel::checkpoint()` in `Runner::run`'s future beside the
+//! runtime's own `yield_now` in its `block_on`'s future (one thread each), with the same
+//! checkpoint in a spawned task as a further reference.
 //!
 //! The function named `native` in each group is the baseline for `cargo run -p bench-table`.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -70,11 +74,72 @@ fn smol_run(c: &mut Criterion) {
     }
 }
 
+/// Yields per iteration of the main-future groups.
+const YIELDS: u64 = 10_000;
+
+fn main_future_yield(c: &mut Criterion) {
+    let mut group = c.benchmark_group("main_future_yield_10k/tokio");
+    group.bench_function("native", |b| {
+        b.iter_custom(|iters| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(common::timed(iters * YIELDS, tokio::task::yield_now))
+        })
+    });
+    group.bench_function("anyio", |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::tokio()
+                .current_thread()
+                .run(common::timed(iters * YIELDS, anyio::lowlevel::checkpoint))
+                .unwrap()
+        })
+    });
+    group.finish();
+
+    for threads in [1, 2] {
+        let mut group = c.benchmark_group(format!("main_future_yield_10k/smol-{threads}-threads"));
+        group.bench_function("native", |b| {
+            b.iter_custom(|iters| {
+                common::on_native_smol(threads, |_| {
+                    common::timed(iters * YIELDS, futures_lite::future::yield_now)
+                })
+            })
+        });
+        group.bench_function("anyio", |b| {
+            b.iter_custom(|iters| {
+                anyio::Runner::smol()
+                    .threads(threads)
+                    .run(common::timed(iters * YIELDS, anyio::lowlevel::checkpoint))
+                    .unwrap()
+            })
+        });
+        group.bench_function("anyio-in-a-task", |b| {
+            b.iter_custom(|iters| {
+                anyio::Runner::smol()
+                    .threads(threads)
+                    .run(anyio::task_group(move |tg| async move {
+                        let checkpoints =
+                            common::timed(iters * YIELDS, anyio::lowlevel::checkpoint);
+                        let handle =
+                            tg.spawn(async move { Ok::<_, Infallible>(checkpoints.await) });
+                        Ok::<_, Infallible>(handle.await.expect("the task ran"))
+                    }))
+                    .unwrap()
+                    .unwrap()
+                    .expect("not cancelled")
+            })
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = tokio_run, smol_run
+    targets = tokio_run, smol_run, main_future_yield
 }
 criterion_main!(benches);

@@ -15,9 +15,9 @@
 //! `tls` module, behind the `tls` feature), and threads: blocking work moved to worker threads
 //! ([`to_thread`]) and calls into event loops from threads, through event-loop tokens and
 //! blocking portals ([`from_thread`]), files ([`fs`]: path operations, buffered async
-//! files, directory listings), and child processes ([`process`]: `run_process`,
-//! `open_process`, their pipes as byte streams, and no orphans). The README's feature table
-//! says what arrives next.
+//! files, directory listings), child processes ([`process`]: `run_process`, `open_process`,
+//! their pipes as byte streams, and no orphans), and operating system signals as streams
+//! ([`signal`]). The README's feature table says what arrives next.
 //!
 //! ## Running async programs
 //!
@@ -138,6 +138,8 @@ pub mod net;
 #[cfg(unix)]
 pub mod process;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 mod slab;
 pub mod streams;
 pub mod sync;
@@ -168,6 +170,8 @@ pub use runtime::{
     BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
     current_async_library, run,
 };
+#[cfg(unix)]
+pub use signal::open_signal_receiver;
 pub use streams::TypedAttributeLookupError;
 pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
 pub use task::{

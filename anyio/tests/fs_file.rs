@@ -421,3 +421,226 @@ async fn a_file_holds_a_token_of_its_limiter_while_its_thread_works() {
     assert_eq!(limiter.borrowed_tokens(), 0);
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+#[anyio::test]
+async fn a_file_dropped_with_a_full_buffer_on_its_way_out_keeps_the_bytes() {
+    let dir = scratch("drop-full").await;
+    let path = dir.join("data");
+    let data = pattern(100_000);
+    let mut file = AsyncFile::create(&path).await.unwrap();
+    // One call fills the buffer: its hop to the system is set up, not yet run.
+    file.write_all(&data).await.unwrap();
+    // Dropped off the event loop, a file writes what it holds before the drop returns.
+    anyio::to_thread::run_sync(move || drop(file)).await;
+    let written = fs::read(&path).await.unwrap();
+    assert_eq!(written.len(), data.len(), "the buffered bytes were lost");
+    assert!(written == data);
+
+    // Dropped on the event loop, waiting for a limiter token: written in the background.
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::create(&path)
+        .await
+        .unwrap()
+        .with_limiter(limiter.clone());
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    file.write_all(&data).await.unwrap();
+    {
+        // The hop waits in line for the token.
+        let flush = std::pin::pin!(file.flush());
+        assert!(poll_once(flush).await.is_none());
+    }
+    drop(file);
+    drop(token);
+    let start = Instant::now();
+    while fs::read(&path).await.unwrap().len() != data.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the buffered bytes were lost"
+        );
+        anyio::lowlevel::checkpoint().await;
+    }
+    assert!(fs::read(&path).await.unwrap() == data);
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+/// Starts a seek of either trait family on `file` and drops it while it waits for the file's
+/// limiter (whose only token the caller holds).
+async fn drop_a_seek_in_flight(file: &mut AsyncFile, position: SeekFrom, tokio: bool) {
+    if tokio {
+        // What tokio's `seek` future does once no other seek is in flight.
+        tokio::io::AsyncSeek::start_seek(std::pin::Pin::new(&mut *file), position).unwrap();
+        let complete = std::future::poll_fn(|cx| {
+            tokio::io::AsyncSeek::poll_complete(std::pin::Pin::new(&mut *file), cx)
+        });
+        assert!(
+            poll_once(complete).await.is_none(),
+            "the seek waits for a token"
+        );
+    } else {
+        let seek = std::pin::pin!(futures_lite::AsyncSeekExt::seek(file, position));
+        assert!(
+            poll_once(seek).await.is_none(),
+            "the seek waits for a token"
+        );
+    }
+}
+
+#[anyio::test]
+async fn a_trait_seek_dropped_in_flight_leaves_the_next_seek_its_own() {
+    let dir = scratch("trait-seek").await;
+    let path = dir.join("digits");
+    fs::write(&path, b"0123456789").await.unwrap();
+    for tokio in [false, true] {
+        let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+        let mut file = AsyncFile::open(&path)
+            .await
+            .unwrap()
+            .with_limiter(limiter.clone());
+        let mut one = [0; 1];
+
+        // Dropped in flight, then settled by a read: the next seek is a seek of its own.
+        let token = limiter.clone().acquire_owned().await.unwrap();
+        drop_a_seek_in_flight(&mut file, SeekFrom::Start(5), tokio).await;
+        drop(token);
+        file.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"5", "the dropped seek went on");
+        let at = if tokio {
+            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(1)).await
+        } else {
+            futures_lite::AsyncSeekExt::seek(&mut file, SeekFrom::Start(1)).await
+        };
+        assert_eq!(at.unwrap(), 1, "tokio: {tokio}");
+        file.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"1");
+
+        // Dropped in flight, then another position asked for: it goes there.
+        let token = limiter.clone().acquire_owned().await.unwrap();
+        drop_a_seek_in_flight(&mut file, SeekFrom::Start(7), tokio).await;
+        drop(token);
+        let at = if tokio {
+            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)).await
+        } else {
+            futures_lite::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)).await
+        };
+        assert_eq!(at.unwrap(), 3, "tokio: {tokio}");
+        file.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"3");
+    }
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[anyio::test]
+async fn a_futures_seek_dropped_before_it_started_is_not_done_by_the_next_one() {
+    use futures_lite::AsyncSeekExt;
+    let dir = scratch("stale-seek").await;
+    let path = dir.join("data");
+    let data = pattern(100_000);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(true);
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::with_options(&path, options)
+        .await
+        .unwrap()
+        .with_limiter(limiter.clone());
+    // A full buffer on its way out (waiting for the token): a seek waits for it to start.
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    file.write_all(&data).await.unwrap();
+    {
+        let seek = std::pin::pin!(AsyncSeekExt::seek(&mut file, SeekFrom::Start(0)));
+        assert!(
+            poll_once(seek).await.is_none(),
+            "the write is still going out"
+        );
+    }
+    drop(token);
+    assert_eq!(
+        AsyncSeekExt::seek(&mut file, SeekFrom::End(0))
+            .await
+            .unwrap(),
+        data.len() as u64,
+        "the seek went where the dropped one asked"
+    );
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[cfg(unix)]
+#[anyio::test]
+async fn a_partly_read_pipe_tells_its_metadata_and_closes() {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::fs::FileTypeExt;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: `pipe` opened both descriptors, and nothing else owns them.
+    let (reader, mut writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    std::io::Write::write_all(&mut writer, b"first\nsecond\n").unwrap();
+    drop(writer);
+    let mut file = AsyncFile::from_std(reader);
+    let mut first = [0; 6];
+    file.read_exact(&mut first).await.unwrap(); // "second\n" is read ahead
+    assert_eq!(&first, b"first\n");
+    // Neither needs the read-ahead given back (which a pipe cannot take).
+    assert!(file.metadata().await.unwrap().file_type().is_fifo());
+    let mut rest = [0; 3];
+    file.read_exact(&mut rest).await.unwrap();
+    assert_eq!(&rest, b"sec", "the read-ahead is still there");
+    file.aclose().await.unwrap();
+}
+
+#[anyio::test]
+async fn errors_of_whole_reads_name_the_path() {
+    let dir = scratch("whole-read-errors").await;
+    let path = dir.join("latin1");
+    fs::write(&path, b"caf\xe9").await.unwrap();
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let mut text = String::new();
+    let error = file.read_to_string(&mut text).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidData);
+    assert_eq!(path_of(&error), path.as_path());
+
+    let mut file = AsyncFile::open(&path).await.unwrap();
+    let error = file.read_exact(&mut [0; 10]).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
+    assert_eq!(path_of(&error), path.as_path());
+    fs::remove_dir_all(&dir).await.unwrap();
+}
+
+#[cfg(unix)]
+#[anyio::test]
+async fn a_file_dropped_before_its_read_started_does_not_read() {
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: `pipe` opened both descriptors, and nothing else owns them.
+    let (reader, mut writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    let mut other_reader = reader.try_clone().unwrap();
+    writer.write_all(b"x").unwrap();
+    let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
+    let mut file = AsyncFile::from_std(reader).with_limiter(limiter.clone());
+    let token = limiter.clone().acquire_owned().await.unwrap();
+    {
+        // Cancelled while its hop waits for a token: nothing was read.
+        let mut buf = [0; 1];
+        let read = std::pin::pin!(file.read(&mut buf));
+        assert!(poll_once(read).await.is_none());
+    }
+    // Dropped off the event loop, where anything a drop runs runs before it returns.
+    anyio::to_thread::run_sync(move || drop(file)).await;
+    drop(token);
+    writer.write_all(b"y").unwrap();
+    let mut first = [0; 1];
+    other_reader.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"x", "the dropped file read from the pipe");
+}

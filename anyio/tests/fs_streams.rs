@@ -396,3 +396,24 @@ async fn permission_denied_is_the_system_s_answer_naming_the_path() {
     assert_eq!(path_of(&error), dir.as_path());
     fs::remove_dir_all(&dir).await.unwrap();
 }
+
+#[anyio::test]
+async fn a_carriage_return_ends_a_line_only_before_a_newline_as_in_std() {
+    let dir = scratch("cr").await;
+    let path = dir.join("cr");
+    for text in ["a\r\nb\r", "a\r", "\r", "a\rb\r\n\r\r\n"] {
+        fs::write(&path, text).await.unwrap();
+        let got: Vec<String> = AsyncFile::open(&path)
+            .await
+            .unwrap()
+            .lines()
+            .try_collect()
+            .await
+            .unwrap();
+        let reference: Vec<String> = std::io::BufRead::lines(text.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, reference, "{text:?}");
+    }
+    fs::remove_dir_all(&dir).await.unwrap();
+}

@@ -253,11 +253,13 @@ async fn a_kept_named_file_stays() {
     let temporary = file.path().to_owned();
     let error = file.persist("/no/such/dir/four").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
-    let named = path_of(&error).to_str().unwrap().to_owned();
-    assert!(
-        named.contains(name_of(&temporary)) && named.contains("/no/such/dir/four"),
-        "{named}"
-    );
+    assert_eq!(path_of(&error), temporary.as_path());
+    let inner = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<fs::PathError>())
+        .unwrap();
+    assert_eq!(inner.destination(), Some(Path::new("/no/such/dir/four")));
+    assert!(error.to_string().contains(name_of(&temporary)), "{error}");
     assert_eq!(file.path(), temporary);
     file.aclose().await.unwrap();
     assert!(!fs::exists(&temporary).await.unwrap());
@@ -850,4 +852,58 @@ async fn rollovers_cancelled_by_short_deadlines_lose_no_byte() {
             "round {round}: bytes were lost or repeated ({cancelled} writes cancelled)"
         );
     }
+}
+
+#[anyio::test]
+async fn a_persist_cancelled_before_its_rename_leaves_the_file_temporary() {
+    let dir = TemporaryDirectory::new().await.unwrap();
+    let target = dir.path().join("persisted");
+    let parent = dir.path().to_owned();
+    // On a runner of its own, which has joined its threads (and any removal in the
+    // background) when it returns.
+    let (file, path) = on_a_runner_of_its_own({
+        let target = target.clone();
+        move || async move {
+            let mut file = NamedTemporaryFile::new_in(&parent).await.unwrap();
+            let path = file.path().to_owned();
+            let scope = anyio::CancelScope::new();
+            let handle = scope.handle();
+            let outcome = scope
+                .run(async {
+                    handle.cancel();
+                    file.persist(&target).await
+                })
+                .await;
+            assert!(outcome.is_none(), "the persist was cancelled");
+            (file, path)
+        }
+    })
+    .await;
+    assert!(!fs::exists(&target).await.unwrap(), "nothing was renamed");
+    assert!(
+        fs::exists(&path).await.unwrap(),
+        "the file is still there, still temporary"
+    );
+    let mut file = file;
+    file.aclose().await.unwrap();
+    assert!(!fs::exists(&path).await.unwrap(), "and removed at close");
+}
+
+#[anyio::test]
+async fn a_spooled_file_refuses_sizes_memory_cannot_hold_instead_of_panicking() {
+    let mut file = SpooledTemporaryFile::new(usize::MAX);
+    file.write_all(b"abc").await.unwrap();
+    let far = 1 << 63;
+    file.seek(SeekFrom::Start(far)).await.unwrap();
+    let error = file.write(b"x").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory);
+    let error = file.set_len(far).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::OutOfMemory);
+    // Nothing moved.
+    assert!(!file.is_rolled_over());
+    assert_eq!(file.stream_position().await.unwrap(), far);
+    file.seek(SeekFrom::Start(0)).await.unwrap();
+    let mut back = Vec::new();
+    file.read_to_end(&mut back).await.unwrap();
+    assert_eq!(back, b"abc");
 }

@@ -809,3 +809,47 @@ fn the_streams_are_send_and_debug() {
     let text = format!("{glob:?}");
     assert!(text.contains("**/*.rs"), "{text}");
 }
+
+/// Runs `next` in a scope cancelled before it is polled: `None` if it did not complete.
+async fn in_a_cancelled_scope<T>(next: impl std::future::Future<Output = T>) -> Option<T> {
+    let scope = anyio::CancelScope::new();
+    let handle = scope.handle();
+    handle.cancel();
+    scope.run(next).await
+}
+
+#[anyio::test]
+async fn items_read_ahead_are_not_handed_out_in_a_cancelled_scope() {
+    let root = scratch("gate").await;
+    make(&root, &["a/", "b/", "c.txt", "d.txt"]).await;
+
+    // `read_dir`: the first call fetched every entry; the cancelled one takes none of them.
+    let mut listing = fs::read_dir(&root).await.unwrap();
+    let mut seen = BTreeSet::new();
+    seen.insert(listing.next_entry().await.unwrap().unwrap().file_name());
+    assert!(in_a_cancelled_scope(listing.next_entry()).await.is_none());
+    while let Some(entry) = listing.next_entry().await.unwrap() {
+        seen.insert(entry.file_name());
+    }
+    assert_eq!(seen, names(&["a", "b", "c.txt", "d.txt"]));
+
+    // `walk`: the root's entry came with its subdirectories' in one batch.
+    let mut walk = fs::walk(&root);
+    let mut dirs = vec![walk.next_entry().await.unwrap().unwrap().dir];
+    assert!(in_a_cancelled_scope(walk.next_entry()).await.is_none());
+    while let Some(entry) = walk.next_entry().await.unwrap() {
+        dirs.push(entry.dir);
+    }
+    assert_eq!(dirs.len(), 3, "{dirs:?}");
+
+    // `glob`.
+    let mut glob = fs::glob(&root, "*").unwrap();
+    let mut paths = BTreeSet::new();
+    paths.insert(glob.next_path().await.unwrap().unwrap());
+    assert!(in_a_cancelled_scope(glob.next_path()).await.is_none());
+    while let Some(path) = glob.next_path().await.unwrap() {
+        paths.insert(path);
+    }
+    assert_eq!(paths.len(), 4);
+    fs::remove_dir_all(&root).await.unwrap();
+}

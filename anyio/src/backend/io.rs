@@ -17,17 +17,19 @@ pub(crate) enum Registered<T: AsFd + AsRawFd> {
     Smol(async_io::Async<T>),
 }
 
-/// A std socket type: it owns its file descriptor, which stays open and the same for as long
-/// as the value lives (what tokio's `AsyncFd::register` asks of its caller).
+/// A std type that owns its file descriptor, which stays open and the same for as long as the
+/// value lives (what tokio's `AsyncFd::register` asks of its caller): the sockets, and
+/// `OwnedFd` itself (the read end of a signal receiver's pipe, a child process's pipes and
+/// pidfd).
 pub(crate) trait OwnsFd: AsFd + AsRawFd {}
 
+impl OwnsFd for std::os::fd::OwnedFd {}
 impl OwnsFd for std::net::TcpStream {}
 impl OwnsFd for std::net::TcpListener {}
 impl OwnsFd for std::net::UdpSocket {}
 impl OwnsFd for std::os::unix::net::UnixStream {}
 impl OwnsFd for std::os::unix::net::UnixListener {}
 impl OwnsFd for std::os::unix::net::UnixDatagram {}
-impl OwnsFd for std::os::fd::OwnedFd {}
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug)]
@@ -46,8 +48,8 @@ impl<T: AsFd + AsRawFd> Registered<T> {
         match super::current().map_err(io::Error::other)? {
             #[cfg(feature = "tokio")]
             Active::Tokio => {
-                // SAFETY: `T: OwnsFd` is a std socket, which owns its file descriptor: it stays
-                // open and the same for as long as the socket lives, here inside the `AsyncFd`.
+                // SAFETY: `T: OwnsFd` owns its file descriptor: it stays open and the same for
+                // as long as the value lives, here inside the `AsyncFd`.
                 let fd = unsafe { ::tokio::io::unix::AsyncFd::register(io) }?;
                 Ok(Registered::Tokio(fd))
             }

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::file::poll_gate;
 use crate::to_thread::{self, RunSync};
 
 /// How much work one thread hop does: one unit per directory entry read and per directory
@@ -62,8 +63,21 @@ impl<W: Work> Batched<W> {
     }
 
     /// The next item, running batches on worker threads as needed; `returned` sees each batch
-    /// as it comes back, before any of its items is handed out.
+    /// as it comes back, before any of its items is handed out. Behind the gate (see
+    /// `file::poll_gate`): an item found ahead is not handed out in a cancelled scope, and
+    /// handing them out spends the task's budget.
     pub(super) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        returned: impl FnMut(&mut Returned<W>),
+    ) -> Poll<Option<W::Item>> {
+        let unit = std::task::ready!(poll_gate(cx));
+        let item = std::task::ready!(self.poll_next_ungated(cx, returned));
+        unit.made_progress();
+        Poll::Ready(item)
+    }
+
+    fn poll_next_ungated(
         &mut self,
         cx: &mut Context<'_>,
         mut returned: impl FnMut(&mut Returned<W>),

@@ -25,16 +25,39 @@ use std::path::{Path, PathBuf};
 pub struct PathError {
     action: &'static str,
     path: PathBuf,
+    /// The second path of an operation on two (a rename's destination, a copy's).
+    destination: Option<PathBuf>,
     source: io::Error,
 }
 
 impl PathError {
-    /// The path the failed operation concerned.
+    /// The path the failed operation concerned; for an operation on two paths (a rename, a
+    /// copy, a link), the first: the source.
     ///
     /// # Examples
     /// See [`PathError`].
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The second path of an operation on two: a rename's or a copy's destination, a link's
+    /// name. `None` for operations on one path.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::path::Path;
+    ///
+    /// anyio::run(async {
+    ///     let error = anyio::fs::rename("/no/such/file", "/tmp/x").await.unwrap_err();
+    ///     let inner = error.get_ref().unwrap().downcast_ref::<anyio::fs::PathError>().unwrap();
+    ///     assert_eq!(inner.path(), Path::new("/no/such/file"));
+    ///     assert_eq!(inner.destination(), Some(Path::new("/tmp/x")));
+    ///     assert!(error.to_string().starts_with("cannot rename /no/such/file to /tmp/x: "));
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn destination(&self) -> Option<&Path> {
+        self.destination.as_deref()
     }
 
     /// What was being done ("read", "open", …).
@@ -55,13 +78,11 @@ impl PathError {
 
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot {} {}: {}",
-            self.action,
-            self.path.display(),
-            self.source
-        )
+        write!(f, "cannot {} {}", self.action, self.path.display())?;
+        if let Some(destination) = &self.destination {
+            write!(f, " to {}", destination.display())?;
+        }
+        write!(f, ": {}", self.source)
     }
 }
 
@@ -78,6 +99,7 @@ pub(crate) fn with_path(action: &'static str, path: &Path, error: io::Error) -> 
         PathError {
             action,
             path: path.to_owned(),
+            destination: None,
             source: error,
         },
     )
@@ -90,8 +112,13 @@ pub(crate) fn with_paths(
     to: &Path,
     error: io::Error,
 ) -> io::Error {
-    let mut path = from.as_os_str().to_owned();
-    path.push(" to ");
-    path.push(to.as_os_str());
-    with_path(action, Path::new(&path), error)
+    io::Error::new(
+        error.kind(),
+        PathError {
+            action,
+            path: from.to_owned(),
+            destination: Some(to.to_owned()),
+            source: error,
+        },
+    )
 }

@@ -71,7 +71,9 @@ type Op = RunSync<Work, (Inner, Outcome)>;
 #[allow(clippy::large_enum_variant)]
 enum State {
     Idle(Box<Inner>),
-    Busy(Op),
+    /// An operation, and whether it writes bytes accepted from the caller (which must reach the
+    /// file even if it is dropped before the operation starts).
+    Busy(Op, bool),
     /// Closed by [`AsyncFile::aclose`]; every operation is an error.
     Closed,
     /// Only while an operation is being started.
@@ -91,11 +93,13 @@ enum State {
 /// ## Buffering
 /// - **Reads** fetch at least 64 KiB per thread hop, whatever the size of each call. While the
 ///   reads go on in sequence, each hop fetches twice as much as the one before, up to 2 MiB, so
-///   reading a large file costs one hop per 2 MiB; any other operation starts again at 64 KiB.
-///   The read-ahead buffer is also an `AsyncBufRead` (of both families), and
+///   reading a large file costs one hop per 2 MiB; a write, a seek or a resize starts again
+///   at 64 KiB (and gives back the bytes read ahead, moving the position back over them). The
+///   read-ahead buffer is also an `AsyncBufRead` (of both families), and
 ///   [`lines`](Self::lines) reads from it.
-/// - **Writes** are accepted into a 64 KiB buffer and handed to the system when it fills, and
-///   before any other operation (a read, a seek, [`flush`](Self::flush),
+/// - **Writes** are accepted into a 64 KiB buffer (a larger write into an empty buffer, up to
+///   2 MiB of it, in one go) and handed to the system when it fills, and before any other
+///   operation (a read, a seek, [`flush`](Self::flush),
 ///   [`sync_all`](Self::sync_all), [`aclose`](Self::aclose)). `poll_write` returning `Ready(n)`
 ///   means the bytes were *accepted*; an error writing them is returned by the next operation.
 ///   Data reaches the system by `flush` (or `aclose`), and the disk by `sync_all`/`sync_data`.
@@ -108,7 +112,9 @@ enum State {
 /// file. So a cancelled read loses no byte (the bytes it fetched are returned by the next read),
 /// and a cancelled write either accepted its bytes (they will be written) or did not. A
 /// cancelled [`seek`](Self::seek) may or may not have moved the position: ask
-/// [`stream_position`](Self::stream_position).
+/// [`stream_position`](Self::stream_position). The same holds for a seek of the `AsyncSeek`
+/// traits whose future is dropped: the next seek asking for another position waits for it,
+/// then goes where it was asked (one asking for the same position takes its result).
 ///
 /// Like anyio's other operations, a read or write is a cancellation point even when a buffer
 /// serves it without a thread hop: in a cancelled scope it takes or accepts nothing.
@@ -138,10 +144,11 @@ pub struct AsyncFile {
     /// operation runs.
     #[cfg(unix)]
     raw_fd: std::os::fd::RawFd,
-    /// A seek asked for through an `AsyncSeek` trait and not started yet (tokio's
-    /// `start_seek`), and whether one is in flight.
+    /// A seek asked for by tokio's `start_seek` and not started yet, and the position of a
+    /// seek started through an `AsyncSeek` trait whose outcome nobody has taken yet (cleared
+    /// when any operation takes it).
     pub(super) seek_requested: Option<SeekFrom>,
-    pub(super) seek_in_flight: bool,
+    pub(super) seek_in_flight: Option<SeekFrom>,
 }
 
 impl AsyncFile {
@@ -255,7 +262,7 @@ impl AsyncFile {
             path: None,
             limiter: None,
             seek_requested: None,
-            seek_in_flight: false,
+            seek_in_flight: None,
         }
     }
 
@@ -322,6 +329,9 @@ impl AsyncFile {
         let State::Idle(inner) = std::mem::replace(&mut self.state, State::Taken) else {
             unreachable!("operations start on an idle file")
         };
+        // Every other operation first waits for the write of the buffer: one that starts with
+        // bytes in the buffer is that write.
+        let writes = !inner.write.is_empty();
         let work: Work = Box::new(move || {
             let mut inner = inner;
             let outcome = work(&mut inner);
@@ -331,16 +341,18 @@ impl AsyncFile {
         if let Some(limiter) = &self.limiter {
             op = op.limiter(Arc::clone(limiter));
         }
-        self.state = State::Busy(op);
+        self.state = State::Busy(op, writes);
     }
 
     /// Waits for the operation in progress, if any, and returns its outcome with the file back
     /// in `Idle`.
     fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
         match &mut self.state {
-            State::Busy(op) => {
+            State::Busy(op, _) => {
                 let (inner, outcome) = ready!(Pin::new(op).poll(cx));
                 self.state = State::Idle(Box::new(inner));
+                // Whoever takes a trait's seek here, it is no longer in flight.
+                self.seek_in_flight = None;
                 Poll::Ready(Some(outcome))
             }
             _ => Poll::Ready(None),
@@ -365,7 +377,7 @@ impl AsyncFile {
             let inner = match &self.state {
                 State::Idle(inner) => inner,
                 State::Closed => return Poll::Ready(Err(self.error("use", closed()))),
-                State::Busy(_) | State::Taken => unreachable!("settled above"),
+                State::Busy(..) | State::Taken => unreachable!("settled above"),
             };
             let unread = inner.unread();
             if inner.write.is_empty() && (keep_read || unread == 0) {
@@ -483,7 +495,7 @@ impl AsyncFile {
             let inner = match &mut self.state {
                 State::Idle(inner) => inner,
                 State::Closed => return Poll::Ready(Err(self.error("use", closed()))),
-                State::Busy(_) | State::Taken => unreachable!("settled above"),
+                State::Busy(..) | State::Taken => unreachable!("settled above"),
             };
             let room = BUFFER.saturating_sub(inner.write.len());
             if room > 0 && inner.unread() == 0 {
@@ -507,12 +519,15 @@ impl AsyncFile {
         }
     }
 
-    /// Runs `work` (taken when it starts) on the idle, flushed file, read-ahead given back, and
-    /// extracts its result, naming `action` in its error.
+    /// Runs `work` (taken when it starts) on the idle, flushed file and extracts its result,
+    /// naming `action` in its error. Unless `keep_read` (for work that neither moves the
+    /// position nor changes the bytes: metadata, a sync), the read-ahead is given back first
+    /// and the next read looks at the file again.
     fn poll_op<T, W>(
         &mut self,
         cx: &mut Context<'_>,
         action: &'static str,
+        keep_read: bool,
         work: &mut Option<W>,
         extract: fn(Outcome) -> Option<io::Result<T>>,
     ) -> Poll<io::Result<T>>
@@ -520,7 +535,7 @@ impl AsyncFile {
         W: FnOnce(&mut Inner) -> Outcome + Send + 'static,
     {
         if let Some(pending) = work.take() {
-            match self.poll_ready(cx, false) {
+            match self.poll_ready(cx, keep_read) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => {
@@ -530,8 +545,10 @@ impl AsyncFile {
                 }
             }
             self.start(move |inner| {
-                // Whatever it does (a resize, say), the next read looks at the file again.
-                inner.restart();
+                if !keep_read {
+                    // Whatever it does (a resize, say), the next read looks at the file again.
+                    inner.restart();
+                }
                 pending(inner)
             });
         }
@@ -597,8 +614,9 @@ impl AsyncFile {
     pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
         let mut bytes = Vec::new();
         let n = self.read_to_end(&mut bytes).await?;
-        let text = String::from_utf8(bytes)
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        let text = String::from_utf8(bytes).map_err(|error| {
+            self.error("read", io::Error::new(io::ErrorKind::InvalidData, error))
+        })?;
         buf.push_str(&text);
         Ok(n)
     }
@@ -629,10 +647,11 @@ impl AsyncFile {
         while !buf.is_empty() {
             let n = self.read(buf).await?;
             if n == 0 {
-                return Err(io::Error::new(
+                let error = io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the file ended before the buffer was filled",
-                ));
+                );
+                return Err(self.error("read", error));
             }
             buf = &mut buf[n..];
         }
@@ -674,7 +693,9 @@ impl AsyncFile {
         Ok(())
     }
 
-    /// Hands the buffered bytes to the system, and reports any error of an earlier write.
+    /// Hands the buffered bytes to the system, and reports the error of an earlier operation
+    /// that nobody saw yet (a write accepted into the buffer, or an operation whose caller was
+    /// cancelled).
     ///
     /// # Cancel safety
     /// Cancel safe: the write it started completes; the next operation reports its error.
@@ -719,37 +740,42 @@ impl AsyncFile {
     /// ```
     pub async fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
         let mut work = Some(seek_work(position));
-        poll_fn(|cx| self.poll_op(cx, "seek in", &mut work, sought)).await
+        poll_fn(|cx| self.poll_op(cx, "seek in", false, &mut work, sought)).await
     }
 
-    /// Polls the seek of the `AsyncSeek` traits: starts `position` (or the requested one) if no
-    /// seek is in flight, and waits for it.
+    /// Polls the seek of the `AsyncSeek` traits: `position` for `futures_io`'s, `None` for
+    /// tokio's `poll_complete` (which seeks where `start_seek` asked). A seek in flight is the
+    /// caller's if it asks for no other position (the same future polled again); otherwise it
+    /// is waited for, and the new one starts after it.
     pub(super) fn poll_trait_seek(
         &mut self,
         cx: &mut Context<'_>,
         position: Option<SeekFrom>,
     ) -> Poll<io::Result<u64>> {
-        let target = if self.seek_in_flight {
+        let ours = self
+            .seek_in_flight
+            .is_some_and(|in_flight| position.is_none_or(|position| position == in_flight));
+        let target = if ours {
             None
         } else {
             Some(
-                self.seek_requested
-                    .take()
-                    .or(position)
-                    .unwrap_or(SeekFrom::Current(0)),
+                position
+                    .unwrap_or_else(|| self.seek_requested.take().unwrap_or(SeekFrom::Current(0))),
             )
         };
         let mut work = target.map(seek_work);
-        let polled = self.poll_op(cx, "seek in", &mut work, sought);
-        if polled.is_pending() {
-            if work.is_some() {
-                // Not started (an earlier write is still going out): asked again next poll.
-                self.seek_requested = target;
-            } else {
-                self.seek_in_flight = true;
+        let polled = self.poll_op(cx, "seek in", false, &mut work, sought);
+        match (&polled, target) {
+            (Poll::Ready(_), _) => self.seek_in_flight = None,
+            // Not started (an earlier write is still going out): tokio's request is asked for
+            // again at the next poll; the `futures_io` caller gives its position again.
+            (Poll::Pending, Some(_)) if work.is_some() => {
+                if position.is_none() {
+                    self.seek_requested = target;
+                }
             }
-        } else {
-            self.seek_in_flight = false;
+            (Poll::Pending, Some(target)) => self.seek_in_flight = Some(target),
+            (Poll::Pending, None) => {}
         }
         polled
     }
@@ -759,7 +785,7 @@ impl AsyncFile {
         if matches!(self.state, State::Closed) {
             return Poll::Ready(Ok(()));
         }
-        let flushed = ready!(self.poll_ready(cx, false));
+        let flushed = ready!(self.poll_ready(cx, true));
         self.state = State::Closed;
         Poll::Ready(flushed)
     }
@@ -803,7 +829,7 @@ impl AsyncFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
-        self.run_done("resize", move |file| file.set_len(size))
+        self.run_done("resize", false, move |file| file.set_len(size))
             .await
     }
 
@@ -826,7 +852,7 @@ impl AsyncFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn sync_all(&mut self) -> io::Result<()> {
-        self.run_done("sync", File::sync_all).await
+        self.run_done("sync", true, File::sync_all).await
     }
 
     /// Like [`sync_all`](Self::sync_all), without the metadata (`std::fs::File::sync_data`).
@@ -846,16 +872,17 @@ impl AsyncFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn sync_data(&mut self) -> io::Result<()> {
-        self.run_done("sync", File::sync_data).await
+        self.run_done("sync", true, File::sync_data).await
     }
 
     async fn run_done(
         &mut self,
         action: &'static str,
+        keep_read: bool,
         call: impl FnOnce(&File) -> io::Result<()> + Send + 'static,
     ) -> io::Result<()> {
         let mut work = Some(move |inner: &mut Inner| Outcome::Done(call(&inner.file)));
-        poll_fn(|cx| self.poll_op(cx, action, &mut work, done)).await
+        poll_fn(|cx| self.poll_op(cx, action, keep_read, &mut work, done)).await
     }
 
     /// The file's metadata (`std::fs::File::metadata`).
@@ -867,11 +894,14 @@ impl AsyncFile {
     /// See [`from_std`](Self::from_std).
     pub async fn metadata(&mut self) -> io::Result<Metadata> {
         let mut work = Some(|inner: &mut Inner| Outcome::Metadata(inner.file.metadata()));
-        poll_fn(|cx| self.poll_op(cx, "read the metadata of", &mut work, metadata)).await
+        poll_fn(|cx| self.poll_op(cx, "read the metadata of", true, &mut work, metadata)).await
     }
 
     /// Hands the buffered bytes to the system and closes the file; later operations are errors.
-    /// Closing a closed file does nothing.
+    /// Closing a closed file does nothing. Bytes read ahead are dropped, not given back: a
+    /// pipe could not take them, and the file's position no longer matters (to a descriptor
+    /// shared with another file it is after them; [`into_std`](Self::into_std) gives them
+    /// back).
     ///
     /// # Errors
     /// An error writing the buffered bytes, or of an earlier write.
@@ -887,7 +917,7 @@ impl AsyncFile {
         if matches!(self.state, State::Closed) {
             return Ok(());
         }
-        let flushed = poll_fn(|cx| self.poll_ready(cx, false)).await;
+        let flushed = poll_fn(|cx| self.poll_ready(cx, true)).await;
         if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
             // The descriptor is closed on a worker thread (a close can block on some
             // file systems).
@@ -1008,36 +1038,46 @@ fn closed() -> io::Error {
 
 impl Drop for AsyncFile {
     fn drop(&mut self) {
-        // Buffered bytes are written in the background; an operation in progress finishes on
-        // its own (its worker drops the file after it).
-        if let State::Idle(inner) = std::mem::replace(&mut self.state, State::Closed) {
-            if !inner.write.is_empty() {
-                let job = Box::new(Background(Some(inner)));
-                // An event loop's thread must not block on the write: it goes to a worker. Any
-                // other thread (a worker, a plain thread, after the runtime) writes at once, so
-                // the bytes do not wait on a pool that may be gone before the job runs.
-                let written = match crate::backend::current() {
-                    Ok(backend) if crate::backend::runs_event_loop() => {
-                        crate::backend::execute_blocking(backend, job)
-                    }
-                    _ => Err(job as crate::backend::BlockingJob),
-                };
-                if let Err(mut job) = written {
-                    job.run();
-                }
+        // Buffered bytes are written in the background, also when the write that holds them
+        // was set up but not started yet (a full buffer's). An operation in progress finishes
+        // on its own (its worker drops the file after it); one that was not started and
+        // writes nothing is dropped (a cancelled read, seek or resize may not have happened).
+        let work: Work = match std::mem::replace(&mut self.state, State::Closed) {
+            State::Idle(inner) if !inner.write.is_empty() => Box::new(move || {
+                let mut inner = inner;
+                let outcome = Outcome::Written(flush_buffers(&mut inner, 0));
+                (*inner, outcome)
+            }),
+            State::Busy(mut op, true) => match op.take_unstarted() {
+                Some(work) => work,
+                None => return,
+            },
+            _ => return,
+        };
+        let job = Box::new(Background(Some(work)));
+        // An event loop's thread must not block on the write: it goes to a worker. Any other
+        // thread (a worker, a plain thread, after the runtime) writes at once, so the bytes do
+        // not wait on a pool that may be gone before the job runs.
+        let written = match crate::backend::current() {
+            Ok(backend) if crate::backend::runs_event_loop() => {
+                crate::backend::execute_blocking(backend, job)
             }
+            _ => Err(job as crate::backend::BlockingJob),
+        };
+        if let Err(mut job) = written {
+            job.run();
         }
     }
 }
 
-/// The last write of a dropped file, which nobody waits for.
-struct Background(Option<Box<Inner>>);
+/// The last operation of a dropped file (the write of its buffer), which nobody waits for.
+struct Background(Option<Work>);
 
 impl Background {
     fn write(&mut self) {
-        if let Some(mut inner) = self.0.take() {
+        if let Some(work) = self.0.take() {
             // Nobody to report an error to: `aclose` is the way to see it.
-            let _ = flush_buffers(&mut inner, 0);
+            drop(work());
         }
     }
 }
@@ -1070,7 +1110,7 @@ impl fmt::Debug for AsyncFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Idle(_) => "idle",
-            State::Busy(_) => "busy",
+            State::Busy(..) => "busy",
             State::Closed => "closed",
             State::Taken => "starting",
         };

@@ -63,6 +63,8 @@ use super::pattern::{Part, Pattern};
 /// # Cancel safety
 /// A cancelled [`next_path`](Glob::next_path) loses no path: the batch it was waiting for is
 /// kept for the next call.
+/// Like anyio's other operations, it is a cancellation point even when an item found ahead
+/// serves it: in a cancelled scope it hands out nothing.
 ///
 /// # Examples
 /// ```

@@ -106,7 +106,7 @@ impl tokio::io::AsyncWrite for AsyncFile {
 impl tokio::io::AsyncSeek for AsyncFile {
     fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
         let this = self.get_mut();
-        if this.seek_in_flight {
+        if this.seek_in_flight.is_some() {
             return Err(io::Error::other(
                 "a seek is in progress: call poll_complete until it finishes first",
             ));

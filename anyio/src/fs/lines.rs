@@ -121,13 +121,14 @@ impl Lines {
                 if self.line.is_empty() {
                     return Poll::Ready(Ok(None));
                 }
-                return Poll::Ready(self.finish().map(Some));
+                // A last line without a newline: a `\r` at its end is one of its characters.
+                return Poll::Ready(self.finish(false).map(Some));
             }
             match memchr::memchr(b'\n', ahead) {
                 Some(end) => {
                     self.line.extend_from_slice(&ahead[..end]);
                     self.file.consume(end + 1);
-                    return Poll::Ready(self.finish().map(Some));
+                    return Poll::Ready(self.finish(true).map(Some));
                 }
                 None => {
                     let n = ahead.len();
@@ -138,10 +139,11 @@ impl Lines {
         }
     }
 
-    /// The line gathered so far, without its `\r`, as a `String`.
-    fn finish(&mut self) -> io::Result<String> {
+    /// The line gathered so far as a `String`, without the `\r` of a `\r\n` if it ended at a
+    /// `newline`.
+    fn finish(&mut self, newline: bool) -> io::Result<String> {
         let mut line = std::mem::take(&mut self.line);
-        if line.last() == Some(&b'\r') {
+        if newline && line.last() == Some(&b'\r') {
             line.pop();
         }
         String::from_utf8(line).map_err(|error| {

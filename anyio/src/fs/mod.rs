@@ -21,11 +21,21 @@
 //!   stream traits of [`streams`](crate::streams), with the [`FilePath`] attribute.
 //! - **Temporary files and directories:** [`TemporaryFile`], [`NamedTemporaryFile`],
 //!   [`SpooledTemporaryFile`] (in memory until it grows past a size), [`TemporaryDirectory`],
-//!   all removed when closed or dropped; [`mkstemp`] and [`mkdtemp`] for ones you remove
-//!   yourself.
+//!   all removed when closed or dropped (on a worker thread when dropped on an anyio runner's
+//!   or a tokio runtime's thread; at once elsewhere, including a native `smol::block_on`);
+//!   [`mkstemp`] and [`mkdtemp`] for ones you remove yourself.
 //!
 //! Errors are `std::io::Error`s that keep the system's error kind and name the path (see
 //! [`PathError`]).
+//!
+//! ## Cancel safety
+//! A system call on a worker thread cannot be stopped. A path operation ([`read`],
+//! [`write()`], [`rename`], …) cancelled by its scope waits for its thread (holding the
+//! enclosing scopes, as [`to_thread::run_sync`](crate::to_thread::run_sync) does) and drops
+//! its result: the operation has happened, or failed, by the time the cancellation takes
+//! effect, and is never left half done by anyio. A future dropped by other means (a
+//! `select!`) leaves the call to finish on its own. Open files, listings and walks keep an
+//! operation in progress for their next call instead; each says what a cancellation does.
 //!
 //! ```
 //! anyio::run(async {

@@ -49,8 +49,12 @@ where
     })
 }
 
-/// Whether `path` exists (`std::fs::exists`): `Ok(false)` when it does not, an error when that
-/// cannot be told (a permission denied on a parent directory).
+/// Whether `path` exists (`std::fs::exists`): `Ok(false)` when it is not found, an error when
+/// that cannot be told (a permission denied on a parent directory) and, as in std, when a
+/// parent is not a directory (where Python's `Path.exists` says `False`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -67,6 +71,9 @@ pub fn exists(path: impl AsRef<Path>) -> impl Future<Output = io::Result<bool>> 
 
 /// The metadata of `path`, following symbolic links (`std::fs::metadata`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// ```
 /// anyio::run(async {
@@ -82,6 +89,9 @@ pub fn metadata(
 }
 
 /// The metadata of `path` itself, not following a symbolic link (`std::fs::symlink_metadata`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -101,6 +111,9 @@ pub fn symlink_metadata(
 
 /// The whole contents of the file at `path` (`std::fs::read`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// ```
 /// anyio::run(async {
@@ -116,6 +129,9 @@ pub fn read(path: impl AsRef<Path>) -> impl Future<Output = io::Result<Vec<u8>>>
 }
 
 /// The whole contents of the file at `path`, as UTF-8 (`std::fs::read_to_string`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -136,6 +152,9 @@ pub fn read_to_string(
 /// Writes `contents` to the file at `path`, creating it or replacing what it held
 /// (`std::fs::write`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// See [`read`].
 pub fn write(
@@ -147,6 +166,9 @@ pub fn write(
 }
 
 /// Creates the directory `path`; its parent must exist (`std::fs::create_dir`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -165,6 +187,9 @@ pub fn create_dir(path: impl AsRef<Path>) -> impl Future<Output = io::Result<()>
 }
 
 /// Creates the directory `path` and every missing parent (`std::fs::create_dir_all`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -186,6 +211,9 @@ pub fn create_dir_all(
 
 /// Removes the file (or symbolic link) at `path` (`std::fs::remove_file`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// See [`read`].
 pub fn remove_file(
@@ -196,6 +224,9 @@ pub fn remove_file(
 
 /// Removes the empty directory at `path` (`std::fs::remove_dir`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// See [`create_dir`].
 pub fn remove_dir(path: impl AsRef<Path>) -> impl Future<Output = io::Result<()>> + Send + 'static {
@@ -205,6 +236,9 @@ pub fn remove_dir(path: impl AsRef<Path>) -> impl Future<Output = io::Result<()>
 }
 
 /// Removes the directory at `path` and everything in it (`std::fs::remove_dir_all`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// See [`create_dir_all`].
@@ -217,6 +251,9 @@ pub fn remove_dir_all(
 }
 
 /// Renames `from` to `to`, replacing `to` if it is a file (`std::fs::rename`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -241,6 +278,9 @@ pub fn rename(
 /// Copies the contents and permissions of the file `from` to `to`, and returns the number of
 /// bytes copied (`std::fs::copy`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// ```
 /// anyio::run(async {
@@ -262,6 +302,9 @@ pub fn copy(
 }
 
 /// Makes `link` a new name (a hard link) for the file `original` (`std::fs::hard_link`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -288,6 +331,9 @@ pub fn hard_link(
 
 /// Makes `link` a symbolic link pointing at `original` (`std::os::unix::fs::symlink`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// ```
 /// anyio::run(async {
@@ -310,6 +356,9 @@ pub fn symlink(
 
 /// Where the symbolic link `path` points (`std::fs::read_link`).
 ///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
+///
 /// # Examples
 /// See [`symlink`].
 pub fn read_link(
@@ -319,6 +368,9 @@ pub fn read_link(
 }
 
 /// The absolute form of `path`, with every symbolic link resolved (`std::fs::canonicalize`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```
@@ -335,6 +387,9 @@ pub fn canonicalize(
 }
 
 /// Sets the permissions of `path` (`std::fs::set_permissions`).
+///
+/// # Cancel safety
+/// Runs to its end once started; see [Cancel safety](crate::fs#cancel-safety).
 ///
 /// # Examples
 /// ```

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::error::with_path;
+use super::file::poll_gate;
 use crate::to_thread::{self, RunSync};
 
 /// How many entries one thread hop fetches.
@@ -44,6 +45,8 @@ enum State {
 /// # Cancel safety
 /// A cancelled [`next_entry`](ReadDir::next_entry) loses no entry: the batch it was fetching
 /// is kept for the next call.
+/// Like anyio's other operations, it is a cancellation point even when an item found ahead
+/// serves it: in a cancelled scope it hands out nothing.
 ///
 /// # Examples
 /// ```
@@ -120,7 +123,16 @@ impl ReadDir {
         poll_fn(|cx| self.poll_entry(cx)).await.transpose()
     }
 
+    /// Behind the gate (see `file::poll_gate`): an entry read ahead is not handed out in a
+    /// cancelled scope, and handing them out spends the task's budget.
     fn poll_entry(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<DirEntry>>> {
+        let unit = ready!(poll_gate(cx));
+        let entry = ready!(self.poll_entry_ungated(cx));
+        unit.made_progress();
+        Poll::Ready(entry)
+    }
+
+    fn poll_entry_ungated(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<DirEntry>>> {
         loop {
             if let Some(entry) = self.entries.pop_front() {
                 return Poll::Ready(Some(

@@ -225,9 +225,10 @@ impl FileReadStream {
 impl AsyncResource for FileReadStream {
     /// Closes the file.
     async fn aclose(&mut self) -> Result<(), StreamError> {
-        if std::mem::replace(&mut self.closed, true) {
-            return Ok(());
-        }
+        // Closed for this side at once (the trait's rule for a cancelled close); the file's own
+        // close is asked for again each time, so a close that was cancelled half-way is finished
+        // (and its error seen) by the next call. A closed file's close does nothing.
+        self.closed = true;
         self.file.aclose().await.map_err(StreamError::from)
     }
 }
@@ -422,9 +423,10 @@ impl AsyncResource for FileWriteStream {
     /// Hands the buffered bytes to the system and closes the file; an error writing them is
     /// returned here.
     async fn aclose(&mut self) -> Result<(), StreamError> {
-        if std::mem::replace(&mut self.closed, true) {
-            return Ok(());
-        }
+        // Closed for this side at once (the trait's rule for a cancelled close); the file's own
+        // close is asked for again each time, so a close that was cancelled half-way is finished
+        // (and its error seen) by the next call. A closed file's close does nothing.
+        self.closed = true;
         self.file.aclose().await.map_err(StreamError::from)
     }
 }

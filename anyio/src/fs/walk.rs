@@ -54,6 +54,8 @@ use super::error::with_path;
 /// # Cancel safety
 /// A cancelled [`next_entry`](Walk::next_entry) loses no entry: the batch it was waiting
 /// for is kept for the next call.
+/// Like anyio's other operations, it is a cancellation point even when an item found ahead
+/// serves it: in a cancelled scope it hands out nothing.
 ///
 /// # Examples
 /// ```

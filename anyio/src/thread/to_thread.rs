@@ -234,6 +234,18 @@ impl<F, T> RunSync<F, T> {
         );
     }
 
+    /// The closure back, if no thread has started it (the future was never polled, or waits
+    /// for a limiter token); the future is then done, and leaves any line it waited in.
+    pub(crate) fn take_unstarted(&mut self) -> Option<F> {
+        match self.stage {
+            Stage::Start | Stage::Acquiring(_) => {
+                self.stage = Stage::Done;
+                self.function.take()
+            }
+            _ => None,
+        }
+    }
+
     fn release_hold(&mut self) {
         if let Stage::Running { held, .. } = &mut self.stage {
             if let Some(node) = held.take() {

@@ -3,5 +3,6 @@
 //! Its clock is std's `Instant` and its timer `async_io::Timer`; both are used straight from the
 //! backend dispatch in `backend/mod.rs` and `backend/timer.rs`.
 
+mod main_future;
 pub(crate) mod pool;
 pub(crate) mod runtime;

@@ -33,7 +33,7 @@ pub(crate) fn run<F: Future>(options: SmolOptions, future: F) -> Result<F::Outpu
     let executor_guard = backend::smol_executor::enter(&executor);
     let pool_guard = super::pool::enter(&blocking_pool);
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        async_io::block_on(executor.run(future))
+        async_io::block_on(executor.run(super::main_future::Prompt::new(future, &executor)))
     }));
     if let Some(pool) = &mut pool {
         pool.shutdown();

@@ -37,15 +37,14 @@ impl Memory {
     }
 
     /// Writes all of `src` at the position. The caller has checked the new size
-    /// ([`size_after_write`](Self::size_after_write)) against a limit that fits in memory.
+    /// ([`size_after_write`](Self::size_after_write)) against its limit; one the memory cannot
+    /// hold is an `OutOfMemory` error, and nothing is written.
     pub(super) fn write(&mut self, src: &[u8]) -> io::Result<usize> {
-        let start = usize::try_from(self.position).map_err(io::Error::other)?;
-        let end = start
-            .checked_add(src.len())
-            .ok_or_else(|| io::Error::other("a write past the largest size in memory"))?;
+        let start = usize::try_from(self.position).map_err(|_| too_large())?;
+        let end = start.checked_add(src.len()).ok_or_else(too_large)?;
         if self.data.len() < end {
             // Bytes between the old end and the position read as zeros, as a file's hole does.
-            self.data.resize(end, 0);
+            self.grow(end)?;
         }
         self.data[start..end].copy_from_slice(src);
         self.position = end as u64;
@@ -69,13 +68,34 @@ impl Memory {
         Ok(target)
     }
 
-    /// Truncates or extends (with zeros) to `size` bytes; the position stays. The caller has
-    /// checked `size` against a limit that fits in memory.
+    /// Truncates or extends (with zeros) to `size` bytes; the position stays. A size the
+    /// memory cannot hold is an `OutOfMemory` error.
     pub(super) fn set_len(&mut self, size: u64) -> io::Result<()> {
-        let size = usize::try_from(size).map_err(io::Error::other)?;
+        let size = usize::try_from(size).map_err(|_| too_large())?;
+        if size > self.data.len() {
+            self.grow(size)?;
+        } else {
+            self.data.truncate(size);
+        }
+        Ok(())
+    }
+
+    /// Extends the bytes with zeros to `size`, or refuses a size the memory cannot hold
+    /// (`max_size` may be `usize::MAX`) with an error rather than a panic.
+    fn grow(&mut self, size: usize) -> io::Result<()> {
+        self.data
+            .try_reserve(size - self.data.len())
+            .map_err(|_| too_large())?;
         self.data.resize(size, 0);
         Ok(())
     }
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::OutOfMemory,
+        "a spooled temporary file cannot hold that many bytes in memory",
+    )
 }
 
 #[cfg(test)]

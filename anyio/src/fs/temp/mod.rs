@@ -19,9 +19,13 @@
 //!   drop, unless kept.
 //! - [`mkstemp`], [`mkdtemp`]: a file or directory that outlives you; never removed by anyio.
 //!
-//! Removal on drop runs on a worker thread in the background when the value is dropped on an
-//! event loop's thread (a removal can block, on a large tree or a slow disk), and at once
-//! otherwise; its error has nobody to go to (call `aclose` to see it). It happens when a panic
+//! Removal on drop runs on a worker thread in the background when the value is dropped on a
+//! thread anyio knows runs an event loop (anyio's runners, a tokio runtime's threads: a
+//! removal can block, on a large tree or a slow disk), and at once, blocking, otherwise (a
+//! plain thread, a worker, a native `smol::block_on` executor, which cannot be told from a
+//! plain thread); its error has nobody to go to (call `aclose` to see it). An unnamed
+//! [`TemporaryFile`] has nothing to remove: the system frees it when its descriptor is
+//! closed, on the thread that drops it. It happens when a panic
 //! unwinds through the owner too, but not when the process is killed or aborts: then named files
 //! and directories stay where they are, as with any temporary file library.
 //!

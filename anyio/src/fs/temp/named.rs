@@ -48,7 +48,7 @@ pub struct NamedTemporaryFile {
     // removes an open file only once it is closed).
     file: AsyncFile,
     path: PathBuf,
-    /// `None` once kept (or removed by `aclose`); taken by a worker while it renames or removes.
+    /// `None` once kept (or persisted); taken by a worker while it removes the file.
     cleanup: Option<Cleanup>,
 }
 
@@ -151,11 +151,11 @@ impl NamedTemporaryFile {
     /// ([`new_in`](Self::new_in)).
     ///
     /// # Cancel safety
-    /// Cancelled while the buffered bytes go out, nothing is renamed and the file stays
-    /// temporary. Cancelled once the rename runs on its worker thread (a scope's cancellation
-    /// waits for it; a `select!` does not), the rename still completes or fails on its own: the
-    /// file is then at `new_path` and kept, or removed; [`path`](Self::path) still shows the old
-    /// path either way.
+    /// Cancelled before the rename runs (while the buffered bytes go out, say), nothing is
+    /// renamed and the file stays temporary. Cancelled once the rename runs on its worker
+    /// thread (a scope's cancellation waits for it; a `select!` does not), the rename still
+    /// completes or fails on its own: the file is then at `new_path` and kept, or still
+    /// temporary where it was; [`path`](Self::path) still shows the old path either way.
     ///
     /// # Examples
     /// ```
@@ -179,24 +179,20 @@ impl NamedTemporaryFile {
         }
         let from = self.path.clone();
         let to = new_path.as_ref().to_owned();
-        // The removal goes with the rename: if this future is dropped meanwhile, the worker
-        // still disarms it (renamed) or drops it (not renamed), and no file is left behind.
-        let cleanup = self.cleanup.take();
-        let (renamed, cleanup) = to_thread::run_sync({
+        // The removal stays here, armed, until the rename is known to be done. If this future
+        // is dropped before the rename ran (even before its thread started), the file stays
+        // temporary; after it ran, the removal is of a path that is gone, which does nothing.
+        to_thread::run_sync({
             let to = to.clone();
-            move || match std::fs::rename(&from, &to) {
-                Ok(()) => {
-                    if let Some(cleanup) = cleanup {
-                        cleanup.disarm();
-                    }
-                    (Ok(()), None)
-                }
-                Err(error) => (Err(with_paths("persist", &from, &to, error)), cleanup),
+            move || {
+                std::fs::rename(&from, &to)
+                    .map_err(|error| with_paths("persist", &from, &to, error))
             }
         })
-        .await;
-        self.cleanup = cleanup;
-        renamed?;
+        .await?;
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup.disarm();
+        }
         self.file.set_path(&to);
         self.path = to;
         Ok(())
