@@ -126,6 +126,7 @@ mod command;
 mod communicate;
 mod error;
 mod exit_watch;
+mod join;
 mod kill_on_cancel;
 mod pipe;
 #[allow(clippy::module_inception)] // the module of the `Process` type, as `fs::file` is

@@ -7,6 +7,7 @@ use std::io;
 
 use super::child::Child;
 use super::communicate::Communicate;
+use super::join::try_join;
 use super::kill_on_cancel::KillOnCancel;
 use super::spawn::{Purpose, spawn};
 use super::{Command, CompletedProcess, ExitStatus, ProcessStderr, ProcessStdin, ProcessStdout};
@@ -315,11 +316,8 @@ impl Process {
         drop(self.stdin.take());
         let pipes = Communicate::new(None, None, self.stdout.take(), self.stderr.take());
         let child = &self.child;
-        let (status, (stdout, stderr)) = KillOnCancel::new(child, async {
-            let output = pipes.await?;
-            Ok((child.wait().await?, output))
-        })
-        .await?;
+        let ((stdout, stderr), status) =
+            KillOnCancel::new(child, try_join(pipes, child.wait())).await?;
         Ok(CompletedProcess {
             args: std::mem::take(&mut self.args),
             status,

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::communicate::Communicate;
 use super::error::show_args;
+use super::join::try_join;
 use super::kill_on_cancel::KillOnCancel;
 use super::spawn::{Purpose, spawn};
 use super::{CalledProcessError, Command, ExitStatus, ProcessError};
@@ -71,11 +72,8 @@ pub async fn run_process(command: impl Into<Command>) -> Result<CompletedProcess
         process.stderr.take(),
     );
     let child = &process.child;
-    let (status, (stdout, stderr)) = KillOnCancel::new(child, async {
-        let output = pipes.await?;
-        Ok((child.wait().await?, output))
-    })
-    .await?;
+    let ((stdout, stderr), status) =
+        KillOnCancel::new(child, try_join(pipes, child.wait())).await?;
     if command.check && !status.success() {
         return Err(ProcessError::Failed(CalledProcessError {
             args: command.argv,
