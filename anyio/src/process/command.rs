@@ -676,6 +676,13 @@ impl<S: AsRef<OsStr>, const N: usize> From<[S; N]> for Command {
     }
 }
 
+impl<S: AsRef<OsStr>, const N: usize> From<&[S; N]> for Command {
+    /// The program, then its arguments. An empty array makes a command that fails to run.
+    fn from(argv: &[S; N]) -> Command {
+        Command::from(&argv[..])
+    }
+}
+
 impl<S: AsRef<OsStr>> From<&[S]> for Command {
     /// The program, then its arguments. An empty slice makes a command that fails to run.
     fn from(argv: &[S]) -> Command {

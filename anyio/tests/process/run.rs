@@ -50,6 +50,16 @@ async fn arguments_never_go_through_a_shell() {
         .unwrap();
     assert_eq!(done.stdout, b"$HOME|a b|*|;|'|");
     assert_eq!(done.args, ["printf", "%s|", "$HOME", "a b", "*", ";", "'"]);
+    // Every shape of a list of strings is a command.
+    let argv = ["echo", "x"];
+    for command in [
+        Command::from(argv),
+        Command::from(&argv),
+        Command::from(&argv[..]),
+        Command::from(vec!["echo".to_owned(), "x".to_owned()]),
+    ] {
+        assert_eq!(run_process(command).await.unwrap().stdout, b"x\n");
+    }
 }
 
 #[anyio::test]
