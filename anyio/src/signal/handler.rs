@@ -315,12 +315,12 @@ fn attach(table: &mut [Entry; LAST + 1], signal: Signal, target: &Arc<Target>) -
     // Published before the handler is installed, so that every signal the installed handler
     // sees reaches the new receiver.
     publish(index, &entry.targets);
-    if entry.targets.len() == 1
-        && let Err(error) = take_over(entry, index, signal.as_raw())
-    {
-        entry.targets.pop();
-        publish(index, &entry.targets);
-        return Err(named(signal, error));
+    if entry.targets.len() == 1 {
+        if let Err(error) = take_over(entry, index, signal.as_raw()) {
+            entry.targets.pop();
+            publish(index, &entry.targets);
+            return Err(named(signal, error));
+        }
     }
     Ok(())
 }
