@@ -160,7 +160,10 @@ impl TcpConnector {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// use anyio::net::{TcpConnector, TcpListener};
     /// use anyio::tls::{TlsAcceptor, TlsConnector};
