@@ -26,9 +26,10 @@
 //! })?;
 //! # Ok::<(), anyio::RunError>(())
 //! ```
-//! [`run`] uses the default backend: tokio, unless the `ANYIO_BACKEND` environment variable
-//! names another (`ANYIO_BACKEND=smol cargo test` runs a whole test suite on smol). To choose in
-//! code, and to set the backend's options, use a [`Runner`]:
+//! [`run`] uses the default backend: tokio (smol in a build without the `tokio` feature), unless
+//! the `ANYIO_BACKEND` environment variable names another (`ANYIO_BACKEND=smol cargo test` runs
+//! a whole test suite on smol). To choose in code, and to set the backend's options, use a
+//! [`Runner`]:
 //! ```
 //! # #[cfg(feature = "smol")] {
 //! use anyio::{Backend, Runner};
@@ -126,54 +127,71 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod backend;
-pub mod cancel;
-mod error;
-pub mod fs;
-pub mod lowlevel;
-#[cfg(unix)]
-pub mod net;
-mod runtime;
-mod slab;
-pub mod streams;
-pub mod sync;
-pub mod task;
-mod thread;
-mod time;
-#[cfg(all(unix, feature = "tls"))]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-pub mod tls;
+// Without a backend nothing else is compiled, so that this is the build's only error.
+#[cfg(not(any(feature = "tokio", feature = "smol")))]
+compile_error!(
+    "anyio needs a backend: enable its `tokio` feature (a default feature) or its `smol` feature"
+);
 
-/// The README's examples, compiled and run as doctests so that they stay true.
-#[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
+/// Compiles its items only when a backend is compiled in.
+macro_rules! with_a_backend {
+    ($($item:item)*) => { $( #[cfg(any(feature = "tokio", feature = "smol"))] $item )* };
+}
 
+with_a_backend! {
+    mod backend;
+    pub mod cancel;
+    mod error;
+    pub mod fs;
+    pub mod lowlevel;
+    #[cfg(unix)]
+    pub mod net;
+    mod runtime;
+    mod slab;
+    pub mod streams;
+    pub mod sync;
+    pub mod task;
+    mod thread;
+    mod time;
+    #[cfg(all(unix, feature = "tls"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub mod tls;
+
+    /// The README's examples, compiled and run as doctests so that they stay true.
+    #[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]
+    // The manifest's `readme` path: `../README.md` here, `README.md` in the published package.
+    #[doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", env!("CARGO_PKG_README")))]
+    struct ReadmeDoctests;
+
+    pub use cancel::{
+        CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
+        fail_after, fail_at, move_on_after, move_on_at,
+    };
+    pub use error::{
+        BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfStream, WouldBlock,
+    };
+    pub use runtime::{
+        BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
+        current_async_library, run,
+    };
+    pub use streams::TypedAttributeLookupError;
+    pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
+    pub use task::{
+        BodyResult, GroupClosedError, StartError, StartFuture, StartWithHandle, TaskError,
+        TaskGroup, TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult,
+        TaskState, TaskStatus, get_current_task, get_running_tasks, task_group,
+    };
+    #[doc(inline)]
+    pub use thread::{from_thread, to_thread};
+    pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
+}
+
+// Outside `with_a_backend!`: the `#[macro_export]` macros it defines are named by absolute paths
+// in the code the macros generate, which a macro-expanded module would forbid.
+#[cfg(any(feature = "tokio", feature = "smol"))]
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-
-pub use cancel::{
-    CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
-    fail_after, fail_at, move_on_after, move_on_at,
-};
-pub use error::{
-    BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfStream, WouldBlock,
-};
-pub use runtime::{
-    BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
-    current_async_library, run,
-};
-pub use streams::TypedAttributeLookupError;
-pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
-pub use task::{
-    BodyResult, GroupClosedError, StartError, StartFuture, StartWithHandle, TaskError, TaskGroup,
-    TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState,
-    TaskStatus, get_current_task, get_running_tasks, task_group,
-};
-#[doc(inline)]
-pub use thread::{from_thread, to_thread};
-pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
 
 // Lets the macros' `::anyio::...` paths resolve inside this crate's own unit tests too.
 #[allow(unused_extern_crates)]
@@ -226,8 +244,8 @@ pub use anyio_macros::test;
 
 /// Runs `async fn main` on an anyio runtime.
 ///
-/// Without options it runs on the default backend, like [`run`]: tokio unless
-/// `ANYIO_BACKEND` names another. The return type is kept, so `main` may return a `Result`.
+/// Without options it runs on the default backend, like [`run`]: tokio (smol without the `tokio`
+/// feature) unless `ANYIO_BACKEND` names another. The return type is kept, so `main` may return a `Result`.
 ///
 /// # Options
 /// | option | meaning |

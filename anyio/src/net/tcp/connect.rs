@@ -424,7 +424,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "macros"))]
 mod happy_eyeballs_tests {
     use std::net::SocketAddr;
     use std::time::Duration;
