@@ -125,7 +125,10 @@
 //! | `full` | no | all of the above |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+// docs.rs (nightly): each item gated by a feature or a platform says so; the cfg of the loom
+// models is internal.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(docsrs, doc(auto_cfg(hide(anyio_loom))))]
 
 // Without a backend nothing else is compiled, so that this is the build's only error.
 #[cfg(not(any(feature = "tokio", feature = "smol")))]
@@ -134,8 +137,16 @@ compile_error!(
 );
 
 /// Compiles its items only when a backend is compiled in.
+#[cfg(not(docsrs))]
 macro_rules! with_a_backend {
     ($($item:item)*) => { $( #[cfg(any(feature = "tokio", feature = "smol"))] $item )* };
+}
+
+/// The docs are built with every feature (`package.metadata.docs.rs`): no condition, so that
+/// rustdoc does not mark every item "available on crate features tokio or smol only".
+#[cfg(docsrs)]
+macro_rules! with_a_backend {
+    ($($item:item)*) => { $( $item )* };
 }
 
 with_a_backend! {
