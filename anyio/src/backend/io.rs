@@ -147,9 +147,8 @@ impl<T: AsFd + AsRawFd> Registered<T> {
                 loop {
                     let mut ready = ready!(fd.poll_read_ready(cx))?;
                     if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
-                        if let Ok(n) = result
-                            && 0 < n
-                            && n < len
+                        // Not a let chain: those need Rust 1.88, above this crate's rust-version.
+                        if matches!(result, Ok(n) if 0 < n && n < len)
                             && cfg!(any(target_os = "linux", target_os = "android"))
                         {
                             // Only the readiness this guard saw is cleared: an edge that came
