@@ -123,6 +123,30 @@
 //! | `macros` | yes | `#[anyio::test]` and `#[anyio::main]` |
 //! | `tls` | no | `anyio::tls`: TLS with rustls |
 //! | `full` | no | all of the above |
+//!
+//! At least one backend is needed: a build without `tokio` and `smol` stops with a compile
+//! error that says so. With smol alone, [`run`] and `#[anyio::main]` default to smol. A
+//! library that leaves the choice of backend to the application depends on anyio with
+//! `default-features = false` and forwards features of its own to `anyio/tokio` and
+//! `anyio/smol`; its own tests and docs enable one of them.
+//!
+//! ## Public dependencies
+//!
+//! These crates' types and traits appear in anyio's API, so a new major version of one of them
+//! is a new major version of anyio. Any other dependency is an implementation detail.
+//!
+//! - **tokio 1** (feature `tokio`): [`Runner::runtime_factory`] takes a
+//!   `tokio::runtime::Builder`; sockets, files, TLS streams and the stream wrappers implement
+//!   `tokio::io::AsyncRead` and `AsyncWrite` (and `AsyncBufRead`, `AsyncSeek` where they
+//!   apply); `TokioIoStream` wraps any type that implements them.
+//! - **futures-io 0.3**: the same types implement its `AsyncRead` and `AsyncWrite` (and
+//!   `AsyncBufRead`, `AsyncSeek`); [`FuturesIoStream`](streams::FuturesIoStream) wraps any type
+//!   that implements them; TLS runs over them.
+//! - **futures-core 0.3**: memory object receivers and directory listings are `Stream`s.
+//! - **futures-sink 0.3**: memory object senders are `Sink`s.
+//! - **rustls 0.23** (feature `tls`): `anyio::tls` takes its client and server configurations
+//!   and hands out its connection state; it is re-exported as `anyio::tls::rustls`, with its
+//!   `pki_types`.
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 // docs.rs (nightly): each item gated by a feature or a platform says so; the cfg of the loom
@@ -171,7 +195,11 @@ with_a_backend! {
     /// The README's examples, compiled and run as doctests so that they stay true.
     #[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]
     // The manifest's `readme` path: `../README.md` here, `README.md` in the published package.
-    #[doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", env!("CARGO_PKG_README")))]
+    #[doc = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/",
+        env!("CARGO_PKG_README"),
+    ))]
     struct ReadmeDoctests;
 
     pub use cancel::{
@@ -256,7 +284,8 @@ pub use anyio_macros::test;
 /// Runs `async fn main` on an anyio runtime.
 ///
 /// Without options it runs on the default backend, like [`run`]: tokio (smol without the `tokio`
-/// feature) unless `ANYIO_BACKEND` names another. The return type is kept, so `main` may return a `Result`.
+/// feature) unless `ANYIO_BACKEND` names another. The return type is kept, so `main` may return
+/// a `Result`.
 ///
 /// # Options
 /// | option | meaning |
