@@ -225,8 +225,8 @@ with_a_backend! {
     pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
 }
 
-// Outside `with_a_backend!`: the `#[macro_export]` macros it defines are named by absolute paths
-// in the code the macros generate, which a macro-expanded module would forbid.
+// Outside `with_a_backend!`: the code the macros generate names this module's `#[macro_export]`
+// macros by absolute paths, which rustc forbids for macros defined by a macro expansion.
 #[cfg(any(feature = "tokio", feature = "smol"))]
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -261,7 +261,8 @@ fn anyio_backend_env_var_picks_the_default_backend() {
         ("trio", "invalid"),
     ];
     for (value, expected) in cases {
-        if Backend::available().all(|backend| backend.name() != expected) && expected != "invalid" {
+        let compiled_in = Backend::available().any(|backend| backend.name() == expected);
+        if expected != "invalid" && !compiled_in {
             continue;
         }
         let output = Command::new(std::env::current_exe().unwrap())
