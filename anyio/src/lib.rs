@@ -28,9 +28,10 @@
 //! })?;
 //! # Ok::<(), anyio::RunError>(())
 //! ```
-//! [`run`] uses the default backend: tokio, unless the `ANYIO_BACKEND` environment variable
-//! names another (`ANYIO_BACKEND=smol cargo test` runs a whole test suite on smol). To choose in
-//! code, and to set the backend's options, use a [`Runner`]:
+//! [`run`] uses the default backend: tokio (smol in a build without the `tokio` feature), unless
+//! the `ANYIO_BACKEND` environment variable names another (`ANYIO_BACKEND=smol cargo test` runs
+//! a whole test suite on smol). To choose in code, and to set the backend's options, use a
+//! [`Runner`]:
 //! ```
 //! # #[cfg(feature = "smol")] {
 //! use anyio::{Backend, Runner};
@@ -124,64 +125,120 @@
 //! | `macros` | yes | `#[anyio::test]` and `#[anyio::main]` |
 //! | `tls` | no | `anyio::tls`: TLS with rustls |
 //! | `full` | no | all of the above |
+//!
+//! At least one backend is needed: a build without `tokio` and `smol` stops with a compile
+//! error that says so. With smol alone, [`run`] and `#[anyio::main]` default to smol. A
+//! library that leaves the choice of backend to the application depends on anyio with
+//! `default-features = false` and forwards features of its own to `anyio/tokio` and
+//! `anyio/smol`; its own tests and docs enable one of them.
+//!
+//! ## Public dependencies
+//!
+//! These crates' types and traits appear in anyio's API, so a new major version of one of them
+//! is a new major version of anyio. Any other dependency is an implementation detail.
+//!
+//! - **tokio 1** (feature `tokio`): [`Runner::runtime_factory`] takes a
+//!   `tokio::runtime::Builder`; sockets, files, TLS streams and the stream wrappers implement
+//!   `tokio::io::AsyncRead` and `AsyncWrite` (and `AsyncBufRead`, `AsyncSeek` where they
+//!   apply); `TokioIoStream` wraps any type that implements them.
+//! - **futures-io 0.3**: the same types implement its `AsyncRead` and `AsyncWrite` (and
+//!   `AsyncBufRead`, `AsyncSeek`); [`FuturesIoStream`](streams::FuturesIoStream) wraps any type
+//!   that implements them; TLS runs over them.
+//! - **futures-core 0.3**: memory object receivers and directory listings are `Stream`s.
+//! - **futures-sink 0.3**: memory object senders are `Sink`s.
+//! - **rustls 0.23** (feature `tls`): `anyio::tls` takes its client and server configurations
+//!   and hands out its connection state; it is re-exported as `anyio::tls::rustls`, with its
+//!   `pki_types`.
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+// docs.rs (nightly): each item gated by a feature or a platform says so; the cfg of the loom
+// models is internal.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(docsrs, doc(auto_cfg(hide(anyio_loom))))]
 
-mod backend;
-pub mod cancel;
-mod error;
-pub mod fs;
-pub mod lowlevel;
-#[cfg(unix)]
-pub mod net;
-#[cfg(unix)]
-pub mod process;
-mod runtime;
-#[cfg(unix)]
-pub mod signal;
-mod slab;
-pub mod streams;
-pub mod sync;
-pub mod task;
-mod thread;
-mod time;
-#[cfg(all(unix, feature = "tls"))]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-pub mod tls;
+// Without a backend nothing else is compiled, so that this is the build's only error.
+#[cfg(not(any(feature = "tokio", feature = "smol")))]
+compile_error!(
+    "anyio needs a backend: enable its `tokio` feature (a default feature) or its `smol` feature"
+);
 
-/// The README's examples, compiled and run as doctests so that they stay true.
-#[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
+/// Compiles its items only when a backend is compiled in.
+#[cfg(not(docsrs))]
+macro_rules! with_a_backend {
+    ($($item:item)*) => { $( #[cfg(any(feature = "tokio", feature = "smol"))] $item )* };
+}
 
+/// The docs are built with every feature (`package.metadata.docs.rs`): no condition, so that
+/// rustdoc does not mark every item "available on crate features tokio or smol only".
+#[cfg(docsrs)]
+macro_rules! with_a_backend {
+    ($($item:item)*) => { $( $item )* };
+}
+
+with_a_backend! {
+    mod backend;
+    pub mod cancel;
+    mod error;
+    pub mod fs;
+    pub mod lowlevel;
+    #[cfg(unix)]
+    pub mod net;
+    #[cfg(unix)]
+    pub mod process;
+    mod runtime;
+    #[cfg(unix)]
+    pub mod signal;
+    mod slab;
+    pub mod streams;
+    pub mod sync;
+    pub mod task;
+    mod thread;
+    mod time;
+    #[cfg(all(unix, feature = "tls"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub mod tls;
+
+    /// The README's examples, compiled and run as doctests so that they stay true.
+    #[cfg(all(doctest, feature = "tokio", feature = "smol", feature = "macros"))]
+    // The manifest's `readme` path: `../README.md` here, `README.md` in the published package.
+    #[doc = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/",
+        env!("CARGO_PKG_README"),
+    ))]
+    struct ReadmeDoctests;
+
+    pub use cancel::{
+        CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
+        fail_after, fail_at, move_on_after, move_on_at,
+    };
+    pub use error::{
+        BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfStream, WouldBlock,
+    };
+    pub use runtime::{
+        BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
+        current_async_library, run,
+    };
+    #[cfg(unix)]
+    pub use signal::open_signal_receiver;
+    pub use streams::TypedAttributeLookupError;
+    pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
+    pub use task::{
+        BodyResult, GroupClosedError, StartError, StartFuture, StartWithHandle, TaskError,
+        TaskGroup, TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult,
+        TaskState, TaskStatus, get_current_task, get_running_tasks, task_group,
+    };
+    #[doc(inline)]
+    pub use thread::{from_thread, to_thread};
+    pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
+}
+
+// Outside `with_a_backend!`: the code the macros generate names this module's `#[macro_export]`
+// macros by absolute paths, which rustc forbids for macros defined by a macro expansion.
+#[cfg(any(feature = "tokio", feature = "smol"))]
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-
-pub use cancel::{
-    CancelHandle, CancelScope, FailAt, Scoped, TimeoutError, current_effective_deadline,
-    fail_after, fail_at, move_on_after, move_on_at,
-};
-pub use error::{
-    BrokenResourceError, BusyResourceError, ClosedResourceError, EndOfStream, WouldBlock,
-};
-pub use runtime::{
-    BACKEND_ENV_VAR, Backend, NoEventLoopError, RunError, Runner, UnknownBackendError,
-    current_async_library, run,
-};
-#[cfg(unix)]
-pub use signal::open_signal_receiver;
-pub use streams::TypedAttributeLookupError;
-pub use streams::memory::{create_memory_object_stream, create_unbounded_memory_object_stream};
-pub use task::{
-    BodyResult, GroupClosedError, StartError, StartFuture, StartWithHandle, TaskError, TaskGroup,
-    TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult, TaskState,
-    TaskStatus, get_current_task, get_running_tasks, task_group,
-};
-#[doc(inline)]
-pub use thread::{from_thread, to_thread};
-pub use time::{Sleep, current_time, sleep, sleep_forever, sleep_until};
 
 // Lets the macros' `::anyio::...` paths resolve inside this crate's own unit tests too.
 #[allow(unused_extern_crates)]
@@ -234,8 +291,9 @@ pub use anyio_macros::test;
 
 /// Runs `async fn main` on an anyio runtime.
 ///
-/// Without options it runs on the default backend, like [`run`]: tokio unless
-/// `ANYIO_BACKEND` names another. The return type is kept, so `main` may return a `Result`.
+/// Without options it runs on the default backend, like [`run`]: tokio (smol without the `tokio`
+/// feature) unless `ANYIO_BACKEND` names another. The return type is kept, so `main` may return
+/// a `Result`.
 ///
 /// # Options
 /// | option | meaning |

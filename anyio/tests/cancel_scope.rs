@@ -1,4 +1,5 @@
 //! Cancel scopes, on every backend: delivery by drop, attribution, shields, deadlines.
+#![cfg(feature = "macros")]
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

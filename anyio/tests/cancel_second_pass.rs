@@ -3,6 +3,7 @@
 //! dropped, a deadline already past at entry cancels at once, an error, panic or value
 //! gathered while a hold is released is never dropped unseen (raced on two threads), and a
 //! task handle stays finished once its value was taken.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;

@@ -3,6 +3,7 @@
 //! (by a deadline or by another task on the same thread) and leave the other tasks of the
 //! thread their turns; an operation polled in a cancelled scope does not complete even when
 //! it could, and takes nothing.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! `anyio::fs`, on every backend: path operations and their errors, and `AsyncFile` through its
 //! own methods and both I/O trait families, with cancellation mid-operation.
+#![cfg(feature = "macros")]
 
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -141,6 +142,7 @@ async fn ten_mebibytes_in_random_chunks_through_the_futures_traits() {
     fs::remove_dir_all(&dir).await.unwrap();
 }
 
+#[cfg(feature = "tokio")]
 #[anyio::test]
 async fn ten_mebibytes_in_random_chunks_through_the_tokio_traits() {
     use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};

@@ -1,5 +1,6 @@
 //! `#[anyio::test]` and `#[anyio::main]`: the generated tests, their options, and the compile
 //! errors for misuse (trybuild).
+#![cfg(feature = "macros")]
 
 use std::time::Duration;
 
@@ -76,5 +77,8 @@ fn misuse_is_a_clear_compile_error() {
         cases.pass("tests/ui-pass/main_smol.rs");
     } else {
         cases.compile_fail("tests/ui-no-smol/main_smol.rs");
+    }
+    if !Backend::Tokio.is_available() {
+        cases.compile_fail("tests/ui-no-tokio/main_tokio.rs");
     }
 }

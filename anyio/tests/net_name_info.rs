@@ -1,5 +1,6 @@
 //! `getnameinfo` on every backend, on loopback addresses only and without depending on DNS:
 //! numeric answers, scope ids, names from local files, and cancellation.
+#![cfg(feature = "macros")]
 
 use std::net::{SocketAddr, SocketAddrV6};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! TCP streams and listeners on every backend, over 127.0.0.1 and ::1: echo, half close,
 //! local and remote closes, refused connections, cancellation, both families of I/O traits,
 //! typed attributes, std conversions, and concurrent connections on two threads.
+#![cfg(feature = "macros")]
 
 use std::io;
 use std::net::SocketAddr;
@@ -211,6 +212,7 @@ async fn both_families_of_io_traits_work_on_every_backend() {
             .unwrap();
         assert_eq!(&buf, b"futures-io");
     }
+    #[cfg(feature = "tokio")]
     {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         server.write_all(b"tokio").await.unwrap();

@@ -1,6 +1,7 @@
 //! UDP sockets on every backend, over 127.0.0.1 and ::1: datagrams both ways, connected
 //! sockets, the object-stream view, one receiver at a time, cancellation, closing, and
 //! typed attributes.
+#![cfg(feature = "macros")]
 
 use std::io;
 use std::net::SocketAddr;

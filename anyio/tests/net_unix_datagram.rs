@@ -1,6 +1,7 @@
 //! UNIX domain datagram sockets on every backend: paths and the abstract namespace, stale
 //! socket files, bad paths, connected sockets and pairs, the object-stream view, one user per
 //! direction, cancellation of each operation, closing, and typed attributes.
+#![cfg(feature = "macros")]
 
 use std::io;
 use std::os::unix::net::UnixDatagram as StdDatagram;

@@ -1,5 +1,6 @@
 //! `wait_readable` and `wait_writable` on descriptors anyio does not manage, on every
 //! backend: readiness, one waiter per direction, cancellation, and `notify_closing`.
+#![cfg(feature = "macros")]
 
 use std::io::{self, Write};
 use std::os::fd::AsFd;

@@ -31,16 +31,51 @@ fn public_types_are_send_and_sync_where_sound() {
     send_sync::<anyio::from_thread::CallError>();
 }
 
-#[test]
-fn errors_are_std_errors() {
-    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+/// Every public error type is a `std::error::Error + Send + Sync + 'static`, so that it boxes
+/// into `Box<dyn Error + Send + Sync>` (and `anyhow::Error`), crosses threads and can be
+/// downcast; the generic ones when their parameters are. Checked when this file compiles.
+const _: () = {
+    const fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    // Runner and detection.
     error::<anyio::RunError>();
     error::<anyio::NoEventLoopError>();
     error::<anyio::UnknownBackendError>();
+    // AnyIO's exceptions.
+    error::<anyio::BrokenResourceError>();
+    error::<anyio::BusyResourceError>();
+    error::<anyio::ClosedResourceError>();
+    error::<anyio::EndOfStream>();
+    error::<anyio::WouldBlock>();
     error::<anyio::TimeoutError>();
+    error::<anyio::TypedAttributeLookupError>();
+    // Tasks.
+    error::<anyio::TaskGroupError<std::io::Error>>();
+    error::<anyio::GroupClosedError>();
+    error::<anyio::TaskError>();
+    error::<anyio::StartError<std::io::Error>>();
+    // Streams.
+    error::<anyio::streams::StreamError>();
+    error::<anyio::streams::SendError<String>>();
+    error::<anyio::streams::memory::SendError<String>>();
+    error::<anyio::streams::memory::TrySendError<String>>();
+    error::<anyio::streams::memory::ReceiveError>();
+    error::<anyio::streams::memory::TryReceiveError>();
+    // Synchronization.
+    error::<anyio::sync::CapacityLimiterError>();
+    error::<anyio::sync::SemaphoreValueError>();
+    // Networking and files.
+    error::<anyio::net::ConnectError>();
+    error::<anyio::net::ReuniteError>();
+    error::<anyio::net::ReuniteError<anyio::net::UnixReadHalf, anyio::net::UnixWriteHalf>>();
+    error::<anyio::fs::PathError>();
+    // Threads.
     error::<anyio::from_thread::CallError>();
     error::<anyio::from_thread::RunFinishedError>();
-}
+    error::<anyio::process::ProcessError>();
+    error::<anyio::process::CalledProcessError>();
+    error::<anyio::process::SpawnError>();
+    error::<anyio::signal::UnsupportedSignalError>();
+};
 
 #[cfg(unix)]
 #[test]
@@ -66,13 +101,4 @@ fn process_types_and_futures_are_send() {
         future_is_send(process.wait_with_output());
     }
     let _ = (methods, consumed);
-}
-
-#[cfg(unix)]
-#[test]
-fn process_errors_are_std_errors() {
-    fn error<T: std::error::Error + Send + Sync + 'static>() {}
-    error::<anyio::process::ProcessError>();
-    error::<anyio::process::CalledProcessError>();
-    error::<anyio::process::SpawnError>();
 }

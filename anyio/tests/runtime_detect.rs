@@ -1,4 +1,5 @@
 //! `current_async_library()`: anyio's runner, native runners, and no runner at all.
+#![cfg(feature = "macros")]
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ async fn the_macro_backend_is_the_one_detected() {
     );
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn native_tokio_runtimes_are_detected() {
     let current = tokio::runtime::Builder::new_current_thread()
@@ -43,6 +45,19 @@ fn native_tokio_runtimes_are_detected() {
         .unwrap()
     });
     assert_eq!(in_task, Ok(Backend::Tokio));
+}
+
+#[cfg(not(feature = "tokio"))]
+#[test]
+fn without_the_tokio_feature_code_under_native_tokio_runtimes_runs_on_smol() {
+    // anyio cannot use a tokio it was built without; async-io's reactor serves any executor.
+    let seen = bounded(|| {
+        let current = current_thread_runtime().block_on(sleep_then_detect());
+        let multi = multi_thread_runtime()
+            .block_on(async { tokio::spawn(sleep_then_detect()).await.unwrap() });
+        [current, multi]
+    });
+    assert_eq!(seen, [Ok(Backend::Smol), Ok(Backend::Smol)]);
 }
 
 #[cfg(feature = "smol")]
@@ -198,6 +213,7 @@ fn other_executors_under_an_entered_current_thread_runtime_run_on_smol() {
     );
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn other_executors_under_an_entered_multi_thread_runtime_run_on_tokio() {
     // Its worker threads drive tokio's timers whoever polls.
@@ -235,6 +251,7 @@ fn smol_in_spawn_blocking_of_a_current_thread_runtime_runs_on_smol() {
     assert_eq!(awaited, Ok(Backend::Smol));
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn smol_in_spawn_blocking_of_a_multi_thread_runtime_runs_on_tokio() {
     let unattended = bounded(|| {
@@ -255,6 +272,7 @@ fn smol_in_spawn_blocking_of_a_multi_thread_runtime_runs_on_tokio() {
     assert_eq!(awaited, Ok(Backend::Tokio));
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn handle_block_on_in_spawn_blocking_runs_on_tokio() {
     for runtime in [current_thread_runtime(), multi_thread_runtime()] {
@@ -271,6 +289,7 @@ fn handle_block_on_in_spawn_blocking_runs_on_tokio() {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn a_spawn_blocking_closure_is_asked_again_on_every_operation() {
     // The same blocking task is first polled by tokio's `Handle::block_on`, then by smol: the
@@ -295,6 +314,7 @@ fn a_spawn_blocking_closure_is_asked_again_on_every_operation() {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn detection_under_handle_block_on_leaves_the_coop_budget_as_it_was() {
     // Telling `Handle::block_on` apart spends tokio's cooperative budget for a moment; if it
@@ -317,6 +337,7 @@ fn detection_under_handle_block_on_leaves_the_coop_budget_as_it_was() {
     assert!(remaining);
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn current_thread_block_on_runs_on_tokio_with_its_paused_clock() {
     // What `#[tokio::test(start_paused = true)]` builds. An hour of tokio's paused clock passes
@@ -346,6 +367,7 @@ fn current_thread_block_on_runs_on_tokio_with_its_paused_clock() {
     assert_eq!(in_task, (Ok(Backend::Tokio), true));
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn multi_thread_block_on_runs_on_tokio() {
     // What `#[tokio::main]` builds; its main future is no task, and no scheduler runs on the

@@ -1,6 +1,7 @@
 //! `BufferedByteReceiveStream` and `ChunkedByteStream`, on every backend: exact and delimited
 //! receives across chunk boundaries, failures and cancellations that leave the buffer intact,
 //! and a randomized comparison with a plain split.
+#![cfg(feature = "macros")]
 
 use std::io;
 use std::pin::{Pin, pin};
@@ -10,7 +11,7 @@ use std::time::Duration;
 use anyio::streams::memory::{MemoryObjectSender, TrySendError};
 use anyio::streams::{
     AsyncResource, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream,
-    ChunkedByteStream, FuturesIoStream, StreamError, TokioIoStream,
+    ChunkedByteStream, FuturesIoStream, StreamError,
 };
 use anyio::{create_memory_object_stream, create_unbounded_memory_object_stream};
 use futures_lite::future::poll_once;
@@ -438,8 +439,10 @@ async fn after_a_header_the_rest_goes_to_async_buf_read_code() {
     assert_eq!(rest, "line two\nbody");
 }
 
+#[cfg(feature = "tokio")]
 #[anyio::test]
 async fn a_buffered_tokio_stream_is_a_tokio_buf_reader() {
+    use anyio::streams::TokioIoStream;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
     let (near, far) = tokio::io::duplex(64);
     let mut near = BufferedByteReceiveStream::new(TokioIoStream::new(near));

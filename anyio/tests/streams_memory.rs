@@ -1,6 +1,7 @@
 //! Memory object streams, on every backend: rendezvous and buffers, closing, errors that hand
 //! the item back, fairness, cancellation at every step, `Stream`/`Sink`, and a storm of
 //! cancelled sends and receives on two threads.
+#![cfg(feature = "macros")]
 
 use std::collections::BTreeSet;
 use std::future::poll_fn;

@@ -1,5 +1,6 @@
 //! `StapledStream`, typed attributes through every wrapper, and memory object streams used
 //! through the stream traits, on every backend.
+#![cfg(feature = "macros")]
 
 use std::pin::pin;
 
@@ -8,7 +9,7 @@ use anyio::streams::memory::TrySendError;
 use anyio::streams::{
     AsyncResource, AttributeRequest, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream,
     ByteStream, ChunkedByteStream, FuturesIoStream, ObjectReceiveStream, ObjectSendStream,
-    ObjectStream, StapledStream, StreamError, TextStream, TokioIoStream, TypedAttribute,
+    ObjectStream, StapledStream, StreamError, TextStream, TypedAttribute,
     TypedAttributeLookupError, TypedAttributeProvider,
 };
 use futures_lite::future::poll_once;
@@ -53,8 +54,10 @@ async fn close_closes_both_halves() {
     ));
 }
 
+#[cfg(feature = "tokio")]
 #[anyio::test]
 async fn a_stapled_byte_stream_half_closes() {
+    use anyio::streams::TokioIoStream;
     // Two one-way pipes, stapled into a two-way stream at each end.
     let (a_out, b_in) = tokio::io::duplex(64);
     let (b_out, a_in) = tokio::io::duplex(64);

@@ -1,5 +1,6 @@
 //! `TextStream`, on every backend: incremental UTF-8 that never splits a character, invalid
 //! and truncated input as clear errors, sends that hand the text back, and cancellation.
+#![cfg(feature = "macros")]
 
 use std::pin::pin;
 

@@ -1,4 +1,5 @@
 //! `Barrier`, on every backend: rounds, one leader per round, cancelled arrivals.
+#![cfg(feature = "macros")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

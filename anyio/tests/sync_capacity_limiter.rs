@@ -1,5 +1,6 @@
 //! `CapacityLimiter`, on every backend: borrowers, errors, an adjustable total, reserved
 //! tokens, cancellation, and a stress run on two threads.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::pin::pin;

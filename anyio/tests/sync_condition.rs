@@ -1,5 +1,6 @@
 //! `Condition`, on every backend: notify order, notify_all, wait_for, and notifications
 //! passed on by cancelled waiters.
+#![cfg(feature = "macros")]
 
 use std::pin::pin;
 use std::sync::Arc;

@@ -1,4 +1,5 @@
 //! `Event`, on every backend: setting, waiting, waking every waiter, cancellation.
+#![cfg(feature = "macros")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

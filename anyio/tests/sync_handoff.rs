@@ -3,6 +3,7 @@
 //! notify, `Lock`/`Mutex`, `Semaphore`, `CapacityLimiter`, memory stream send and receive)
 //! passes over a waiter whose cancellation is pending (DESIGN §4 rule 9), one case at a time
 //! and in storms of random cancellations on two threads.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::pin::pin;

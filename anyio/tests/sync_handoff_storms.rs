@@ -1,6 +1,7 @@
 //! Storms of cancelled waits on two threads, on every backend: with random cancellations of
 //! waiting tasks (DESIGN §4 rule 9), no permit, token, notification or item is ever lost, and
 //! no task is left waiting for ever.
+#![cfg(feature = "macros")]
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;

@@ -1,4 +1,5 @@
 //! `Lock` and `Mutex`, on every backend: fairness, hand-off, owner tracking, cancellation.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;

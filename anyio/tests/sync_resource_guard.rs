@@ -1,4 +1,5 @@
 //! `ResourceGuard`, on every backend: a second concurrent user is refused, not queued.
+#![cfg(feature = "macros")]
 
 use std::sync::Arc;
 

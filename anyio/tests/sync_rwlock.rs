@@ -1,5 +1,6 @@
 //! `RwLock`, on every backend: sharing, fairness between readers and writers, hand-off,
 //! downgrade, writer tracking, cancellation, and a stress run on two threads.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;

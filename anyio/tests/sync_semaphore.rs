@@ -1,4 +1,5 @@
 //! `Semaphore`, on every backend: counting, the maximum value, fairness, cancellation.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::pin::pin;

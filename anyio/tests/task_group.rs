@@ -1,4 +1,5 @@
 //! Task groups, on every backend: spawning, failure, cancellation, start(), handles.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::panic::{self, AssertUnwindSafe};

@@ -5,6 +5,7 @@
 //! A group awaited inside a spawned future used to fail to compile for
 //! `Box<dyn Error + Send + Sync>` ("implementation of `TaskResult` is not general enough"):
 //! this file compiling is the regression test for that, and the tests check the values.
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::error::Error;

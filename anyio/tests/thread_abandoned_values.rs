@@ -112,6 +112,7 @@ fn smol_a_panic_dropping_an_abandoned_value_does_not_lose_the_next_call() {
     a_panic_dropping_an_abandoned_value_does_not_lose_the_next_call(anyio::Runner::smol());
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn tokio_a_panic_dropping_an_abandoned_value_does_not_lose_the_next_call() {
     a_panic_dropping_an_abandoned_value_does_not_lose_the_next_call(anyio::Runner::tokio());
@@ -173,6 +174,7 @@ fn smol_a_slow_drop_of_an_abandoned_value_does_not_hold_up_the_next_call() {
     a_slow_drop_of_an_abandoned_value_does_not_hold_up_the_next_call(anyio::Runner::smol());
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn tokio_a_slow_drop_of_an_abandoned_value_does_not_hold_up_the_next_call() {
     a_slow_drop_of_an_abandoned_value_does_not_hold_up_the_next_call(anyio::Runner::tokio());

@@ -2,6 +2,7 @@
 //! and panics coming back to the thread, the host's cancellation reaching the call, the errors
 //! of calls that have no loop to reach or would block their own, calls after the runtime has
 //! shut down, and native runners (AnyIO's `test_from_thread.py`, without the blocking portal).
+#![cfg(feature = "macros")]
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
@@ -763,6 +764,7 @@ fn a_worker_outliving_its_runtime_gets_run_finished(runner: anyio::Runner) {
     );
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn a_worker_outliving_a_tokio_runtime_gets_run_finished() {
     a_worker_outliving_its_runtime_gets_run_finished(anyio::Runner::tokio());
@@ -797,6 +799,7 @@ fn assert_called_in(seen: (Seen, Seen), backend: Backend) {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn under_a_native_multi_thread_tokio_runtime() {
     let seen = within_patience(|| {
@@ -809,6 +812,7 @@ fn under_a_native_multi_thread_tokio_runtime() {
     assert_called_in(seen, Backend::Tokio);
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn under_a_native_current_thread_tokio_runtime() {
     let seen = within_patience(|| {

@@ -3,6 +3,7 @@
 //! runtime), `start_task`, calls refused on the portal's own event-loop thread, calls after
 //! `stop`, how the portal's end treats pending calls, `start_blocking_portal`'s thread and
 //! errors, the shared `BlockingPortalProvider`, and `wrap_resource`.
+#![cfg(feature = "macros")]
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, mpsc};
@@ -244,10 +245,11 @@ fn a_portal_task_can_be_awaited_from_another_runtime() {
                 "released"
             })
             .unwrap();
-        // The other backend when it is compiled in, another tokio runtime otherwise.
+        // The other backend when it is compiled in, another runtime of the same one otherwise.
         let other = match backend {
             Backend::Tokio if cfg!(feature = "smol") => Runner::smol(),
-            _ => Runner::tokio().current_thread(),
+            _ if cfg!(feature = "tokio") => Runner::tokio().current_thread(),
+            _ => Runner::smol(),
         };
         let value = other
             .run(async move {
@@ -384,7 +386,12 @@ async fn a_blocking_call_inside_the_blocking_portal_body_is_refused() {
 
 #[anyio::test]
 async fn a_portal_started_from_async_code_is_awaited_not_blocked_on() {
-    let portal = start_blocking_portal(Runner::tokio().current_thread()).unwrap();
+    let runner = if cfg!(feature = "tokio") {
+        Runner::tokio().current_thread()
+    } else {
+        Runner::smol()
+    };
+    let portal = start_blocking_portal(runner).unwrap();
     assert_eq!(portal.call_sync(|| 1), Err(CallError::EventLoopThread));
     let task = portal.start_task_soon(async { 4 }).unwrap();
     assert_eq!(task.await, Ok(4));
@@ -589,31 +596,29 @@ fn start_blocking_portal_names_its_thread_after_the_backend() {
 
 #[test]
 fn an_invalid_runner_option_is_the_run_error() {
-    let error = start_blocking_portal(Runner::tokio().threads(2)).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            RunError::InvalidOption {
-                option: "threads",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    if cfg!(not(feature = "smol")) {
-        return;
+    let cases = [
+        (Runner::tokio().threads(2), "threads"),
+        (Runner::smol().worker_threads(2), "worker_threads"),
+    ];
+    for (runner, expected) in cases {
+        if !runner.backend().is_available() {
+            continue;
+        }
+        let error = start_blocking_portal(runner).unwrap_err();
+        assert!(
+            matches!(error, RunError::InvalidOption { option, .. } if option == expected),
+            "{error:?}"
+        );
     }
-    let error = start_blocking_portal(Runner::smol().worker_threads(2)).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            RunError::InvalidOption {
-                option: "worker_threads",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+}
+
+/// A runner, on a backend that is compiled in, with an option of the other backend.
+fn a_runner_with_an_invalid_option() -> Runner {
+    if cfg!(feature = "tokio") {
+        Runner::tokio().threads(2)
+    } else {
+        Runner::smol().worker_threads(2)
+    }
 }
 
 /// A call pending from another thread when the portal thread is dropped runs to its end: the
@@ -717,7 +722,7 @@ fn a_provider_shares_one_portal_until_the_last_lease_is_dropped() {
 
 #[test]
 fn a_provider_with_an_invalid_runner_reports_the_run_error() {
-    let provider = BlockingPortalProvider::with_runner(|| Runner::tokio().threads(2));
+    let provider = BlockingPortalProvider::with_runner(a_runner_with_an_invalid_option);
     assert!(matches!(
         provider.acquire(),
         Err(RunError::InvalidOption { .. })

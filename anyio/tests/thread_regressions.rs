@@ -5,12 +5,11 @@
 //! default limiter. Each is bounded by a watchdog (a hang fails the test instead of stalling
 //! the run).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use anyio::from_thread::{self, BlockingPortal, CallError};
-use anyio::sync::CapacityLimiter;
 use anyio::{CancelScope, to_thread};
 
 /// Runs `body` on a thread and fails if it does not return within `secs` seconds.
@@ -31,12 +30,13 @@ fn watchdog<T: Send + 'static>(secs: u64, body: impl FnOnce() -> T + Send + 'sta
 /// down deadlocks in `RuntimeLocal::get_or_init`: tokio drops the guard task inline (the
 /// runtime is closed) while the table's lock is held, and the guard's drop takes that lock.
 /// The runtime waits for the worker thread for ever.
+#[cfg(feature = "tokio")]
 #[test]
 fn default_limiter_first_used_while_tokio_shuts_down_does_not_hang() {
     watchdog(20, || {
-        let custom = Arc::new(CapacityLimiter::new(1));
+        let custom = Arc::new(anyio::sync::CapacityLimiter::new(1));
         let started = Arc::new(anyio::sync::Event::new());
-        let got = Arc::new(AtomicBool::new(false));
+        let got = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let got2 = got.clone();
         anyio::Runner::tokio()
             .run(async move {
@@ -151,6 +151,7 @@ impl<F: std::future::Future + Unpin + std::fmt::Debug> std::future::Future for O
 
 /// Control for the test above: the same shape with an `Event::wait` instead of `run_sync`
 /// completes (the wait proceeds once the shield is on).
+#[cfg(feature = "tokio")]
 fn event_wait_recovers_after_shield_switched_on(runner: anyio::Runner) {
     watchdog(20, move || {
         let outcome = runner
@@ -179,11 +180,13 @@ fn event_wait_recovers_after_shield_switched_on(runner: anyio::Runner) {
     });
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn control_event_wait_recovers_after_shield_switched_on_tokio() {
     event_wait_recovers_after_shield_switched_on(anyio::Runner::tokio());
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn run_sync_recovers_after_shield_switched_on_tokio() {
     run_sync_recovers_after_shield_switched_on(anyio::Runner::tokio());
@@ -200,6 +203,7 @@ fn run_sync_recovers_after_shield_switched_on_smol() {
 /// task's outcome is recorded: a call that ends in that window is listed after its `Forget` ran
 /// and stays in `live` for ever (the portal's Debug shows it as running; memory grows with every
 /// such call on a long-lived portal).
+#[cfg(feature = "tokio")]
 #[test]
 fn portal_forgets_every_finished_call() {
     watchdog(120, || {
@@ -226,6 +230,7 @@ fn portal_forgets_every_finished_call() {
 /// Finding: `BlockingPortal::call` (and `call_sync`, `wrap_resource`'s siblings built on it)
 /// on an event-loop thread returns `Err(CallError::EventLoopThread)`, yet the call was already
 /// spawned by `start_task_soon` before `wait` refused to block: the "refused" code runs anyway.
+#[cfg(feature = "tokio")]
 #[test]
 fn portal_call_refused_on_an_event_loop_thread_does_not_run() {
     watchdog(20, || {
@@ -252,6 +257,7 @@ fn portal_call_refused_on_an_event_loop_thread_does_not_run() {
 /// Lesser: a portal whose body was cancelled (the enclosing scope) never sets `stopped`:
 /// `is_stopped()` stays false after the portal is gone, and a `sleep_until_stopped` elsewhere
 /// never returns.
+#[cfg(feature = "tokio")]
 #[test]
 fn portal_cancelled_from_outside_reports_stopped() {
     watchdog(20, || {
@@ -317,6 +323,7 @@ fn calls_racing_stop_all_end(runner: fn() -> anyio::Runner) {
     });
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn calls_racing_stop_all_end_tokio() {
     calls_racing_stop_all_end(|| anyio::Runner::tokio().worker_threads(4));
@@ -361,6 +368,7 @@ fn panic_after_cancel_reaches_the_group(runner: anyio::Runner) {
     });
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn panic_after_cancel_reaches_the_group_tokio() {
     panic_after_cancel_reaches_the_group(anyio::Runner::tokio());
@@ -375,6 +383,7 @@ fn panic_after_cancel_reaches_the_group_smol() {
 /// Lesser: on a current-thread tokio runtime, a worker thread asking for the default thread
 /// limiter gets another limiter than its runtime's (with smol compiled in, the blocking thread
 /// counts as "smol" and gets the process-wide smol limiter; without smol, NoEventLoopError).
+#[cfg(feature = "tokio")]
 #[test]
 fn worker_sees_its_runtimes_default_limiter_current_thread_tokio() {
     watchdog(20, || {

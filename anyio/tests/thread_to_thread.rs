@@ -1,6 +1,7 @@
 //! `to_thread::run_sync` on every backend: values, panics, limiters, cancellation with and
 //! without abandoning the thread, and `from_thread::check_cancelled` (AnyIO's
 //! `test_to_thread.py`).
+#![cfg(feature = "macros")]
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

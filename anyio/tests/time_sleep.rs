@@ -1,4 +1,5 @@
 //! `sleep`, `sleep_until`, `sleep_forever`, `current_time` and `checkpoint`, on every backend.
+#![cfg(feature = "macros")]
 
 use std::future::Future;
 use std::pin::pin;
@@ -72,6 +73,7 @@ async fn zero_and_past_deadlines_are_yields() {
     assert_is_a_yield(anyio::sleep_until(anyio::current_time())).await;
 }
 
+#[cfg(feature = "tokio")]
 #[test]
 fn zero_sleep_does_not_use_tokio_timers() {
     // On a paused clock tokio jumps to the next timer when idle; a 1 ms timer would show up as

@@ -2,6 +2,7 @@
 //! in-memory duplex: echo, ends of streams (close_notify, ragged EOF, half close, aclose),
 //! failed handshakes, the listener's timeout and its survival of bad clients, ALPN and
 //! attributes, both families of I/O traits, and cancellation mid-flight.
+#![cfg(feature = "macros")]
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use anyio::TaskGroup;
 use anyio::net::{RemoteAddress, TcpConnector, TcpListener, TcpStream, UnixStream};
 use anyio::streams::{
     AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
-    TokioIoStream, TypedAttributeProvider,
+    TypedAttributeProvider,
 };
 use anyio::tls::{
     AlpnProtocol, CipherSuite, PeerCertificate, ServerSide, StandardCompatible, TlsAcceptor,
@@ -328,6 +329,7 @@ async fn alpn_certificates_and_attributes_through_to_the_socket() {
     .unwrap();
 }
 
+#[cfg(feature = "tokio")]
 #[anyio::test]
 async fn both_families_of_io_traits() {
     anyio::fail_after(LIMIT, async {
@@ -431,19 +433,23 @@ async fn over_a_unix_socket_pair_and_a_tokio_duplex() {
         assert_eq!(receive_to_end(&mut server).await.unwrap(), b"unix");
 
         // A tokio::io object carries TLS inside a TokioIoStream, on either backend.
-        let (client, server) = tokio::io::duplex(1024);
-        let (client, server) = (TokioIoStream::new(client), TokioIoStream::new(server));
-        let (mut client, mut server) = handshake(client, server, "localhost").await;
-        let message = vec![42u8; 50_000]; // far more than the duplex buffers
-        let (_, received) = zip(
-            async {
-                client.send(&message).await.unwrap();
-                client.send_eof().await.unwrap();
-            },
-            receive_to_end(&mut server),
-        )
-        .await;
-        assert_eq!(received.unwrap(), message);
+        #[cfg(feature = "tokio")]
+        {
+            use anyio::streams::TokioIoStream;
+            let (client, server) = tokio::io::duplex(1024);
+            let (client, server) = (TokioIoStream::new(client), TokioIoStream::new(server));
+            let (mut client, mut server) = handshake(client, server, "localhost").await;
+            let message = vec![42u8; 50_000]; // far more than the duplex buffers
+            let (_, received) = zip(
+                async {
+                    client.send(&message).await.unwrap();
+                    client.send_eof().await.unwrap();
+                },
+                receive_to_end(&mut server),
+            )
+            .await;
+            assert_eq!(received.unwrap(), message);
+        }
     })
     .await
     .unwrap();

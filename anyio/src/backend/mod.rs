@@ -50,9 +50,6 @@ pub(crate) use spawn::SpawnTarget;
 pub(crate) use spawn::smol_executor;
 pub(crate) use timer::Timer;
 
-#[cfg(not(any(feature = "tokio", feature = "smol")))]
-compile_error!("anyio needs at least one backend: enable the `tokio` or the `smol` feature");
-
 /// A backend that is compiled into this build. Unlike the public [`Backend`], it has no variant
 /// for a backend whose feature is off, so `match`es on it never need an unreachable arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +61,13 @@ pub(crate) enum Active {
 }
 
 impl Active {
+    /// The backend of [`run`](crate::run) when `ANYIO_BACKEND` is unset: tokio, or smol when
+    /// tokio is not compiled in.
+    #[cfg(feature = "tokio")]
+    pub(crate) const DEFAULT: Active = Active::Tokio;
+    #[cfg(not(feature = "tokio"))]
+    pub(crate) const DEFAULT: Active = Active::Smol;
+
     /// The public name of this backend.
     pub(crate) fn public(self) -> Backend {
         match self {

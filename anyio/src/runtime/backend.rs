@@ -21,7 +21,8 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Backend {
-    /// [tokio](https://docs.rs/tokio): the default backend (cargo feature `tokio`).
+    /// [tokio](https://docs.rs/tokio): the default backend (cargo feature `tokio`, a default
+    /// feature).
     Tokio,
     /// [smol](https://docs.rs/smol)'s components: an `async-executor` driven by `async-io`'s
     /// reactor (cargo feature `smol`).
@@ -64,8 +65,10 @@ impl Backend {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// // `tokio` is a default feature.
     /// assert!(anyio::Backend::Tokio.is_available());
+    /// # }
     /// ```
     pub const fn is_available(self) -> bool {
         match self {
@@ -78,7 +81,9 @@ impl Backend {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// assert!(anyio::Backend::available().any(|b| b == anyio::Backend::Tokio));
+    /// # }
     /// ```
     pub fn available() -> impl Iterator<Item = Backend> {
         Backend::ALL

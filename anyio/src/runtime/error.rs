@@ -104,6 +104,7 @@ impl std::error::Error for NoEventLoopError {}
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "tokio")] {
 /// use anyio::{Backend, Runner, RunError};
 ///
 /// // `threads` is a smol option; on tokio it is refused, not ignored.
@@ -113,6 +114,7 @@ impl std::error::Error for NoEventLoopError {}
 /// // `{:?}` is the message; `{:#?}` shows the variant and its fields.
 /// assert_eq!(format!("{error:?}"), error.to_string());
 /// assert!(format!("{error:#?}").starts_with("InvalidOption {"));
+/// # }
 /// ```
 #[non_exhaustive]
 pub enum RunError {

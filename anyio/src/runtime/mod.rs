@@ -18,8 +18,10 @@
 //! assert_eq!(backend.unwrap()?, Backend::Smol);
 //!
 //! // ... and under a native one.
+//! # #[cfg(feature = "tokio")] {
 //! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 //! assert_eq!(runtime.block_on(async { anyio::current_async_library() })?, Backend::Tokio);
+//! # }
 //! # Ok::<(), anyio::NoEventLoopError>(())
 //! ```
 
@@ -40,9 +42,10 @@ pub(crate) use runner::{TokioFlavor, TokioOptions};
 
 /// Runs `future` to completion on the default backend and returns its output.
 ///
-/// The default backend is tokio (a multi-thread runtime, as `#[tokio::main]` builds), unless the
-/// `ANYIO_BACKEND` environment variable names another: `ANYIO_BACKEND=smol cargo run` runs the
-/// whole program on smol. Use [`Runner`] to choose the backend and its options in code.
+/// The default backend is tokio (a multi-thread runtime, as `#[tokio::main]` builds), or smol in
+/// a build without the `tokio` feature, unless the `ANYIO_BACKEND` environment variable names
+/// another: `ANYIO_BACKEND=smol cargo run` runs the whole program on smol. Use [`Runner`] to
+/// choose the backend and its options in code.
 ///
 /// The runtime shuts down before `run` returns, dropping tasks still running. A panic in
 /// `future` propagates out of `run` once the runtime has shut down.

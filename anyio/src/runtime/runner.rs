@@ -28,6 +28,7 @@ pub const BACKEND_ENV_VAR: &str = "ANYIO_BACKEND";
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "tokio")] {
 /// use anyio::{Backend, Runner};
 ///
 /// let answer = Runner::new(Backend::Tokio).current_thread().run(async {
@@ -35,6 +36,7 @@ pub const BACKEND_ENV_VAR: &str = "ANYIO_BACKEND";
 ///     anyio::current_async_library().unwrap()
 /// })?;
 /// assert_eq!(answer, Backend::Tokio);
+/// # }
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct Runner {
@@ -162,8 +164,10 @@ impl Runner {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let n = anyio::Runner::tokio().worker_threads(2).run(async { 40 + 2 })?;
     /// assert_eq!(n, 42);
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn tokio() -> Self {
@@ -184,8 +188,8 @@ impl Runner {
         Runner::new(Backend::Smol)
     }
 
-    /// A runner for the default backend: the one `ANYIO_BACKEND` names, or tokio when it is
-    /// unset or empty.
+    /// A runner for the default backend: the one `ANYIO_BACKEND` names, or, when it is unset or
+    /// empty, tokio (smol in a build without the `tokio` feature).
     ///
     /// # Errors
     /// [`RunError::InvalidEnvironment`] when `ANYIO_BACKEND` names no backend.
@@ -199,7 +203,7 @@ impl Runner {
     pub fn from_env() -> Result<Self, RunError> {
         let value = std::env::var_os(BACKEND_ENV_VAR).unwrap_or_default();
         if value.is_empty() {
-            return Ok(Runner::tokio());
+            return Ok(Runner::new(Active::DEFAULT.public()));
         }
         let text = value.to_string_lossy();
         text.parse()
@@ -224,11 +228,13 @@ impl Runner {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let main_thread = std::thread::current().id();
     /// let same = anyio::Runner::tokio()
     ///     .current_thread()
     ///     .run(async move { std::thread::current().id() == main_thread })?;
     /// assert!(same);
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn current_thread(mut self) -> Self {
@@ -240,7 +246,9 @@ impl Runner {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// anyio::Runner::tokio().multi_thread().run(async {})?;
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn multi_thread(mut self) -> Self {
@@ -252,7 +260,9 @@ impl Runner {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// anyio::Runner::tokio().worker_threads(2).run(async {})?;
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn worker_threads(mut self, count: usize) -> Self {
@@ -322,11 +332,13 @@ impl Runner {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let error = anyio::Runner::tokio()
     ///     .current_thread()
     ///     .run(async { anyio::run(async {}) })?
     ///     .unwrap_err();
     /// assert_eq!(error.to_string(), "already running tokio in this thread");
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn run<F: Future>(self, future: F) -> Result<F::Output, RunError> {

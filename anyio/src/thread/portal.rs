@@ -208,12 +208,14 @@ impl BlockingPortal {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// use anyio::from_thread::{CallError, start_blocking_portal};
     ///
     /// let portal = start_blocking_portal(anyio::Runner::tokio())?;
     /// let task = portal.start_task_soon(anyio::sleep_forever()).unwrap();
     /// task.cancel();
     /// assert_eq!(task.wait(), Err(CallError::Cancelled));
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn start_task_soon<F>(&self, future: F) -> Result<PortalTask<F::Output>, CallError>
@@ -242,6 +244,7 @@ impl BlockingPortal {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// use anyio::from_thread::start_blocking_portal;
     ///
     /// let portal = start_blocking_portal(anyio::Runner::tokio())?;
@@ -253,6 +256,7 @@ impl BlockingPortal {
     ///     .unwrap();
     /// assert_eq!(port, 8080);
     /// server.cancel();
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn start_task<V, B, F>(&self, task: B) -> Result<(PortalTask<F::Output>, V), CallError>
@@ -288,11 +292,13 @@ impl BlockingPortal {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// use anyio::from_thread::{CallError, start_blocking_portal};
     ///
     /// let portal = start_blocking_portal(anyio::Runner::tokio())?;
     /// portal.stop(false);
     /// assert!(matches!(portal.call(async {}), Err(CallError::RunFinished(_))));
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn stop(&self, cancel_remaining: bool) {
@@ -311,10 +317,12 @@ impl BlockingPortal {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let portal = anyio::from_thread::start_blocking_portal(anyio::Runner::tokio())?;
     /// assert!(!portal.is_stopped());
     /// portal.stop(false);
     /// assert!(portal.is_stopped());
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn is_stopped(&self) -> bool {
@@ -459,11 +467,13 @@ impl<F: Future> Future for PortalCall<F> {
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "tokio")] {
 /// let portal = anyio::from_thread::start_blocking_portal(anyio::Runner::tokio())?;
 /// let task = portal.start_task_soon(async { 6 * 7 }).unwrap();
 /// // Awaited on another runtime (a plain block_on here).
 /// let value = futures_lite::future::block_on(task);
 /// assert_eq!(value, Ok(42));
+/// # }
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct PortalTask<T> {
@@ -504,10 +514,12 @@ impl<T> PortalTask<T> {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let portal = anyio::from_thread::start_blocking_portal(anyio::Runner::tokio())?;
     /// let task = portal.start_task_soon(anyio::sleep_forever()).unwrap();
     /// assert!(!task.is_finished());
     /// portal.shut_down(true)?; // a clean shut-down would wait for ever
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn is_finished(&self) -> bool {

@@ -18,6 +18,7 @@ use crate::runtime::{Backend, RunError, Runner};
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "tokio")] {
 /// use anyio::from_thread::BlockingPortalProvider;
 ///
 /// let provider = BlockingPortalProvider::new(anyio::Backend::Tokio);
@@ -32,6 +33,7 @@ use crate::runtime::{Backend, RunError, Runner};
 ///     .collect();
 /// let doubled: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
 /// assert_eq!(doubled, [0, 2, 4]);
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct BlockingPortalProvider {
@@ -62,10 +64,12 @@ impl BlockingPortalProvider {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let provider = anyio::from_thread::BlockingPortalProvider::with_runner(|| {
     ///     anyio::Runner::tokio().current_thread()
     /// });
     /// assert_eq!(provider.acquire()?.call(async { 1 }), Ok(1));
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn with_runner(make_runner: impl Fn() -> Runner + Send + Sync + 'static) -> Self {
@@ -116,9 +120,11 @@ impl Inner {
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "tokio")] {
 /// let provider = anyio::from_thread::BlockingPortalProvider::new(anyio::Backend::Tokio);
 /// let lease: anyio::from_thread::PortalLease = provider.acquire()?;
 /// assert_eq!(lease.call_sync(|| 5), Ok(5));
+/// # }
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub struct PortalLease {

@@ -84,6 +84,7 @@ impl BlockingPortal {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// use std::sync::Arc;
     /// use anyio::from_thread::Release;
     /// use anyio::sync::Event;
@@ -103,6 +104,7 @@ impl BlockingPortal {
     /// assert_eq!(*connection, "connection #1");
     /// connection.release().unwrap();
     /// assert!(closed.is_set());
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn wrap_resource<V, S, F>(&self, resource: S) -> Result<PortalResource<V>, CallError>

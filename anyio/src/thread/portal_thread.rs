@@ -26,6 +26,7 @@ use crate::runtime::{RunError, Runner};
 ///
 /// # Examples
 /// ```
+/// # #[cfg(feature = "tokio")] {
 /// use std::time::Duration;
 ///
 /// // A synchronous program with an async task to do.
@@ -38,6 +39,7 @@ use crate::runtime::{RunError, Runner};
 ///     .unwrap();
 /// assert_eq!(slept, "done");
 /// portal.shut_down(false)?; // or let it drop
+/// # }
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub fn start_blocking_portal(runner: Runner) -> Result<PortalThread, RunError> {
@@ -108,10 +110,12 @@ impl PortalThread {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let portal = anyio::from_thread::start_blocking_portal(anyio::Runner::tokio())?;
     /// let forever = portal.start_task_soon(anyio::sleep_forever()).unwrap();
     /// portal.shut_down(true)?; // cancels `forever` instead of waiting for it
     /// assert!(forever.is_finished());
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn shut_down(mut self, cancel_remaining: bool) -> Result<(), RunError> {

@@ -114,8 +114,10 @@ impl EventLoopToken {
     ///
     /// # Examples
     /// ```
+    /// # #[cfg(feature = "tokio")] {
     /// let token = anyio::Runner::tokio().run(async { anyio::lowlevel::current_token() })?;
     /// assert_eq!(token.backend(), anyio::Backend::Tokio);
+    /// # }
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn backend(&self) -> Backend {

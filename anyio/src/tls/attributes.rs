@@ -11,7 +11,10 @@ use crate::streams::TypedAttribute;
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs_with_alpn(&[b"http/1.1"]);
 /// use anyio::streams::TypedAttributeProvider;
 /// use anyio::tls::AlpnProtocol;
@@ -35,7 +38,10 @@ impl TypedAttribute for AlpnProtocol {
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::streams::TypedAttributeProvider;
 /// use anyio::tls::PeerCertificate;
@@ -58,7 +64,10 @@ impl TypedAttribute for PeerCertificate {
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::streams::TypedAttributeProvider;
 /// use anyio::tls::TlsVersion;
@@ -80,7 +89,10 @@ impl TypedAttribute for TlsVersion {
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::streams::TypedAttributeProvider;
 /// use anyio::tls::CipherSuite;
@@ -102,7 +114,10 @@ impl TypedAttribute for CipherSuite {
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::streams::TypedAttributeProvider;
 /// use anyio::tls::ServerSide;
@@ -125,7 +140,10 @@ impl TypedAttribute for ServerSide {
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::streams::TypedAttributeProvider;
 /// use anyio::tls::StandardCompatible;

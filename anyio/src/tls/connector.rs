@@ -17,7 +17,10 @@ use super::TlsStream;
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::net::{TcpListener, TcpStream};
 /// use anyio::tls::{TlsAcceptor, TlsConnector};
@@ -63,7 +66,10 @@ impl TlsConnector {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, _) = tls_configs();
     /// let connector = anyio::tls::TlsConnector::new(client_config).standard_compatible(false);
     /// ```
@@ -76,7 +82,10 @@ impl TlsConnector {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, _) = tls_configs();
     /// let connector = anyio::tls::TlsConnector::new(client_config);
     /// assert!(connector.config().alpn_protocols.is_empty());
@@ -167,7 +176,10 @@ impl TlsAcceptor {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (_, server_config) = tls_configs();
     /// let acceptor = anyio::tls::TlsAcceptor::new(server_config).standard_compatible(false);
     /// ```
@@ -180,7 +192,10 @@ impl TlsAcceptor {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (_, server_config) = tls_configs();
     /// let acceptor = anyio::tls::TlsAcceptor::new(server_config);
     /// assert!(acceptor.config().alpn_protocols.is_empty());

@@ -34,7 +34,10 @@ const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// # Examples
 /// ```
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 /// use anyio::net::{TcpListener, TcpStream};
 /// use anyio::streams::{BufferedByteReceiveStream, ByteSendStream, Listener};
@@ -85,7 +88,10 @@ impl<L> TlsListener<L> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (_, server_config) = tls_configs();
     /// use std::time::Duration;
     /// use anyio::tls::{TlsAcceptor, TlsListener};
@@ -115,7 +121,10 @@ impl<L> TlsListener<L> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (_, server_config) = tls_configs();
     /// use anyio::tls::{TlsAcceptor, TlsListener};
     ///
@@ -134,7 +143,10 @@ impl<L> TlsListener<L> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (_, server_config) = tls_configs();
     /// use anyio::tls::{TlsAcceptor, TlsListener};
     ///

@@ -61,7 +61,10 @@ use crate::streams::{
 /// use anyio::net::UnixStream;
 /// use anyio::streams::{ByteReceiveStream, ByteSendStream};
 /// use anyio::tls::{TlsAcceptor, TlsConnector};
-/// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+/// # mod tls_support {
+/// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+/// # }
+/// # use tls_support::*;
 /// # let (client_config, server_config) = tls_configs();
 ///
 /// anyio::run(async move {
@@ -121,7 +124,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs_with_alpn(&[b"h2"]);
     /// anyio::run(async move {
     ///     let (client, server) = tls_pair(client_config, server_config).await;
@@ -139,7 +145,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, server) = tls_pair(client_config, server_config).await;
@@ -156,7 +165,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, _server) = tls_pair(client_config, server_config).await;
@@ -172,7 +184,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, server) = tls_pair(client_config, server_config).await;
@@ -188,7 +203,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, server) = tls_pair(client_config, server_config).await;
@@ -204,7 +222,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, server) = tls_pair(client_config, server_config).await;
@@ -224,7 +245,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, _server) = tls_pair(client_config, server_config).await;
@@ -241,7 +265,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, _server) = tls_pair(client_config, server_config).await;
@@ -257,7 +284,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, _server) = tls_pair(client_config, server_config).await;
@@ -273,7 +303,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (mut client, _server) = tls_pair(client_config, server_config).await;
@@ -291,7 +324,10 @@ impl<S> TlsStream<S> {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// anyio::run(async move {
     ///     let (client, _server) = tls_pair(client_config, server_config).await;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 /// A tokio runner on a current-thread runtime with a paused clock: when every task is idle,
 /// tokio jumps the clock to the next timer, so timers show up as time passing instantly.
+#[cfg(feature = "tokio")]
 pub fn paused_tokio() -> anyio::Runner {
     anyio::Runner::tokio().runtime_factory(|| {
         let mut builder = tokio::runtime::Builder::new_current_thread();

@@ -160,7 +160,10 @@ impl TcpConnector {
     ///
     /// # Examples
     /// ```
-    /// # mod tls_support { include!("../../../tests/support/tls.rs"); } use tls_support::*;
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
     /// # let (client_config, server_config) = tls_configs();
     /// use anyio::net::{TcpConnector, TcpListener};
     /// use anyio::tls::{TlsAcceptor, TlsConnector};
@@ -421,7 +424,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "macros"))]
 mod happy_eyeballs_tests {
     use std::net::SocketAddr;
     use std::time::Duration;

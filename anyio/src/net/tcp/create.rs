@@ -205,7 +205,7 @@ pub(super) fn bind_all(
     ))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "macros"))]
 mod tests {
     use super::bind_all;
     use std::net::IpAddr;

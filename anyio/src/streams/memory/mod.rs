@@ -17,6 +17,10 @@
 //!   receiver closed, sends fail with [`SendError::Broken`], which hands the item back.
 //! - **Ecosystem.** The receiver is a `futures_core::Stream`, the sender a
 //!   `futures_sink::Sink`; both ends are `Send + Sync` when `T: Send`.
+//! - **Errors.** [`SendError`], [`TrySendError`], [`ReceiveError`] and [`TryReceiveError`] are
+//!   exhaustive enums, as the errors of `std::sync::mpsc` are: they name every way an
+//!   operation on a stream can fail (closed, broken, ended, would block), so a `match` needs no
+//!   catch-all arm, and a new variant would be a breaking change.
 //!
 //! # Cancellation
 //! A send dropped before it returned has sent nothing; a receive dropped before it returned
