@@ -468,6 +468,7 @@ async fn a_file_dropped_with_a_full_buffer_on_its_way_out_keeps_the_bytes() {
 /// Starts a seek of either trait family on `file` and drops it while it waits for the file's
 /// limiter (whose only token the caller holds).
 async fn drop_a_seek_in_flight(file: &mut AsyncFile, position: SeekFrom, tokio: bool) {
+    #[cfg(feature = "tokio")]
     if tokio {
         // What tokio's `seek` future does once no other seek is in flight.
         tokio::io::AsyncSeek::start_seek(std::pin::Pin::new(&mut *file), position).unwrap();
@@ -478,13 +479,24 @@ async fn drop_a_seek_in_flight(file: &mut AsyncFile, position: SeekFrom, tokio: 
             poll_once(complete).await.is_none(),
             "the seek waits for a token"
         );
-    } else {
-        let seek = std::pin::pin!(futures_lite::AsyncSeekExt::seek(file, position));
-        assert!(
-            poll_once(seek).await.is_none(),
-            "the seek waits for a token"
-        );
+        return;
     }
+    let _ = tokio; // only `false` is passed without the tokio feature
+    let seek = std::pin::pin!(futures_lite::AsyncSeekExt::seek(file, position));
+    assert!(
+        poll_once(seek).await.is_none(),
+        "the seek waits for a token"
+    );
+}
+
+/// A seek through either trait family's extension trait.
+async fn trait_seek(file: &mut AsyncFile, position: SeekFrom, tokio: bool) -> std::io::Result<u64> {
+    #[cfg(feature = "tokio")]
+    if tokio {
+        return tokio::io::AsyncSeekExt::seek(file, position).await;
+    }
+    let _ = tokio;
+    futures_lite::AsyncSeekExt::seek(file, position).await
 }
 
 #[anyio::test]
@@ -492,7 +504,11 @@ async fn a_trait_seek_dropped_in_flight_leaves_the_next_seek_its_own() {
     let dir = scratch("trait-seek").await;
     let path = dir.join("digits");
     fs::write(&path, b"0123456789").await.unwrap();
-    for tokio in [false, true] {
+    // futures-io, then tokio's (with its feature).
+    for tokio in [false, true]
+        .into_iter()
+        .take(1 + usize::from(cfg!(feature = "tokio")))
+    {
         let limiter = std::sync::Arc::new(anyio::sync::CapacityLimiter::new(1));
         let mut file = AsyncFile::open(&path)
             .await
@@ -506,11 +522,7 @@ async fn a_trait_seek_dropped_in_flight_leaves_the_next_seek_its_own() {
         drop(token);
         file.read_exact(&mut one).await.unwrap();
         assert_eq!(&one, b"5", "the dropped seek went on");
-        let at = if tokio {
-            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(1)).await
-        } else {
-            futures_lite::AsyncSeekExt::seek(&mut file, SeekFrom::Start(1)).await
-        };
+        let at = trait_seek(&mut file, SeekFrom::Start(1), tokio).await;
         assert_eq!(at.unwrap(), 1, "tokio: {tokio}");
         file.read_exact(&mut one).await.unwrap();
         assert_eq!(&one, b"1");
@@ -519,11 +531,7 @@ async fn a_trait_seek_dropped_in_flight_leaves_the_next_seek_its_own() {
         let token = limiter.clone().acquire_owned().await.unwrap();
         drop_a_seek_in_flight(&mut file, SeekFrom::Start(7), tokio).await;
         drop(token);
-        let at = if tokio {
-            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)).await
-        } else {
-            futures_lite::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)).await
-        };
+        let at = trait_seek(&mut file, SeekFrom::Start(3), tokio).await;
         assert_eq!(at.unwrap(), 3, "tokio: {tokio}");
         file.read_exact(&mut one).await.unwrap();
         assert_eq!(&one, b"3");

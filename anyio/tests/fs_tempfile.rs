@@ -1,6 +1,7 @@
 //! Temporary files and directories of `anyio::fs`, on every backend: AnyIO's tempfile tests
 //! that mean something in Rust, removal at close, on drop and after a panic, keeping, and the
 //! spooled file's rollover (at the boundary, against a reference, and cancelled mid-way).
+#![cfg(feature = "macros")]
 
 use std::future::Future;
 use std::io::{ErrorKind, SeekFrom};
@@ -112,6 +113,7 @@ async fn temporary_files_pass_both_io_families_through() {
         assert_eq!(back, "futures");
         AsyncWriteExt::close(&mut file).await.unwrap();
     }
+    #[cfg(feature = "tokio")]
     {
         use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
         let mut file = NamedTemporaryFile::new().await.unwrap();
@@ -734,6 +736,7 @@ async fn a_spooled_file_rolls_over_through_the_futures_traits() {
     assert!(file.write_all(b"x").await.is_err());
 }
 
+#[cfg(feature = "tokio")]
 #[anyio::test]
 async fn a_spooled_file_rolls_over_through_the_tokio_traits() {
     use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};

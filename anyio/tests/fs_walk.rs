@@ -1,6 +1,7 @@
 //! `anyio::fs::walk`, `glob` and `rglob` (and `read_dir` as AnyIO's `iterdir`), on every
 //! backend: against synchronous reference walks, pathlib's pattern semantics, pruning while a
 //! batch is read ahead or away on a thread, symbolic link loops, cancellation mid-walk.
+#![cfg(feature = "macros")]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;

@@ -5,6 +5,7 @@
 //!
 //! Each test and backend uses a signal of its own: `cargo test` runs the tests as threads of
 //! one process, and every receiver of a signal sees every delivery.
+#![cfg(feature = "macros")]
 
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@
 //! the claim ends and puts back what was there. A signal raised by mistake while no receiver is
 //! open is then ignored rather than fatal, and a test that fails cleans up all the same (the
 //! claim and the receivers restore on drop, while unwinding too).
-
+#![cfg(feature = "macros")]
 #![cfg(unix)]
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -17,11 +17,14 @@ use crate::support::{
     state,
 };
 
+/// A runner of each backend compiled in (smol with two threads).
 fn runners() -> Vec<Runner> {
-    vec![
-        Runner::new(Backend::Tokio),
-        Runner::new(Backend::Smol).threads(2),
-    ]
+    Backend::available()
+        .map(|backend| match backend {
+            Backend::Smol => Runner::new(backend).threads(2),
+            _ => Runner::new(backend),
+        })
+        .collect()
 }
 
 #[anyio::test]

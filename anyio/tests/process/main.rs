@@ -9,6 +9,7 @@
 //! - [`lifecycle`]: cancellation and drops kill and reap, daemons are let go of but still
 //!   reaped, `wait` watches the child and not its pipes, no zombie is left, children inherit
 //!   no stray descriptors, and native runners work as `anyio::run` does.
+#![cfg(feature = "macros")]
 
 mod lifecycle;
 mod open;

@@ -172,6 +172,14 @@ async fn both_io_trait_families_work_on_the_pipes() {
     process.wait().await.unwrap();
 
     // tokio's traits (they work under either backend: they are only traits).
+    #[cfg(feature = "tokio")]
+    {
+        tokio_traits().await;
+    }
+}
+
+#[cfg(feature = "tokio")]
+async fn tokio_traits() {
     let mut process = open_process(["cat"]).await.unwrap();
     let mut stdin = process.stdin.take().unwrap();
     let mut stdout = process.stdout.take().unwrap();
