@@ -12,6 +12,7 @@
 //! in its group, do not outlive it either.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::ExitStatus;
@@ -25,6 +26,9 @@ pub(super) struct Child {
     pid: u32,
     /// `None` only while being dropped.
     process: Mutex<Option<std::process::Child>>,
+    /// Set, under the lock, once std's `Child` has reaped the child: until then its pid (a
+    /// zombie's at worst) still names it, and the group it leads.
+    reaped: AtomicBool,
     watch: ExitWatch,
     kill_on_drop: bool,
     /// Whether the child was started as the leader of a process group of its own.
@@ -41,6 +45,7 @@ impl Child {
         Child {
             pid,
             process: Mutex::new(Some(process)),
+            reaped: AtomicBool::new(false),
             watch: ExitWatch::new(pid),
             kill_on_drop,
             leads_group,
@@ -54,6 +59,7 @@ impl Child {
         Child {
             pid,
             process: Mutex::new(Some(process)),
+            reaped: AtomicBool::new(false),
             watch: ExitWatch::thread(pid),
             kill_on_drop: true,
             leads_group: false,
@@ -77,8 +83,69 @@ impl Child {
     pub(super) fn try_wait(&self) -> io::Result<Option<ExitStatus>> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
+        self.reap(process)
+    }
+
+    /// std's `try_wait` on `process` (this child, under the lock), noting a reap.
+    fn reap(&self, process: &mut std::process::Child) -> io::Result<Option<ExitStatus>> {
         // std keeps the status once it has it, so this can be asked again and again.
-        Ok(process.try_wait()?.map(ExitStatus::from))
+        let status = process.try_wait()?.map(ExitStatus::from);
+        if status.is_some() {
+            self.reaped.store(true, Ordering::Relaxed);
+        }
+        Ok(status)
+    }
+
+    /// Whether the child has exited, without reaping it: a zombie keeps its pid, and the id
+    /// of the group it leads, from being reused, so that its group can still be killed.
+    fn has_exited(&self) -> io::Result<bool> {
+        let _process = self.lock();
+        if self.reaped.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let pid = i32::try_from(self.pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let options = rustix::process::WaitIdOptions::EXITED
+            | rustix::process::WaitIdOptions::NOHANG
+            | rustix::process::WaitIdOptions::NOWAIT;
+        // Unreaped (checked under the lock), so the pid names this child.
+        match super::pipe::retry_interrupted(|| {
+            rustix::process::waitid(rustix::process::WaitId::Pid(pid), options)
+        }) {
+            Ok(exited) => Ok(exited.is_some()),
+            // Reaped by something else in the program: the reap says what became of it.
+            Err(error) if error.raw_os_error() == Some(libc::ECHILD) => Ok(true),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Waits for the child to exit, without reaping it (see [`has_exited`](Self::has_exited)):
+    /// for operations that go on after the exit (reading the pipes that a grandchild in the
+    /// child's group holds), and may still have to kill that group when cancelled.
+    pub(super) async fn exited(&self) -> io::Result<()> {
+        gated_io(async {
+            if self.has_exited()? {
+                return Ok(());
+            }
+            match &self.watch {
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                ExitWatch::Pidfd(pidfd) => {
+                    pidfd
+                        .io_shared(Direction::Read, |_| {
+                            if self.has_exited()? {
+                                Ok(())
+                            } else {
+                                Err(io::ErrorKind::WouldBlock.into())
+                            }
+                        })
+                        .await
+                }
+                ExitWatch::Thread(watch) => watch.exited().await,
+            }
+        })
+        .await
     }
 
     /// Waits for the child to exit, and reaps it.
@@ -113,18 +180,23 @@ impl Child {
     pub(super) fn send_signal(&self, signal: i32) -> io::Result<()> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
-        if process.try_wait()?.is_some() {
+        if self.reap(process)?.is_some() {
             return Ok(());
         }
         signal_unreaped(process, signal, false)
     }
 
     /// Kills the child on anyio's own account (a cancellation), with its group if it leads
-    /// one; nothing if it has exited already.
+    /// one, even if the child itself has exited but is not reaped yet (its group may live on:
+    /// a grandchild holding the pipes); nothing if it has been reaped.
     pub(super) fn kill_all(&self) -> io::Result<()> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
-        if process.try_wait()?.is_some() {
+        if self.leads_group && !self.reaped.load(Ordering::Relaxed) {
+            // Signalling a zombie is harmless, and its pid is not reused meanwhile.
+            return signal_unreaped(process, libc::SIGKILL, true);
+        }
+        if self.reap(process)?.is_some() {
             return Ok(());
         }
         signal_unreaped(process, libc::SIGKILL, self.leads_group)
@@ -162,6 +234,14 @@ impl Drop for Child {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let Some(mut process) = process else { return };
+        if self.kill_on_drop && self.leads_group && !*self.reaped.get_mut() {
+            // Running, or exited and not reaped: its pid still names its group, whose other
+            // members (a grandchild holding the pipes) go too, even after the leader ended.
+            if signal_unreaped(&process, libc::SIGKILL, true).is_ok() {
+                reap_soon(process);
+                return;
+            }
+        }
         match process.try_wait() {
             // Reaped now or before: nothing lingers.
             Ok(Some(_)) => return,

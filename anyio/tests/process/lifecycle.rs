@@ -142,6 +142,65 @@ async fn a_killed_group_leader_takes_its_group_along() {
 }
 
 #[anyio::test]
+async fn a_group_is_killed_even_after_its_leader_exited() {
+    // The leader exits at once; its child, in its group, holds the captured pipes open. A
+    // cancelled run_process (or wait_with_output), or a drop, must still kill the group.
+    for way in ["run_process", "wait_with_output", "drop"] {
+        let (lines, writer) = LineReceiver::new();
+        let fd = writer.as_raw_fd();
+        // Through /dev/fd: `sh` may only redirect to descriptors below 10.
+        let mut command = Command::shell(format!("sleep 30 & echo $$ $! >/dev/fd/{fd}"));
+        command.pass_fd(writer).process_group(0);
+        // The leader (`None` if it is gone already), and the grandchild.
+        let said = |line: String| -> (Option<Identity>, Identity) {
+            let mut pids = line.split(' ').map(|pid| identity(pid.parse().unwrap()));
+            (pids.next().unwrap(), pids.next().unwrap().unwrap())
+        };
+        let leader_exited = |leader: Option<Identity>| {
+            leader.is_none_or(|leader| state(leader).is_none_or(|state| state == 'Z'))
+        };
+        // Kills the grandchild at the end, pass or fail.
+        let guard = if way == "drop" {
+            let process = open_process(command).await.unwrap();
+            let (leader, grandchild) = said(lines.next().await.unwrap());
+            let guard = KillGuard(grandchild);
+            eventually_async("the leader's exit", || leader_exited(leader)).await;
+            drop(process);
+            guard
+        } else {
+            let scope = CancelScope::new();
+            let handle = scope.handle();
+            let grandchild = Arc::new(Mutex::new(None));
+            let seen = Arc::clone(&grandchild);
+            anyio::task_group(|tg| async move {
+                tg.spawn(async move {
+                    let (leader, grandchild) = said(lines.next().await.unwrap());
+                    *seen.lock().unwrap() = Some(KillGuard(grandchild));
+                    eventually_async("the leader's exit", || leader_exited(leader)).await;
+                    handle.cancel();
+                });
+                let cancelled = if way == "run_process" {
+                    scope.run(run_process(command)).await.is_none()
+                } else {
+                    let process = open_process(command).await.unwrap();
+                    scope.run(process.wait_with_output()).await.is_none()
+                };
+                assert!(cancelled, "{way} was not cancelled");
+                Ok::<_, Infallible>(())
+            })
+            .await
+            .unwrap();
+            grandchild.lock().unwrap().take().unwrap()
+        };
+        let grandchild = guard.0;
+        eventually_async(&format!("the grandchild's death ({way})"), || {
+            state(grandchild).is_none_or(|state| state == 'Z')
+        })
+        .await;
+    }
+}
+
+#[anyio::test]
 async fn a_scope_cancelled_before_the_spawn_starts_nothing() {
     let marker = std::env::temp_dir().join(format!(
         "anyio-process-not-started-{}-{}",
