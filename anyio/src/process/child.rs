@@ -204,16 +204,16 @@ impl Child {
 }
 
 /// Sends `signal` to `process`, which the caller knows is not reaped (so that its pid, and the
-/// id of a group it leads, still name it), or to its whole process group when `group` is set.
+/// id of a group it leads, still name it), and first to its whole process group when `group`
+/// is set.
 fn signal_unreaped(process: &std::process::Child, signal: i32, group: bool) -> io::Result<()> {
     let pid = libc::pid_t::try_from(process.id()).map_err(io::Error::other)?;
     if group {
         // SAFETY: `kill` only sends a signal; a negative pid names the group that the child
         // was started to lead, whose id is the child's pid, not reused while it is unreaped.
-        if unsafe { libc::kill(-pid, signal) } == 0 {
-            return Ok(());
-        }
-        // The child moved to another group and its own is empty: the child alone, then.
+        // It fails if the group is empty; either way the child itself is signalled below, as
+        // it may have moved to another group, leaving its children in its own.
+        unsafe { libc::kill(-pid, signal) };
     }
     // SAFETY: `kill` only sends a signal, to the unreaped child that `pid` names.
     if unsafe { libc::kill(pid, signal) } == -1 {
