@@ -136,7 +136,9 @@ impl Process {
     ///
     /// # Errors
     /// When the system refuses the wait: `ECHILD` if something else in this program reaped
-    /// the child (a `SIGCHLD` set to be ignored, a `waitpid(-1)` elsewhere).
+    /// the child (a `SIGCHLD` set to be ignored, a `waitpid(-1)` elsewhere). The reactor's
+    /// error on tokio when the runtime the process was started on has shut down: its exit
+    /// watch and its pipes are registered with that runtime (as sockets are).
     ///
     /// # Cancel safety
     /// Cancel safe: the child runs on, and can be waited for again.
