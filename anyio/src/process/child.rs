@@ -103,22 +103,8 @@ impl Child {
         if self.reaped.load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let pid = i32::try_from(self.pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let options = rustix::process::WaitIdOptions::EXITED
-            | rustix::process::WaitIdOptions::NOHANG
-            | rustix::process::WaitIdOptions::NOWAIT;
-        // Unreaped (checked under the lock), so the pid names this child.
-        match super::pipe::retry_interrupted(|| {
-            rustix::process::waitid(rustix::process::WaitId::Pid(pid), options)
-        }) {
-            Ok(exited) => Ok(exited.is_some()),
-            // Reaped by something else in the program: the reap says what became of it.
-            Err(error) if error.raw_os_error() == Some(libc::ECHILD) => Ok(true),
-            Err(error) => Err(error),
-        }
+        // Reaped by something else in the program (`None`): the reap says what became of it.
+        Ok(peek_exit(self.pid)?.unwrap_or(true))
     }
 
     /// Waits for the child to exit, without reaping it (see [`has_exited`](Self::has_exited)):
@@ -192,14 +178,39 @@ impl Child {
     pub(super) fn kill_all(&self) -> io::Result<()> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
-        if self.leads_group && !self.reaped.load(Ordering::Relaxed) {
-            // Signalling a zombie is harmless, and its pid is not reused meanwhile.
+        if self.leads_group
+            && !self.reaped.load(Ordering::Relaxed)
+            && matches!(peek_exit(self.pid), Ok(Some(_)))
+        {
+            // Running or a zombie: signalling a zombie is harmless, and its pid is not reused
+            // meanwhile.
             return signal_unreaped(process, libc::SIGKILL, true);
         }
         if self.reap(process)?.is_some() {
             return Ok(());
         }
         signal_unreaped(process, libc::SIGKILL, self.leads_group)
+    }
+}
+
+/// Whether the child `pid`, not reaped through std's `Child` (so that the pid names it, unless
+/// something else reaped it), has exited, without reaping it (`waitid` with `WNOWAIT`); `None`
+/// when it is no child of this process to wait for any more (`ECHILD`: reaped elsewhere, as
+/// with `SIGCHLD` ignored, so that its pid may name another process by now).
+fn peek_exit(pid: u32) -> io::Result<Option<bool>> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let options = rustix::process::WaitIdOptions::EXITED
+        | rustix::process::WaitIdOptions::NOHANG
+        | rustix::process::WaitIdOptions::NOWAIT;
+    match super::pipe::retry_interrupted(|| {
+        rustix::process::waitid(rustix::process::WaitId::Pid(pid), options)
+    }) {
+        Ok(exited) => Ok(Some(exited.is_some())),
+        Err(error) if error.raw_os_error() == Some(libc::ECHILD) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
@@ -234,7 +245,11 @@ impl Drop for Child {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let Some(mut process) = process else { return };
-        if self.kill_on_drop && self.leads_group && !*self.reaped.get_mut() {
+        if self.kill_on_drop
+            && self.leads_group
+            && !*self.reaped.get_mut()
+            && matches!(peek_exit(self.pid), Ok(Some(_)))
+        {
             // Running, or exited and not reaped: its pid still names its group, whose other
             // members (a grandchild holding the pipes) go too, even after the leader ended.
             if signal_unreaped(&process, libc::SIGKILL, true).is_ok() {
