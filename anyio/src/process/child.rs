@@ -3,13 +3,15 @@
 //! left a zombie.
 //!
 //! Every reap (`waitpid`) of the child goes through the lock around std's `Child`, and so does
-//! every signal, after a non-blocking reap: a signal is only sent to a child not reaped yet,
-//! whose pid (a zombie's at worst) cannot have been reused for another process. The same holds
-//! for the id of the process group a child leads, which is its pid.
+//! every signal, after a non-blocking reap (or a look that does not reap, `waitid` with
+//! `WNOWAIT`): a signal is only sent to a child not reaped yet, whose pid (a zombie's at worst)
+//! cannot have been reused for another process. The same holds for the id of the process group
+//! a child leads, which is its pid.
 //!
 //! When anyio kills a child on its own account (a drop, a cancellation) and the child leads a
-//! process group of its own, the whole group is killed: the child's own children, which stayed
-//! in its group, do not outlive it either.
+//! process group of its own, the whole group is killed, and the child itself: the child's own
+//! children, which stayed in its group, do not outlive it either, even when the child itself
+//! has exited (as long as it is not reaped: `run_process` reaps it only once its pipes end).
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
