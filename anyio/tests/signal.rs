@@ -405,6 +405,33 @@ async fn receiving_does_not_suppress_cancellation() {
     assert_eq!(handler_of(libc::SIGQUIT), libc::SIG_IGN);
 }
 
+/// A child process inherits anyio's handler and the receivers' pipes between its `fork` and
+/// its `exec`: a signal it gets then (sent to the whole process group, say) must not reach
+/// this process's receivers, nor put their count of queued signals out of step.
+#[anyio::test]
+async fn a_signal_caught_by_a_forked_child_before_exec_is_not_received() {
+    let _claim = claim(&[libc::SIGTTIN]);
+    let mut receiver = open_signal_receiver([Signal::SIGTTIN]).unwrap();
+    let mut command = anyio::process::Command::new("true");
+    // SAFETY: `raise` is async-signal-safe; the hook runs in the child, after fork.
+    unsafe {
+        command.pre_exec(|| {
+            libc::raise(libc::SIGTTIN);
+            Ok(())
+        });
+    }
+    // Waited for: whatever the child's handler wrote is in the pipe by now.
+    let done = anyio::process::run_process(command).await.unwrap();
+    assert!(done.status.success(), "{done:?}");
+    assert_nothing_queued(&mut receiver).await;
+    // This process's own deliveries come, one each.
+    for _ in 0..2 {
+        raise(libc::SIGTTIN);
+        assert_eq!(next(&mut receiver).await, Signal::SIGTTIN);
+        assert_nothing_queued(&mut receiver).await;
+    }
+}
+
 // --- dispositions -----------------------------------------------------------------------------
 
 #[anyio::test]

@@ -3,15 +3,18 @@
 //! left a zombie.
 //!
 //! Every reap (`waitpid`) of the child goes through the lock around std's `Child`, and so does
-//! every signal, after a non-blocking reap: a signal is only sent to a child not reaped yet,
-//! whose pid (a zombie's at worst) cannot have been reused for another process. The same holds
-//! for the id of the process group a child leads, which is its pid.
+//! every signal, after a non-blocking reap (or a look that does not reap, `waitid` with
+//! `WNOWAIT`): a signal is only sent to a child not reaped yet, whose pid (a zombie's at worst)
+//! cannot have been reused for another process. The same holds for the id of the process group
+//! a child leads, which is its pid.
 //!
 //! When anyio kills a child on its own account (a drop, a cancellation) and the child leads a
-//! process group of its own, the whole group is killed: the child's own children, which stayed
-//! in its group, do not outlive it either.
+//! process group of its own, the whole group is killed, and the child itself: the child's own
+//! children, which stayed in its group, do not outlive it either, even when the child itself
+//! has exited (as long as it is not reaped: `run_process` reaps it only once its pipes end).
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::ExitStatus;
@@ -25,6 +28,9 @@ pub(super) struct Child {
     pid: u32,
     /// `None` only while being dropped.
     process: Mutex<Option<std::process::Child>>,
+    /// Set, under the lock, once std's `Child` has reaped the child: until then its pid (a
+    /// zombie's at worst) still names it, and the group it leads.
+    reaped: AtomicBool,
     watch: ExitWatch,
     kill_on_drop: bool,
     /// Whether the child was started as the leader of a process group of its own.
@@ -41,6 +47,7 @@ impl Child {
         Child {
             pid,
             process: Mutex::new(Some(process)),
+            reaped: AtomicBool::new(false),
             watch: ExitWatch::new(pid),
             kill_on_drop,
             leads_group,
@@ -54,6 +61,7 @@ impl Child {
         Child {
             pid,
             process: Mutex::new(Some(process)),
+            reaped: AtomicBool::new(false),
             watch: ExitWatch::thread(pid),
             kill_on_drop: true,
             leads_group: false,
@@ -77,8 +85,55 @@ impl Child {
     pub(super) fn try_wait(&self) -> io::Result<Option<ExitStatus>> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
+        self.reap(process)
+    }
+
+    /// std's `try_wait` on `process` (this child, under the lock), noting a reap.
+    fn reap(&self, process: &mut std::process::Child) -> io::Result<Option<ExitStatus>> {
         // std keeps the status once it has it, so this can be asked again and again.
-        Ok(process.try_wait()?.map(ExitStatus::from))
+        let status = process.try_wait()?.map(ExitStatus::from);
+        if status.is_some() {
+            self.reaped.store(true, Ordering::Relaxed);
+        }
+        Ok(status)
+    }
+
+    /// Whether the child has exited, without reaping it: a zombie keeps its pid, and the id
+    /// of the group it leads, from being reused, so that its group can still be killed.
+    fn has_exited(&self) -> io::Result<bool> {
+        let _process = self.lock();
+        if self.reaped.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        // Reaped by something else in the program (`None`): the reap says what became of it.
+        Ok(peek_exit(self.pid)?.unwrap_or(true))
+    }
+
+    /// Waits for the child to exit, without reaping it (see [`has_exited`](Self::has_exited)):
+    /// for operations that go on after the exit (reading the pipes that a grandchild in the
+    /// child's group holds), and may still have to kill that group when cancelled.
+    pub(super) async fn exited(&self) -> io::Result<()> {
+        gated_io(async {
+            if self.has_exited()? {
+                return Ok(());
+            }
+            match &self.watch {
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                ExitWatch::Pidfd(pidfd) => {
+                    pidfd
+                        .io_shared(Direction::Read, |_| {
+                            if self.has_exited()? {
+                                Ok(())
+                            } else {
+                                Err(io::ErrorKind::WouldBlock.into())
+                            }
+                        })
+                        .await
+                }
+                ExitWatch::Thread(watch) => watch.exited().await,
+            }
+        })
+        .await
     }
 
     /// Waits for the child to exit, and reaps it.
@@ -113,35 +168,65 @@ impl Child {
     pub(super) fn send_signal(&self, signal: i32) -> io::Result<()> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
-        if process.try_wait()?.is_some() {
+        if self.reap(process)?.is_some() {
             return Ok(());
         }
         signal_unreaped(process, signal, false)
     }
 
     /// Kills the child on anyio's own account (a cancellation), with its group if it leads
-    /// one; nothing if it has exited already.
+    /// one, even if the child itself has exited but is not reaped yet (its group may live on:
+    /// a grandchild holding the pipes); nothing if it has been reaped.
     pub(super) fn kill_all(&self) -> io::Result<()> {
         let mut process = self.lock();
         let process = process.as_mut().ok_or_else(released)?;
-        if process.try_wait()?.is_some() {
+        if self.leads_group
+            && !self.reaped.load(Ordering::Relaxed)
+            && matches!(peek_exit(self.pid), Ok(Some(_)))
+        {
+            // Running or a zombie: signalling a zombie is harmless, and its pid is not reused
+            // meanwhile.
+            return signal_unreaped(process, libc::SIGKILL, true);
+        }
+        if self.reap(process)?.is_some() {
             return Ok(());
         }
         signal_unreaped(process, libc::SIGKILL, self.leads_group)
     }
 }
 
+/// Whether the child `pid`, not reaped through std's `Child` (so that the pid names it, unless
+/// something else reaped it), has exited, without reaping it (`waitid` with `WNOWAIT`); `None`
+/// when it is no child of this process to wait for any more (`ECHILD`: reaped elsewhere, as
+/// with `SIGCHLD` ignored, so that its pid may name another process by now).
+fn peek_exit(pid: u32) -> io::Result<Option<bool>> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let options = rustix::process::WaitIdOptions::EXITED
+        | rustix::process::WaitIdOptions::NOHANG
+        | rustix::process::WaitIdOptions::NOWAIT;
+    match super::pipe::retry_interrupted(|| {
+        rustix::process::waitid(rustix::process::WaitId::Pid(pid), options)
+    }) {
+        Ok(exited) => Ok(Some(exited.is_some())),
+        Err(error) if error.raw_os_error() == Some(libc::ECHILD) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// Sends `signal` to `process`, which the caller knows is not reaped (so that its pid, and the
-/// id of a group it leads, still name it), or to its whole process group when `group` is set.
+/// id of a group it leads, still name it), and first to its whole process group when `group`
+/// is set.
 fn signal_unreaped(process: &std::process::Child, signal: i32, group: bool) -> io::Result<()> {
     let pid = libc::pid_t::try_from(process.id()).map_err(io::Error::other)?;
     if group {
         // SAFETY: `kill` only sends a signal; a negative pid names the group that the child
         // was started to lead, whose id is the child's pid, not reused while it is unreaped.
-        if unsafe { libc::kill(-pid, signal) } == 0 {
-            return Ok(());
-        }
-        // The child moved to another group and its own is empty: the child alone, then.
+        // It fails if the group is empty; either way the child itself is signalled below, as
+        // it may have moved to another group, leaving its children in its own.
+        unsafe { libc::kill(-pid, signal) };
     }
     // SAFETY: `kill` only sends a signal, to the unreaped child that `pid` names.
     if unsafe { libc::kill(pid, signal) } == -1 {
@@ -162,6 +247,18 @@ impl Drop for Child {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         let Some(mut process) = process else { return };
+        if self.kill_on_drop
+            && self.leads_group
+            && !*self.reaped.get_mut()
+            && matches!(peek_exit(self.pid), Ok(Some(_)))
+        {
+            // Running, or exited and not reaped: its pid still names its group, whose other
+            // members (a grandchild holding the pipes) go too, even after the leader ended.
+            if signal_unreaped(&process, libc::SIGKILL, true).is_ok() {
+                reap_soon(process);
+                return;
+            }
+        }
         match process.try_wait() {
             // Reaped now or before: nothing lingers.
             Ok(Some(_)) => return,

@@ -462,9 +462,10 @@ impl Command {
         self
     }
 
-    /// Lets the child inherit `fd`, at the same number (Python's `pass_fds`). Every other
-    /// descriptor of this process, anyio's included, is closed in the child (they are all
-    /// close-on-exec), but for the standard streams. The command keeps `fd` open until it is
+    /// Lets the child inherit `fd`, at the same number (Python's `pass_fds`). None of anyio's
+    /// other descriptors reach the child (they are all close-on-exec), but unlike Python's
+    /// `close_fds`, descriptors that other code opened without close-on-exec (or that this
+    /// process inherited so) are inherited as well. The command keeps `fd` open until it is
     /// dropped; read its number with `as_raw_fd()` before passing it, to tell the child.
     /// Descriptors 0, 1 and 2 are the standard streams: set those with
     /// [`stdin`](Self::stdin) and friends instead.

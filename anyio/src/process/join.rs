@@ -13,6 +13,22 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::ExitStatus;
+use super::child::Child;
+use super::communicate::Communicate;
+
+/// What `pipes` read to their ends, and how the child ended: the exit is watched while the
+/// pipes are read, but the child is reaped only after they end. Until then it stays a zombie
+/// once exited, whose pid still names the process group it may lead, so that a cancellation
+/// meanwhile (a grandchild in its group holding the pipes) can still kill that group.
+pub(super) async fn output(
+    pipes: Communicate,
+    child: &Child,
+) -> io::Result<((Vec<u8>, Vec<u8>), ExitStatus)> {
+    let (output, ()) = try_join(pipes, child.exited()).await?;
+    Ok((output, child.wait().await?))
+}
+
 pin_project! {
     /// The future of [`try_join`].
     pub(super) struct TryJoin<A, B, T, U> {
@@ -27,7 +43,7 @@ pin_project! {
 
 /// Runs `a` and `b` at once: both their values, or the first error (dropping the other
 /// operation).
-pub(super) fn try_join<A, B, T, U>(a: A, b: B) -> TryJoin<A, B, T, U>
+fn try_join<A, B, T, U>(a: A, b: B) -> TryJoin<A, B, T, U>
 where
     A: Future<Output = io::Result<T>>,
     B: Future<Output = io::Result<U>>,

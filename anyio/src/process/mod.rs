@@ -114,8 +114,10 @@
 //! watched through a pidfd on Linux 5.3 and later (also registered with the reactor), or by a
 //! small thread blocked in `waitid` elsewhere. No `SIGCHLD` handler is installed, so signals
 //! stay the program's own, and both backends and native runners (`#[tokio::main]`,
-//! `smol::block_on`) behave alike. Every descriptor anyio opens is close-on-exec: a child
-//! inherits only its standard streams and the descriptors given to [`Command::pass_fd`].
+//! `smol::block_on`) behave alike. Every descriptor anyio opens is close-on-exec: of anyio's,
+//! a child inherits only its standard streams and the descriptors given to
+//! [`Command::pass_fd`] (descriptors that other code opened without close-on-exec are not
+//! closed for it).
 //!
 //! Rust programs ignore `SIGPIPE`, so writing to a child that closed its input is an error
 //! ([`StreamError::Broken`](crate::streams::StreamError::Broken)), not the end of this

@@ -7,7 +7,7 @@ use std::io;
 
 use super::child::Child;
 use super::communicate::Communicate;
-use super::join::try_join;
+use super::join::output;
 use super::kill_on_cancel::KillOnCancel;
 use super::spawn::{Purpose, spawn};
 use super::{Command, CompletedProcess, ExitStatus, ProcessStderr, ProcessStdin, ProcessStdout};
@@ -67,7 +67,8 @@ pub async fn open_process(command: impl Into<Command>) -> io::Result<Process> {
 /// Dropping a `Process` whose child still runs kills the child (`SIGKILL`) and reaps it in the
 /// background (on a worker thread when dropped on an event loop's thread), so no child
 /// outlives the code that owned it, and none lingers as a zombie. A child that leads a
-/// [process group](Command::process_group) of its own is killed with its group. For a child
+/// [process group](Command::process_group) of its own is killed with its group (the group
+/// also when the leader itself has exited, unless it was waited for already). For a child
 /// meant to outlive its `Process`, use [`Command::kill_on_drop`]`(false)` or
 /// [`detach`](Self::detach). To end a child gracefully, [`terminate`](Self::terminate) it and
 /// [`wait`](Self::wait); [`aclose`](Self::aclose) waits for a child to end on its own.
@@ -135,7 +136,9 @@ impl Process {
     ///
     /// # Errors
     /// When the system refuses the wait: `ECHILD` if something else in this program reaped
-    /// the child (a `SIGCHLD` set to be ignored, a `waitpid(-1)` elsewhere).
+    /// the child (a `SIGCHLD` set to be ignored, a `waitpid(-1)` elsewhere). The reactor's
+    /// error on tokio when the runtime the process was started on has shut down: its exit
+    /// watch and its pipes are registered with that runtime (as sockets are).
     ///
     /// # Cancel safety
     /// Cancel safe: the child runs on, and can be waited for again.
@@ -316,8 +319,7 @@ impl Process {
         drop(self.stdin.take());
         let pipes = Communicate::new(None, None, self.stdout.take(), self.stderr.take());
         let child = &self.child;
-        let ((stdout, stderr), status) =
-            KillOnCancel::new(child, try_join(pipes, child.wait())).await?;
+        let ((stdout, stderr), status) = KillOnCancel::new(child, output(pipes, child)).await?;
         Ok(CompletedProcess {
             args: std::mem::take(&mut self.args),
             status,

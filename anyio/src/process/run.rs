@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::communicate::Communicate;
 use super::error::show_args;
-use super::join::try_join;
+use super::join::output;
 use super::kill_on_cancel::KillOnCancel;
 use super::spawn::{Purpose, spawn};
 use super::{CalledProcessError, Command, ExitStatus, ProcessError};
@@ -72,8 +72,7 @@ pub async fn run_process(command: impl Into<Command>) -> Result<CompletedProcess
         process.stderr.take(),
     );
     let child = &process.child;
-    let ((stdout, stderr), status) =
-        KillOnCancel::new(child, try_join(pipes, child.wait())).await?;
+    let ((stdout, stderr), status) = KillOnCancel::new(child, output(pipes, child)).await?;
     if command.check && !status.success() {
         return Err(ProcessError::Failed(CalledProcessError {
             args: command.argv,

@@ -5,10 +5,10 @@
 //! ## What the handler touches
 //! A handler runs on top of whatever code the signal interrupted (a `malloc` holding its lock,
 //! the management code below holding the table's mutex), so it takes no lock, allocates and
-//! frees nothing, cannot panic, and calls nothing that is not async-signal-safe: atomics, one
-//! `write` per receiver, and the handler it replaced. It saves and restores `errno`, which a
-//! failed `write` would change under the interrupted code. It reads three atomics of the
-//! signal's [`Slot`]:
+//! frees nothing, cannot panic, and calls nothing that is not async-signal-safe: atomics,
+//! `getpid`, one `write` per receiver, and the handler it replaced. It saves and restores
+//! `errno`, which a failed `write` would change under the interrupted code. It reads three
+//! atomics of the signal's [`Slot`]:
 //! - `targets`, an immutable snapshot of the signal's receivers, each a non-blocking pipe and
 //!   the count of its signals not yet received. The handler writes the signal's number as one
 //!   byte into each pipe whose count is below [`CAPACITY`]; a delivery beyond it, or one the
@@ -77,6 +77,11 @@ pub(super) const CAPACITY: usize = 1024;
 pub(super) struct Target {
     /// The pipe's write end: non-blocking, close-on-exec.
     writer: OwnedFd,
+    /// The process the receiver belongs to. A child made by `fork` runs with a copy of the
+    /// handler, the tables and the pipes until its `exec`: a signal it handles then is its own,
+    /// and is not written into its parent's pipes (which would also put the parent's count
+    /// out of step with the pipe, and leave the receiver deaf once the count wrapped).
+    owner: rustix::process::Pid,
     /// Signals written or being written into the pipe, and not yet returned by the receiver.
     pending: AtomicUsize,
 }
@@ -85,6 +90,7 @@ impl Target {
     pub(super) fn new(writer: OwnedFd) -> Target {
         Target {
             writer,
+            owner: rustix::process::getpid(),
             pending: AtomicUsize::new(0),
         }
     }
@@ -235,9 +241,14 @@ extern "C" fn handle(signal: c_int, info: *mut siginfo_t, context: *mut c_void) 
     // SAFETY: a published snapshot is freed only after it was unpublished and `busy` was
     // then seen at zero (module docs); `busy` counts this handler until below.
     if let Some(snapshot) = unsafe { snapshot.as_ref() } {
+        // `getpid` is a plain system call, async-signal-safe.
+        let this_process = rustix::process::getpid();
         for target in &snapshot.targets {
-            // `signal` is at most LAST (the slot exists), which fits a byte.
-            target.deliver(signal as u8);
+            // Not in a forked child that has not called `exec` yet (see `Target::owner`).
+            if target.owner == this_process {
+                // `signal` is at most LAST (the slot exists), which fits a byte.
+                target.deliver(signal as u8);
+            }
         }
     }
     slot.busy.fetch_sub(1, Ordering::SeqCst);

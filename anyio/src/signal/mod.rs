@@ -92,7 +92,9 @@
 //! Each receiver owns a pipe. anyio's handler writes the signal's number, one byte per
 //! delivery, into the pipe of each receiver of the signal (a write is one of the few things a
 //! handler may do), and the receiver reads the pipe through the backend's reactor like any
-//! socket. `tokio::signal` merges the deliveries that come before its reader looks, and so does
+//! socket. A receiver belongs to the process that opened it: a child made by `fork` inherits
+//! the handler until it calls `exec`, but the signals it handles meanwhile are its own, and
+//! are not written into the receivers' pipes. `tokio::signal` merges the deliveries that come before its reader looks, and so does
 //! smol's `async-signal` on Linux (it reads them from a `signalfd`, which holds one of each);
 //! neither puts the previous disposition back. So anyio handles signals itself.
 

@@ -145,6 +145,134 @@ async fn a_killed_group_leader_takes_its_group_along() {
 }
 
 #[anyio::test]
+async fn a_group_is_killed_even_after_its_leader_exited() {
+    // The leader exits at once; its child, in its group, holds the captured pipes open. A
+    // cancelled run_process (or wait_with_output), or a drop, must still kill the group.
+    for way in ["run_process", "wait_with_output", "drop"] {
+        let (lines, writer) = LineReceiver::new();
+        let fd = writer.as_raw_fd();
+        // Through /dev/fd: `sh` may only redirect to descriptors below 10.
+        let mut command = Command::shell(format!("sleep 30 & echo $$ $! >/dev/fd/{fd}"));
+        command.pass_fd(writer).process_group(0);
+        // The leader (`None` if it is gone already), and the grandchild.
+        let said = |line: String| -> (Option<Identity>, Identity) {
+            let mut pids = line.split(' ').map(|pid| identity(pid.parse().unwrap()));
+            (pids.next().unwrap(), pids.next().unwrap().unwrap())
+        };
+        let leader_exited = |leader: Option<Identity>| {
+            leader.is_none_or(|leader| state(leader).is_none_or(|state| state == 'Z'))
+        };
+        // Kills the grandchild at the end, pass or fail.
+        let guard = if way == "drop" {
+            let process = open_process(command).await.unwrap();
+            let (leader, grandchild) = said(lines.next().await.unwrap());
+            let guard = KillGuard(grandchild);
+            eventually_async("the leader's exit", || leader_exited(leader)).await;
+            drop(process);
+            guard
+        } else {
+            let scope = CancelScope::new();
+            let handle = scope.handle();
+            let grandchild = Arc::new(Mutex::new(None));
+            let seen = Arc::clone(&grandchild);
+            anyio::task_group(|tg| async move {
+                tg.spawn(async move {
+                    let (leader, grandchild) = said(lines.next().await.unwrap());
+                    *seen.lock().unwrap() = Some(KillGuard(grandchild));
+                    eventually_async("the leader's exit", || leader_exited(leader)).await;
+                    handle.cancel();
+                });
+                let cancelled = if way == "run_process" {
+                    scope.run(run_process(command)).await.is_none()
+                } else {
+                    let process = open_process(command).await.unwrap();
+                    scope.run(process.wait_with_output()).await.is_none()
+                };
+                assert!(cancelled, "{way} was not cancelled");
+                Ok::<_, Infallible>(())
+            })
+            .await
+            .unwrap();
+            grandchild.lock().unwrap().take().unwrap()
+        };
+        let grandchild = guard.0;
+        eventually_async(&format!("the grandchild's death ({way})"), || {
+            state(grandchild).is_none_or(|state| state == 'Z')
+        })
+        .await;
+    }
+}
+
+#[anyio::test]
+async fn a_group_leader_that_left_its_group_is_killed_too() {
+    // The child moves itself with perl's `setpgrp` (no shell has a builtin for it).
+    if run_process(["perl", "-e", "1"]).await.is_err() {
+        eprintln!("skipped: no perl to run");
+        return;
+    }
+    // SAFETY: `getpgid(0)` only reads this process's group.
+    let our_group = unsafe { libc::getpgid(0) };
+    let (lines, writer) = LineReceiver::new();
+    let fd = writer.as_raw_fd();
+    // The child leads a group, leaves its grandchild there, and moves to this process's group.
+    let mut command = Command::shell(format!(
+        "sleep 30 & echo $$ $! >/dev/fd/{fd}; \
+         exec perl -e 'setpgrp(0, {our_group}) or die $!; sleep 300'"
+    ));
+    command.pass_fd(writer).process_group(0);
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let guards = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&guards);
+    // Ends the child if the cancellation's reap hangs on it (the bug): the test then fails.
+    let (done, watched) = std::sync::mpsc::channel::<()>();
+    let rescued = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rescuer = {
+        let (guards, rescued) = (Arc::clone(&guards), Arc::clone(&rescued));
+        std::thread::spawn(move || {
+            let waited = watched.recv_timeout(Duration::from_secs(10));
+            if waited == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                let guards = guards.lock().unwrap();
+                let (leader, _): &(KillGuard, KillGuard) = guards.as_ref().unwrap();
+                rescued.store(true, std::sync::atomic::Ordering::SeqCst);
+                // SAFETY: `kill` only sends a signal, to the child: unreaped, as its reap hangs.
+                unsafe { libc::kill(leader.0.pid as libc::pid_t, libc::SIGKILL) };
+            }
+        })
+    };
+    anyio::task_group(|tg| async move {
+        tg.spawn(async move {
+            let line = lines.next().await.unwrap();
+            let mut pids = line.split(' ').map(|pid| pid.parse::<u32>().unwrap());
+            let (leader, grandchild) = (pids.next().unwrap(), pids.next().unwrap());
+            let ids = (identity(leader).unwrap(), identity(grandchild).unwrap());
+            *seen.lock().unwrap() = Some((KillGuard(ids.0), KillGuard(ids.1)));
+            eventually_async("the child's move", || {
+                crate::support::group(leader) == Some(our_group)
+            })
+            .await;
+            handle.cancel();
+        });
+        assert!(scope.run(run_process(command)).await.is_none());
+        Ok::<_, Infallible>(())
+    })
+    .await
+    .unwrap();
+    drop(done);
+    rescuer.join().unwrap();
+    let (leader, grandchild) = guards.lock().unwrap().take().unwrap();
+    assert!(
+        !rescued.load(std::sync::atomic::Ordering::SeqCst),
+        "the cancelled run_process waited for a child that was not killed"
+    );
+    assert!(is_gone(leader.0), "the child is still there");
+    eventually_async("the grandchild's death", || {
+        state(grandchild.0).is_none_or(|state| state == 'Z')
+    })
+    .await;
+}
+
+#[anyio::test]
 async fn a_scope_cancelled_before_the_spawn_starts_nothing() {
     let marker = std::env::temp_dir().join(format!(
         "anyio-process-not-started-{}-{}",

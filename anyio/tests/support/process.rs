@@ -46,6 +46,11 @@ pub fn parent(pid: u32) -> Option<u32> {
     stat_fields(pid)?.get(1)?.parse().ok()
 }
 
+/// The process group of `pid`.
+pub fn group(pid: u32) -> Option<i32> {
+    stat_fields(pid)?.get(2)?.parse().ok()
+}
+
 /// The descriptors `pid` has open, sorted.
 pub fn open_fds(pid: u32) -> Vec<i32> {
     let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
