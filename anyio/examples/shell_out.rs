@@ -50,11 +50,13 @@ fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut timeout = None;
     if args.first().map(String::as_str) == Some("--timeout") {
-        let Some(seconds) = args.get(1).and_then(|s| s.parse::<f64>().ok()) else {
+        // A negative, infinite or NaN number of seconds is a usage error, not a panic.
+        let parsed = args.get(1).and_then(|s| s.parse::<f64>().ok());
+        let Some(seconds) = parsed.and_then(|s| Duration::try_from_secs_f64(s).ok()) else {
             eprintln!("usage: shell_out [--timeout SECONDS] [COMMAND [ARGS...]]");
             return ExitCode::from(2);
         };
-        timeout = Some(Duration::from_secs_f64(seconds));
+        timeout = Some(seconds);
         args.drain(..2);
     }
     if args.is_empty() {
