@@ -3,6 +3,9 @@
 //! A *checkpoint* is a point where the calling task lets the scheduler run other tasks. Under
 //! anyio's cancellation model it is also where cancelled code stops: a cancelled
 //! [scope](crate::cancel) drops its body at the body's next suspension point.
+//!
+//! Also here: event-loop tokens ([`current_token`]), and [`RunVar`], a variable with a value
+//! per runtime.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,9 +14,12 @@ use std::task::{Context, Poll};
 use crate::backend;
 use crate::cancel::{CancelScope, Scoped};
 
+mod run_var;
+
 pub use crate::thread::current_token;
 /// Event-loop tokens: see [`EventLoopToken`] and [`from_thread`](crate::from_thread).
 pub use crate::thread::from_thread::EventLoopToken;
+pub use run_var::{RunVar, RunVarError, RunVarToken};
 
 /// Yields to the scheduler once, so that other ready tasks run before this one goes on.
 ///

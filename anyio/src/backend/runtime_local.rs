@@ -39,10 +39,43 @@ impl RuntimeKey {
     }
 }
 
+/// Names the runtime that runs the calling code for as long as the ticket lives. A
+/// [`RuntimeKey`]'s smol form is an executor's address, which a later executor may reuse once
+/// the first is freed; a ticket holds a weak reference to the executor, which keeps its
+/// address from being reused, so a ticket of an ended runtime never names a live one.
+#[derive(Debug)]
+pub(crate) struct RuntimeTicket {
+    key: RuntimeKey,
+    #[cfg(feature = "smol")]
+    _executor: Option<std::sync::Weak<async_executor::Executor<'static>>>,
+}
+
+impl RuntimeTicket {
+    /// The ticket of the runtime that runs the calling code.
+    pub(crate) fn current() -> Result<RuntimeTicket, NoEventLoopError> {
+        let target = SpawnTarget::current()?;
+        Ok(RuntimeTicket {
+            key: RuntimeKey::of(&target),
+            #[cfg(feature = "smol")]
+            _executor: match &target {
+                SpawnTarget::Smol(Some(executor)) => Some(std::sync::Arc::downgrade(executor)),
+                _ => None,
+            },
+        })
+    }
+
+    /// Whether both tickets name the same runtime.
+    pub(crate) fn same_runtime(&self, other: &RuntimeTicket) -> bool {
+        self.key == other.key
+    }
+}
+
 /// A value per live runtime; declare it as a `static`.
 #[derive(Debug)]
 pub(crate) struct RuntimeLocal<T> {
-    values: Mutex<Option<HashMap<RuntimeKey, T>>>,
+    /// A slot per runtime that was seen: present once its guard task was spawned, `None` while
+    /// it holds no value.
+    values: Mutex<Option<HashMap<RuntimeKey, Option<T>>>>,
 }
 
 impl<T: Clone + Send + 'static> RuntimeLocal<T> {
@@ -52,7 +85,7 @@ impl<T: Clone + Send + 'static> RuntimeLocal<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<HashMap<RuntimeKey, T>>> {
+    fn lock(&self) -> MutexGuard<'_, Option<HashMap<RuntimeKey, Option<T>>>> {
         // Only map operations run under the lock: it cannot be poisoned mid-update.
         self.values
             .lock()
@@ -73,31 +106,55 @@ impl<T: Clone + Send + 'static> RuntimeLocal<T> {
         target: SpawnTarget,
         init: impl FnOnce() -> T,
     ) -> T {
+        self.with_slot(target, |slot| slot.get_or_insert_with(init).clone())
+    }
+
+    /// The value of the runtime that runs the calling code, if it has one.
+    pub(crate) fn get(&'static self) -> Result<Option<T>, NoEventLoopError> {
+        let key = RuntimeKey::of(&SpawnTarget::current()?);
+        Ok(self
+            .lock()
+            .as_ref()
+            .and_then(|values| values.get(&key).cloned().flatten()))
+    }
+
+    /// Replaces the value of the runtime that runs the calling code (`None`: no value), and
+    /// returns the value it had.
+    pub(crate) fn replace(&'static self, value: Option<T>) -> Result<Option<T>, NoEventLoopError> {
+        let target = SpawnTarget::current()?;
+        Ok(self.with_slot(target, |slot| std::mem::replace(slot, value)))
+    }
+
+    /// Runs `change` on the slot of the runtime that `target` spawns on. The first time a
+    /// runtime is seen, a task holding a guard that removes its slot is spawned on it.
+    fn with_slot<R>(
+        &'static self,
+        target: SpawnTarget,
+        change: impl FnOnce(&mut Option<T>) -> R,
+    ) -> R {
         let key = RuntimeKey::of(&target);
-        let value = {
+        let (result, first) = {
             let mut values = self.lock();
             let values = values.get_or_insert_with(HashMap::new);
-            if let Some(value) = values.get(&key) {
-                return value.clone();
-            }
-            let value = init();
-            values.insert(key, value.clone());
-            value
+            let first = !values.contains_key(&key);
+            (change(values.entry(key).or_insert(None)), first)
         };
         // The process-wide smol executor never ends (and starting its threads only to park a
         // task there would be waste): its values stay.
         #[cfg(feature = "smol")]
         if key == RuntimeKey::Smol(0) {
-            return value;
+            return result;
         }
-        // Spawned after the lock is let go: a runtime that is shutting down drops the task (and
-        // runs the guard's drop, which takes the lock) inside `spawn`.
-        let guard = Forget { local: self, key };
-        target.spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        });
-        value
+        if first {
+            // Spawned after the lock is let go: a runtime that is shutting down drops the task
+            // (and runs the guard's drop, which takes the lock) inside `spawn`.
+            let guard = Forget { local: self, key };
+            target.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+        }
+        result
     }
 }
 
