@@ -49,6 +49,7 @@
 mod attributes;
 mod busy;
 mod datagram;
+mod free_port;
 mod multi_listener;
 mod name_info;
 mod resolve;
@@ -62,6 +63,7 @@ mod wait;
 pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
 };
+pub use free_port::{free_tcp_port, free_udp_port};
 pub use multi_listener::MultiListener;
 pub use name_info::{NameInfoFlags, getnameinfo};
 pub use resolve::getaddrinfo;
