@@ -162,15 +162,17 @@ impl<T: AsFd + AsRawFd> Registered<T> {
         }
     }
 
-    /// [`poll_io`](Self::poll_io) for a read of up to `len` bytes from a *stream* socket.
-    /// On Linux, whose epoll anyio's reactors use edge-triggered, a read that returns fewer
-    /// bytes than asked for has emptied the socket's receive buffer: the readiness is cleared
-    /// at once, so the next read waits for the next edge instead of trying a system call that
-    /// can only fail with `WouldBlock` (tokio's own sockets do the same). Not for datagram
-    /// sockets, where a short datagram says nothing about the ones queued behind it.
-    pub(crate) fn poll_read_stream(
+    /// [`poll_io`](Self::poll_io) for a transfer of up to `len` bytes on a *stream* (a stream
+    /// socket, a pipe). On Linux, whose epoll anyio's reactors use edge-triggered, a transfer
+    /// that moves fewer bytes than offered has emptied the receive buffer (a read) or filled
+    /// the send buffer (a write): the readiness is cleared at once, so the next transfer waits
+    /// for the next edge instead of trying a system call that can only fail with `WouldBlock`
+    /// (tokio's own sockets and pipes do the same). Not for datagram sockets, where a short
+    /// datagram says nothing about the ones queued behind it.
+    pub(crate) fn poll_stream(
         &self,
         cx: &mut Context<'_>,
+        direction: Direction,
         len: usize,
         op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
@@ -179,13 +181,16 @@ impl<T: AsFd + AsRawFd> Registered<T> {
             Registered::Tokio(fd) => {
                 let mut op = op;
                 loop {
-                    let mut ready = ready!(fd.poll_read_ready(cx))?;
+                    let mut ready = match direction {
+                        Direction::Read => ready!(fd.poll_read_ready(cx))?,
+                        Direction::Write => ready!(fd.poll_write_ready(cx))?,
+                    };
                     if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
                         // Not a `let` chain: those need Rust 1.88, and the library 1.85.
                         let short = matches!(result, Ok(n) if 0 < n && n < len);
                         if short && cfg!(any(target_os = "linux", target_os = "android")) {
                             // Only the readiness this guard saw is cleared: an edge that came
-                            // after the read stays.
+                            // after the transfer stays.
                             ready.clear_ready();
                         }
                         return Poll::Ready(result);
@@ -196,49 +201,15 @@ impl<T: AsFd + AsRawFd> Registered<T> {
             #[cfg(feature = "smol")]
             Registered::Smol(_) => {
                 let _ = len;
-                self.poll_io(cx, Direction::Read, op)
+                self.poll_io(cx, direction, op)
             }
         }
     }
 
-    /// [`poll_io`](Self::poll_io) for a write of `len` bytes to a *stream* (a pipe, a stream
-    /// socket): on Linux, a write that takes fewer bytes than offered found the buffer full,
-    /// so the readiness is cleared at once and the next write waits for room, instead of
-    /// trying a system call that can only fail with `WouldBlock` (tokio's own pipes and
-    /// sockets do the same).
-    pub(crate) fn poll_write_stream(
+    /// [`poll_stream`](Self::poll_stream) as a future, as [`io`](Self::io) is.
+    pub(crate) async fn stream(
         &self,
-        cx: &mut Context<'_>,
-        len: usize,
-        op: impl FnMut(&T) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        match self {
-            #[cfg(feature = "tokio")]
-            Registered::Tokio(fd) => {
-                let mut op = op;
-                loop {
-                    let mut ready = ready!(fd.poll_write_ready(cx))?;
-                    if let Ok(result) = ready.try_io(|fd| op(fd.get_ref())) {
-                        let short = matches!(result, Ok(n) if 0 < n && n < len);
-                        if short && cfg!(any(target_os = "linux", target_os = "android")) {
-                            ready.clear_ready();
-                        }
-                        return Poll::Ready(result);
-                    }
-                }
-            }
-            // async-io's readiness is a count of edges, not a flag this could clear.
-            #[cfg(feature = "smol")]
-            Registered::Smol(_) => {
-                let _ = len;
-                self.poll_io(cx, Direction::Write, op)
-            }
-        }
-    }
-
-    /// [`poll_write_stream`](Self::poll_write_stream) as a future, as [`io`](Self::io) is.
-    pub(crate) async fn write_stream(
-        &self,
+        direction: Direction,
         len: usize,
         op: impl FnMut(&T) -> io::Result<usize>,
     ) -> io::Result<usize> {
@@ -246,32 +217,12 @@ impl<T: AsFd + AsRawFd> Registered<T> {
             #[cfg(feature = "tokio")]
             Registered::Tokio(_) => {
                 let mut op = op;
-                std::future::poll_fn(|cx| self.poll_write_stream(cx, len, &mut op)).await
+                std::future::poll_fn(|cx| self.poll_stream(cx, direction, len, &mut op)).await
             }
             #[cfg(feature = "smol")]
             Registered::Smol(_) => {
                 let _ = len;
-                self.io(Direction::Write, op).await
-            }
-        }
-    }
-
-    /// [`poll_read_stream`](Self::poll_read_stream) as a future, as [`io`](Self::io) is.
-    pub(crate) async fn read_stream(
-        &self,
-        len: usize,
-        op: impl FnMut(&T) -> io::Result<usize>,
-    ) -> io::Result<usize> {
-        match self {
-            #[cfg(feature = "tokio")]
-            Registered::Tokio(_) => {
-                let mut op = op;
-                std::future::poll_fn(|cx| self.poll_read_stream(cx, len, &mut op)).await
-            }
-            #[cfg(feature = "smol")]
-            Registered::Smol(_) => {
-                let _ = len;
-                self.io(Direction::Read, op).await
+                self.io(direction, op).await
             }
         }
     }

@@ -48,6 +48,18 @@ pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
     }
 }
 
+/// The gate of an operation that holds nothing to give back when cancelled and may complete
+/// at once (a read from a buffer, say): `Pending` when cancelled (the scope drops the body at
+/// this suspension) or out of budget (the task was scheduled to be polled again); otherwise
+/// the unit to spend if it completes.
+#[inline]
+pub(crate) fn poll_gate(cx: &mut Context<'_>) -> Poll<Unit> {
+    match gate(cx) {
+        Gate::Proceed(unit) => Poll::Ready(unit),
+        Gate::Cancelled | Gate::Yield => Poll::Pending,
+    }
+}
+
 /// The gate of an I/O operation that holds nothing to give back when cancelled (a system call
 /// not made yet): `Pending` when cancelled or out of budget. The budget is left to tokio's I/O
 /// objects on tokio, which spend it themselves.

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::file::poll_gate;
+use crate::cancel::gate::poll_gate;
 use crate::to_thread::{self, RunSync};
 
 /// How much work one thread hop does: one unit per directory entry read and per directory

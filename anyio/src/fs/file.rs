@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::error::with_path;
-use crate::backend::coop::Unit;
-use crate::cancel::gate::{Gate, gate};
+use crate::cancel::gate::poll_gate;
 use crate::sync::CapacityLimiter;
 use crate::to_thread::{self, RunSync};
 
@@ -951,18 +950,6 @@ impl AsyncFile {
             State::Idle(inner) => Ok(inner.file),
             _ => Err(closed()),
         }
-    }
-}
-
-/// The gate of a read or write that may complete from a buffer, without the thread hop whose
-/// start checks for cancellation: such an operation does not complete in a cancelled scope,
-/// and it spends the task's cooperative budget, as anyio's other operations do.
-pub(super) fn poll_gate(cx: &mut Context<'_>) -> Poll<Unit> {
-    match gate(cx) {
-        Gate::Proceed(unit) => Poll::Ready(unit),
-        // Cancelled: the scope drops the body at this suspension. Out of budget: the task was
-        // scheduled to be polled again.
-        Gate::Cancelled | Gate::Yield => Poll::Pending,
     }
 }
 

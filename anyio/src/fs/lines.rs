@@ -6,7 +6,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use super::file::{AsyncFile, poll_gate};
+use super::file::AsyncFile;
+use crate::cancel::gate::poll_gate;
 
 impl AsyncFile {
     /// The file's lines from its position on, as a [`Stream`](futures_core::Stream) of

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::error::with_path;
-use super::file::poll_gate;
+use crate::cancel::gate::poll_gate;
 use crate::to_thread::{self, RunSync};
 
 /// How many entries one thread hop fetches.

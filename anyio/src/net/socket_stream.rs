@@ -114,7 +114,7 @@ where
         }
         let io = self.registered_io()?;
         let len = buf.len();
-        match gated_io(io.read_stream(len, |mut socket| socket.read(buf))).await {
+        match gated_io(io.stream(Direction::Read, len, |mut socket| socket.read(buf))).await {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -141,7 +141,7 @@ where
         let len = buf.len();
         let io = self.registered_io()?;
         let unit = ready!(poll_io_gate(cx));
-        let read = ready!(io.poll_read_stream(cx, len, |mut socket| socket.read(buf)));
+        let read = ready!(io.poll_stream(cx, Direction::Read, len, |mut socket| socket.read(buf)));
         unit.made_progress();
         Poll::Ready(read)
     }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, ready};
 use rustix::buffer::spare_capacity;
 use rustix::io::Errno;
 
-use crate::backend::Registered;
+use crate::backend::{Direction, Registered};
 use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::streams::StreamError;
 
@@ -60,7 +60,7 @@ impl Pipe {
         }
         let io = self.io()?;
         let len = buf.len();
-        match gated_io(io.read_stream(len, |fd| read(fd, buf))).await {
+        match gated_io(io.stream(Direction::Read, len, |fd| read(fd, buf))).await {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -70,7 +70,7 @@ impl Pipe {
     async fn send(&self, mut data: &[u8]) -> Result<(), StreamError> {
         let io = self.io()?;
         while !data.is_empty() {
-            let n = gated_io(io.write_stream(data.len(), |fd| write(fd, data))).await?;
+            let n = gated_io(io.stream(Direction::Write, data.len(), |fd| write(fd, data))).await?;
             data = &data[n..];
         }
         Ok(())
@@ -80,7 +80,7 @@ impl Pipe {
         let len = buf.len();
         let io = self.io()?;
         let unit = ready!(poll_io_gate(cx));
-        let read = ready!(io.poll_read_stream(cx, len, |fd| read(fd, buf)));
+        let read = ready!(io.poll_stream(cx, Direction::Read, len, |fd| read(fd, buf)));
         unit.made_progress();
         Poll::Ready(read)
     }
@@ -99,7 +99,7 @@ impl Pipe {
         }
         let len = vec.capacity() - vec.len();
         let unit = ready!(poll_io_gate(cx));
-        let read = ready!(io.poll_read_stream(cx, len, |fd| {
+        let read = ready!(io.poll_stream(cx, Direction::Read, len, |fd| {
             retry_interrupted(|| rustix::io::read(fd, spare_capacity(&mut *vec)))
         }));
         unit.made_progress();
@@ -113,7 +113,7 @@ impl Pipe {
     ) -> Poll<io::Result<usize>> {
         let io = self.io()?;
         let unit = ready!(poll_io_gate(cx));
-        let written = ready!(io.poll_write_stream(cx, buf.len(), |fd| write(fd, buf)));
+        let written = ready!(io.poll_stream(cx, Direction::Write, buf.len(), |fd| write(fd, buf)));
         unit.made_progress();
         Poll::Ready(written)
     }
@@ -126,7 +126,7 @@ impl Pipe {
         let io = self.io()?;
         let len = bufs.iter().map(|buf| buf.len()).sum();
         let unit = ready!(poll_io_gate(cx));
-        let written = ready!(io.poll_write_stream(cx, len, |fd| {
+        let written = ready!(io.poll_stream(cx, Direction::Write, len, |fd| {
             retry_interrupted(|| rustix::io::writev(fd, bufs))
         }));
         unit.made_progress();

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use super::handler::{self, CAPACITY, Target};
 use super::number::Signal;
 use crate::backend::{Direction, Registered};
-use crate::cancel::gate::{Gate, gate};
+use crate::cancel::gate::poll_gate;
 
 /// Starts receiving `signals` (AnyIO's `open_signal_receiver`): from now on every delivery of
 /// one of them to the process is queued for the returned receiver, until it is dropped.
@@ -207,11 +207,8 @@ impl SignalReceiver {
 
     /// The next signal: one read before, or a fresh read from the pipe.
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Signal>> {
-        let unit = match gate(cx) {
-            Gate::Proceed(unit) => unit,
-            // Nothing taken yet: the signals stay queued for a later receive.
-            Gate::Cancelled | Gate::Yield => return Poll::Pending,
-        };
+        // Nothing taken yet when it is pending: the signals stay queued for a later receive.
+        let unit = std::task::ready!(poll_gate(cx));
         if self.buffer.is_empty() {
             let SignalReceiver { reader, buffer, .. } = self;
             // A wait drops `unit`, which gives the budget back.

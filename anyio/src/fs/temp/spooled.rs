@@ -9,8 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::memory::Memory;
-use crate::backend::coop::Unit;
-use crate::cancel::gate::{Gate, gate};
+use crate::cancel::gate::poll_gate;
 use crate::fs::AsyncFile;
 use crate::fs::error::with_path;
 use crate::to_thread::{self, RunSync};
@@ -682,15 +681,6 @@ impl SpooledTemporaryFile {
         };
         self.storage = Storage::Closed;
         closed
-    }
-}
-
-/// The gate of an operation in memory (see `crate::cancel::gate`): it does not complete in a
-/// cancelled scope, and spends the task's budget, so a loop of them lets other tasks run.
-fn poll_gate(cx: &mut Context<'_>) -> Poll<Unit> {
-    match gate(cx) {
-        Gate::Proceed(unit) => Poll::Ready(unit),
-        Gate::Cancelled | Gate::Yield => Poll::Pending,
     }
 }
 
