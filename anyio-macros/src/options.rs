@@ -60,6 +60,10 @@ pub(crate) struct Options {
     pub(crate) multi_thread: Option<(bool, Span)>,
     pub(crate) worker_threads: Option<(usize, Span)>,
     pub(crate) threads: Option<(usize, Span)>,
+    /// `virtual_time` (tests).
+    pub(crate) virtual_time: Option<Span>,
+    /// `timeout = "10s"` or `timeout = 10` (tests), in milliseconds.
+    pub(crate) timeout: Option<(u64, Span)>,
 }
 
 impl Options {
@@ -134,9 +138,25 @@ impl Options {
                 let count = positive(&meta)?;
                 set(&mut self.threads, (count, span), &meta)
             }
+            ("virtual_time", Macro::Test) => {
+                if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+                    return Err(meta.error("`virtual_time` takes no value"));
+                }
+                set(&mut self.virtual_time, span, &meta)
+            }
+            ("timeout", Macro::Test) => {
+                let millis = timeout_millis(&meta)?;
+                set(&mut self.timeout, (millis, span), &meta)
+            }
+            ("virtual_time" | "timeout", Macro::Main) => Err(meta.error(format!(
+                "`{}` is an option of #[anyio::test]; for a program, see anyio::Runner",
+                path_text(&meta)
+            ))),
             _ => {
                 let expected = match which {
-                    Macro::Test => "`backends`, `flavor`, `worker_threads`, `threads`",
+                    Macro::Test => {
+                        "`backends`, `flavor`, `worker_threads`, `threads`, `virtual_time`, `timeout`"
+                    }
                     Macro::Main => "`backend`, `flavor`, `worker_threads`, `threads`",
                 };
                 Err(meta.error(format!(
@@ -196,12 +216,19 @@ impl Options {
         let multi_thread = option_tokens(self.multi_thread.map(|(multi, _)| quote!(#multi)));
         let worker_threads = option_tokens(self.worker_threads.map(|(n, _)| quote!(#n)));
         let threads = option_tokens(self.threads.map(|(n, _)| quote!(#n)));
+        let virtual_time = self.virtual_time.is_some();
+        let timeout = option_tokens(
+            self.timeout
+                .map(|(millis, _)| quote!(::core::time::Duration::from_millis(#millis))),
+        );
         quote! {
             ::anyio::__private::RuntimeOptions {
                 backend: #backend,
                 multi_thread: #multi_thread,
                 worker_threads: #worker_threads,
                 threads: #threads,
+                virtual_time: #virtual_time,
+                timeout: #timeout,
             }
         }
     }
@@ -232,6 +259,48 @@ fn positive(meta: &ParseNestedMeta<'_>) -> syn::Result<usize> {
         ));
     }
     Ok(count)
+}
+
+/// `timeout = 10` (seconds) or `timeout = "250ms"` / `"10s"` / `"2m"`, in milliseconds.
+fn timeout_millis(meta: &ParseNestedMeta<'_>) -> syn::Result<u64> {
+    let value = meta.value()?;
+    let (millis, span) = if value.peek(LitInt) {
+        let literal: LitInt = value.parse()?;
+        let seconds: u64 = literal.base10_parse()?;
+        (seconds.checked_mul(1000), literal.span())
+    } else {
+        let literal: LitStr = value.parse()?;
+        let text = literal.value();
+        let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &text[digits.len()..];
+        let scale = match unit {
+            "ms" => Some(1),
+            "s" => Some(1000),
+            "m" => Some(60_000),
+            _ => None,
+        };
+        let millis = match (digits.parse::<u64>(), scale) {
+            (Ok(number), Some(scale)) => number.checked_mul(scale),
+            _ => {
+                return Err(syn::Error::new(
+                    literal.span(),
+                    format!(
+                        "cannot read `{text}` as a timeout; write a whole number of seconds \
+                         (`timeout = 10`) or a number with `ms`, `s` or `m` (`timeout = \"250ms\"`)"
+                    ),
+                ));
+            }
+        };
+        (millis, literal.span())
+    };
+    match millis {
+        Some(0) => Err(syn::Error::new(
+            span,
+            "the timeout must be longer than zero",
+        )),
+        Some(millis) => Ok(millis),
+        None => Err(syn::Error::new(span, "this timeout is too long")),
+    }
 }
 
 fn path_text(meta: &ParseNestedMeta<'_>) -> String {

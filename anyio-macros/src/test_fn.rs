@@ -53,7 +53,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 #(#lints)*
                 #(#others)*
                 fn #test_name() #output {
-                    ::anyio::__private::run_test(#backend_path, #runtime_options, super::#name())
+                    ::anyio::__private::run_test(
+                        #backend_path,
+                        #runtime_options,
+                        ::core::module_path!(),
+                        super::#name(),
+                    )
                 }
             }
         }

@@ -192,6 +192,7 @@ with_a_backend! {
     pub mod streams;
     pub mod sync;
     pub mod task;
+    pub mod testing;
     mod thread;
     mod time;
     #[cfg(all(unix, feature = "tls"))]
@@ -262,6 +263,11 @@ extern crate self as anyio;
 /// | `flavor = "current_thread"` / `"multi_thread"` | the tokio runtime's flavour |
 /// | `worker_threads = N` | tokio's worker threads (implies `multi_thread`) |
 /// | `threads = N` | smol's executor threads |
+/// | `virtual_time` | anyio's clock runs on [virtual time](crate::testing#virtual-time) |
+/// | `timeout = 10`, `timeout = "250ms"` (`ms`, `s`, `m`) | fail the test when it runs longer, in real time; the panic names the test and the backend |
+///
+/// Every test's runtime keeps track of its tasks, so
+/// [`testing::wait_all_tasks_blocked`] works in it.
 ///
 /// An option that belongs to no backend the test runs on, an unknown option, a function that
 /// is not `async`, takes arguments or is generic: each is a compile error that says so.
@@ -282,6 +288,12 @@ extern crate self as anyio;
 /// async fn on_a_multi_thread_tokio() -> Result<(), anyio::NoEventLoopError> {
 ///     assert_eq!(anyio::current_async_library()?, anyio::Backend::Tokio);
 ///     Ok(())
+/// }
+///
+/// #[anyio::test(virtual_time, timeout = 5)]
+/// async fn an_hour_passes_at_once() {
+///     let outcome = anyio::fail_after(Duration::from_secs(3600), anyio::sleep_forever()).await;
+///     assert!(outcome.is_err());
 /// }
 /// # fn main() {}
 /// ```

@@ -1,7 +1,13 @@
 //! Support for the code that `#[anyio::test]` and `#[anyio::main]` generate. Not public API.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use pin_project_lite::pin_project;
+
+use crate::backend::{self, Timer};
 use crate::{Backend, Runner};
 
 /// How a generated test or `main` wants its runtime; each field mirrors a macro option.
@@ -15,6 +21,10 @@ pub struct RuntimeOptions {
     pub worker_threads: Option<usize>,
     /// `threads = N` (smol).
     pub threads: Option<usize>,
+    /// `virtual_time` (tests).
+    pub virtual_time: bool,
+    /// `timeout = ...` (tests): the test fails when it runs longer, in real time.
+    pub timeout: Option<Duration>,
 }
 
 impl RuntimeOptions {
@@ -33,6 +43,9 @@ impl RuntimeOptions {
         if let Some(count) = self.threads {
             runner = runner.threads(count);
         }
+        if self.virtual_time {
+            runner = runner.virtual_time();
+        }
         runner
     }
 
@@ -43,6 +56,8 @@ impl RuntimeOptions {
             multi_thread: None,
             worker_threads: None,
             threads: None,
+            virtual_time: self.virtual_time,
+            timeout: self.timeout,
         };
         match backend {
             Backend::Tokio => {
@@ -62,12 +77,71 @@ impl RuntimeOptions {
 ///
 /// The macro has already checked that each option set belongs to one of the test's backends;
 /// each backend gets its own options. Tests default to a current-thread tokio runtime and a
-/// single smol thread, as `#[tokio::test]` and `smol::block_on` do.
+/// single smol thread, as `#[tokio::test]` and `smol::block_on` do. Every test's runtime keeps
+/// track of its tasks, for `anyio::testing::wait_all_tasks_blocked`. `name` is the test's path.
 #[track_caller]
-pub fn run_test<F: Future>(backend: Backend, options: RuntimeOptions, test: F) -> F::Output {
-    match options.for_test(backend).runner(backend).run(test) {
+pub fn run_test<F: Future>(
+    backend: Backend,
+    options: RuntimeOptions,
+    name: &'static str,
+    test: F,
+) -> F::Output {
+    let options = options.for_test(backend);
+    let limited = TimeLimited {
+        test,
+        limit: options.timeout,
+        timer: None,
+        name,
+        backend,
+    };
+    match options.runner(backend).track_blocking().run(limited) {
         Ok(output) => output,
         Err(error) => panic!("#[anyio::test] could not run on {backend}: {error}"),
+    }
+}
+
+pin_project! {
+    /// A test that fails once it has run longer than its `timeout`, in real time (also under
+    /// virtual time, where a test that waits on nothing anyio can see would otherwise hang).
+    struct TimeLimited<F> {
+        #[pin]
+        test: F,
+        limit: Option<Duration>,
+        #[pin]
+        timer: Option<Timer>,
+        name: &'static str,
+        backend: Backend,
+    }
+}
+
+impl<F: Future> Future for TimeLimited<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = this.test.poll(cx) {
+            return Poll::Ready(output);
+        }
+        let Some(limit) = *this.limit else {
+            return Poll::Pending;
+        };
+        if this.timer.is_none() {
+            let active = backend::current_or_panic("#[anyio::test]");
+            let deadline = Instant::now().checked_add(limit);
+            match deadline {
+                Some(deadline) => this.timer.set(Some(Timer::real_at(active, deadline))),
+                None => *this.limit = None,
+            }
+        }
+        if let Some(timer) = this.timer.as_pin_mut() {
+            if timer.poll_fire(cx).is_ready() {
+                panic!(
+                    "test `{}` timed out on {}: still running after {:?} (its `timeout`)",
+                    this.name, this.backend, limit
+                );
+            }
+        }
+        Poll::Pending
     }
 }
 
@@ -75,6 +149,8 @@ pub fn run_test<F: Future>(backend: Backend, options: RuntimeOptions, test: F) -
 /// Every option set is passed on, so one that does not fit the backend is an error.
 #[track_caller]
 pub fn run_main<F: Future>(options: RuntimeOptions, main: F) -> F::Output {
+    // The macro refuses the test-only options on `main`.
+    debug_assert!(!options.virtual_time && options.timeout.is_none());
     let runner = match options.backend {
         Some(backend) => Ok(options.runner(backend)),
         None => Runner::from_env().map(|runner| options.runner(runner.backend())),

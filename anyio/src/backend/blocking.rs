@@ -12,6 +12,8 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    // A virtual clock stands still while the call runs (see `anyio::testing`).
+    let _clock = super::instruments::hold();
     match backend {
         #[cfg(feature = "tokio")]
         Active::Tokio => match ::tokio::task::spawn_blocking(call).await {

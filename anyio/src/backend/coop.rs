@@ -115,6 +115,7 @@ fn on_tokio() -> bool {
 /// waking the task at once (it goes to the back of the executor's queue).
 #[cold]
 fn yield_now(cx: &mut Context<'_>) {
+    super::instruments::note_yield();
     #[cfg(feature = "tokio")]
     if on_tokio() {
         super::tokio::time::schedule_yield(cx);

@@ -36,6 +36,7 @@ pub(crate) mod tokio;
 
 mod blocking;
 pub(crate) mod coop;
+pub(crate) mod instruments;
 #[cfg(unix)]
 mod io;
 pub(crate) mod runtime_local;
@@ -183,6 +184,11 @@ pub(crate) fn current_or_panic(operation: &str) -> Active {
 
 /// The backend's monotonic clock.
 pub(crate) fn now(backend: Active) -> std::time::Instant {
+    if let Some(instruments) = instruments::virtual_clock() {
+        if let Some(clock) = instruments.clock() {
+            return clock.now();
+        }
+    }
     match backend {
         #[cfg(feature = "tokio")]
         Active::Tokio => tokio::time::now(),
@@ -194,6 +200,7 @@ pub(crate) fn now(backend: Active) -> std::time::Instant {
 /// Arranges for the task polling with `cx` to be polled again after other ready tasks have had
 /// their turn; the caller returns `Poll::Pending` right after.
 pub(crate) fn schedule_yield(backend: Active, cx: &mut Context<'_>) {
+    instruments::note_yield();
     match backend {
         #[cfg(feature = "tokio")]
         Active::Tokio => tokio::time::schedule_yield(cx),

@@ -25,7 +25,8 @@ pub(crate) enum RuntimeKey {
 }
 
 impl RuntimeKey {
-    fn of(target: &SpawnTarget) -> RuntimeKey {
+    /// The runtime that `target` spawns on.
+    pub(crate) fn of(target: &SpawnTarget) -> RuntimeKey {
         match target {
             #[cfg(feature = "tokio")]
             SpawnTarget::Tokio(handle) => RuntimeKey::Tokio(handle.id()),
@@ -116,6 +117,14 @@ impl<T: Clone + Send + 'static> RuntimeLocal<T> {
             .lock()
             .as_ref()
             .and_then(|values| values.get(&key).cloned().flatten()))
+    }
+
+    /// The value of the runtime that `target` spawns on, if it has one.
+    pub(crate) fn get_in(&'static self, target: &SpawnTarget) -> Option<T> {
+        let key = RuntimeKey::of(target);
+        self.lock()
+            .as_ref()
+            .and_then(|values| values.get(&key).cloned().flatten())
     }
 
     /// Replaces the value of the runtime that runs the calling code (`None`: no value), and

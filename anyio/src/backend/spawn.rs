@@ -39,6 +39,19 @@ impl SpawnTarget {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        match super::instruments::of_target(self) {
+            Some(instruments) => {
+                self.spawn_untracked(super::instruments::Tracked::new(future, instruments))
+            }
+            None => self.spawn_untracked(future),
+        }
+    }
+
+    /// [`spawn`](Self::spawn), without the instruments of a runtime run for testing.
+    fn spawn_untracked<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         match self {
             #[cfg(feature = "tokio")]
             SpawnTarget::Tokio(handle) => drop(handle.spawn(future)),

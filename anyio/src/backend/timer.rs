@@ -9,6 +9,7 @@ use pin_project_lite::pin_project;
 #[cfg(not(all(feature = "tokio", feature = "smol")))]
 use super::Absent;
 use super::Active;
+use super::instruments::{self, VirtualTimer};
 
 #[cfg(feature = "tokio")]
 type TokioSleep = ::tokio::time::Sleep;
@@ -27,12 +28,25 @@ pin_project! {
     pub(crate) enum Timer {
         Tokio { #[pin] sleep: TokioSleep },
         Smol { timer: SmolTimer },
+        // On a runtime that runs on virtual time (see `instruments`).
+        Virtual { timer: VirtualTimer },
     }
 }
 
 impl Timer {
     /// A timer on `backend` that fires at `deadline`.
     pub(crate) fn at(backend: Active, deadline: Instant) -> Timer {
+        if let Some(instruments) = instruments::virtual_clock() {
+            return Timer::Virtual {
+                timer: VirtualTimer::new(instruments, deadline),
+            };
+        }
+        Timer::real_at(backend, deadline)
+    }
+
+    /// A timer on `backend`'s own clock, also where anyio's clock is virtual (a test's time
+    /// limit is real time).
+    pub(crate) fn real_at(backend: Active, deadline: Instant) -> Timer {
         match backend {
             #[cfg(feature = "tokio")]
             Active::Tokio => Timer::Tokio {
@@ -51,6 +65,7 @@ impl Timer {
         match self.project() {
             TimerProj::Tokio { sleep } => super::tokio_reset(sleep, deadline),
             TimerProj::Smol { timer } => super::smol_reset(timer, deadline),
+            TimerProj::Virtual { timer } => timer.reset(deadline),
         }
     }
 
@@ -60,6 +75,7 @@ impl Timer {
         match self.project() {
             TimerProj::Tokio { sleep } => sleep.poll(cx).map(drop),
             TimerProj::Smol { timer } => Pin::new(timer).poll(cx).map(drop),
+            TimerProj::Virtual { timer } => timer.poll_fire(cx),
         }
     }
 }

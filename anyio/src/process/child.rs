@@ -114,6 +114,8 @@ impl Child {
     /// child's group holds), and may still have to kill that group when cancelled.
     pub(super) async fn exited(&self) -> io::Result<()> {
         gated_io(async {
+            // A virtual clock stands still while a process runs (see `anyio::testing`).
+            let _clock = crate::backend::instruments::hold();
             if self.has_exited()? {
                 return Ok(());
             }
@@ -139,6 +141,7 @@ impl Child {
     /// Waits for the child to exit, and reaps it.
     pub(super) async fn wait(&self) -> io::Result<ExitStatus> {
         gated_io(async {
+            let _clock = crate::backend::instruments::hold();
             if let Some(status) = self.try_wait()? {
                 return Ok(status);
             }

@@ -4,8 +4,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::Arc;
+use std::task::Waker;
+
 use pin_project_lite::pin_project;
 
+use crate::backend::instruments::{Instruments, TaskTrack};
 use crate::task::{self, TaskInfo};
 
 pin_project! {
@@ -16,16 +20,33 @@ pin_project! {
         future: F,
         task: Option<TaskInfo>,
         _registration: task::Registration,
+        // The runtime's instruments, when it is run for testing: the main future is tracked
+        // like a spawned task.
+        tracking: Option<(Arc<Instruments>, Arc<TaskTrack>, Waker)>,
+    }
+
+    impl<F> PinnedDrop for MainTask<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some((_, track, _)) = this.tracking.as_ref() {
+                track.finish_if_live();
+            }
+        }
     }
 }
 
 impl<F> MainTask<F> {
-    pub(crate) fn new(future: F) -> Self {
+    pub(crate) fn new(future: F, instruments: Option<Arc<Instruments>>) -> Self {
         let info = TaskInfo::new("anyio::run".into(), None);
+        let tracking = instruments.map(|instruments| {
+            let track = TaskTrack::new(Arc::clone(&instruments));
+            let waker = Waker::from(Arc::clone(&track));
+            (instruments, track, waker)
+        });
         MainTask {
             future,
             _registration: task::register(&info),
             task: Some(info),
+            tracking,
         }
     }
 }
@@ -38,6 +59,14 @@ impl<F: Future> Future for MainTask<F> {
         let future = this.future;
         // The task's own cooperative budget (smol; tokio refills its own).
         crate::backend::coop::refill();
-        task::with_current(this.task, || future.poll(cx))
+        let task = this.task;
+        match this.tracking.as_ref() {
+            Some((instruments, track, waker)) => {
+                // On the first poll, inside the runtime: from now on its tasks are tracked.
+                instruments.install();
+                track.poll_with(waker, cx, |cx| task::with_current(task, || future.poll(cx)))
+            }
+            None => task::with_current(task, || future.poll(cx)),
+        }
     }
 }

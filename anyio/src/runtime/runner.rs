@@ -41,6 +41,8 @@ pub const BACKEND_ENV_VAR: &str = "ANYIO_BACKEND";
 /// ```
 pub struct Runner {
     backend: Backend,
+    track_blocking: bool,
+    virtual_time: bool,
     pub(crate) tokio: TokioOptions,
     pub(crate) smol: SmolOptions,
 }
@@ -155,6 +157,8 @@ impl Runner {
     pub fn new(backend: Backend) -> Self {
         Runner {
             backend,
+            track_blocking: false,
+            virtual_time: false,
             tokio: TokioOptions::default(),
             smol: SmolOptions::default(),
         }
@@ -318,6 +322,61 @@ impl Runner {
         self
     }
 
+    /// Keeps count of which of anyio's tasks can run, so that
+    /// [`wait_all_tasks_blocked`](crate::testing::wait_all_tasks_blocked) works on this
+    /// runtime. `#[anyio::test]` always does.
+    ///
+    /// Every task anyio spawns (and the future given to [`run`](Runner::run)) is then polled
+    /// with a waker that notes its wakes: a few atomic operations per poll and per wake, and
+    /// one allocation per task. Both backends.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use anyio::sync::Event;
+    ///
+    /// anyio::Runner::from_env()?.track_blocking().run(async {
+    ///     let event = Arc::new(Event::new());
+    ///     anyio::task_group(|tg| async move {
+    ///         let waiter = Arc::clone(&event);
+    ///         tg.spawn(async move { waiter.wait().await });
+    ///         // Returns once the child waits on the event.
+    ///         anyio::testing::wait_all_tasks_blocked().await;
+    ///         event.set();
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn track_blocking(mut self) -> Self {
+        self.track_blocking = true;
+        self
+    }
+
+    /// Runs anyio's clock on virtual time: time stands still while any anyio task can run, and
+    /// jumps to the next deadline when none can (Trio's `MockClock(autojump_threshold=0)`).
+    /// Implies [`track_blocking`](Runner::track_blocking). Both backends; see
+    /// [`anyio::testing`](crate::testing#virtual-time) for what it covers.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let started = Instant::now();
+    /// let timed_out = anyio::Runner::from_env()?.virtual_time().run(async {
+    ///     anyio::fail_after(Duration::from_secs(3600), anyio::sleep_forever()).await
+    /// })?;
+    /// assert!(timed_out.is_err()); // an hour on anyio's clock...
+    /// assert!(started.elapsed() < Duration::from_secs(5)); // ...and no time at all on yours
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn virtual_time(mut self) -> Self {
+        self.virtual_time = true;
+        self
+    }
+
     /// Runs `future` to completion on a new runtime and returns its output.
     ///
     /// The runtime is shut down before this returns; tasks still running then are dropped. A
@@ -350,7 +409,9 @@ impl Runner {
         if let Some(running) = running_on_this_thread() {
             return Err(RunError::AlreadyRunning { backend: running });
         }
-        let future = super::main_task::MainTask::new(future);
+        let instruments = (self.track_blocking || self.virtual_time)
+            .then(|| backend::instruments::Instruments::new(self.virtual_time));
+        let future = super::main_task::MainTask::new(future, instruments);
         match active {
             #[cfg(feature = "tokio")]
             Active::Tokio => backend::tokio::runtime::run(self.tokio, future),
@@ -404,6 +465,8 @@ impl fmt::Debug for Runner {
         let mut debug = f.debug_struct("Runner");
         debug
             .field("backend", &self.backend)
+            .field("track_blocking", &self.track_blocking)
+            .field("virtual_time", &self.virtual_time)
             .field("flavor", &self.tokio.flavor)
             .field("worker_threads", &self.tokio.worker_threads);
         #[cfg(feature = "tokio")]

@@ -156,6 +156,9 @@ enum Stage<T> {
         result: oneshot::Receiver<std::thread::Result<T>>,
         /// The scope held while the thread runs (without `abandon_on_cancel`).
         held: Option<Arc<ScopeNode>>,
+        /// Keeps a virtual clock from jumping while the thread works (see `anyio::testing`);
+        /// let go when the caller takes the result or goes away, never before the wake.
+        _clock: Option<backend::instruments::Hold>,
     },
     /// The thread returned this value; handed over at the first poll outside a cancellation.
     Returned(T),
@@ -381,6 +384,7 @@ where
     Stage::Running {
         result: receiver,
         held,
+        _clock: backend::instruments::hold(),
     }
 }
 

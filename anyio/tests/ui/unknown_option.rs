@@ -1,4 +1,4 @@
-#[anyio::test(timeout = 5)]
+#[anyio::test(retries = 5)]
 async fn unknown_option() {}
 
 fn main() {}

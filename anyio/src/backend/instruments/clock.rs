@@ -1,0 +1,249 @@
+//! A virtual clock: time stands still while tasks run, and jumps to the next timer's deadline
+//! when none can (see [`Instruments::idle`](super::Instruments)).
+//!
+//! The clock reads as the real `Instant` at which the runtime started plus the virtual time
+//! that has passed, so deadlines stay `Instant`s and mix with the rest of the crate. Timers are
+//! kept in a heap by deadline, then by the order in which they were armed: timers due at the
+//! same moment fire in that order, on every backend.
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// A runtime's virtual clock.
+pub(crate) struct VirtualClock {
+    /// When the runtime started, in real time: virtual time zero.
+    start: Instant,
+    /// Virtual nanoseconds since `start`.
+    elapsed: AtomicU64,
+    timers: Mutex<Timers>,
+}
+
+/// The armed timers.
+#[derive(Default)]
+struct Timers {
+    heap: BinaryHeap<Armed>,
+    /// Gives each arming its place among timers due at the same moment.
+    next_order: u64,
+}
+
+impl fmt::Debug for VirtualClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VirtualClock")
+            .field(
+                "elapsed",
+                &Duration::from_nanos(self.elapsed.load(Ordering::SeqCst)),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl VirtualClock {
+    pub(super) fn new() -> VirtualClock {
+        VirtualClock {
+            start: Instant::now(),
+            elapsed: AtomicU64::new(0),
+            timers: Mutex::new(Timers::default()),
+        }
+    }
+
+    /// The virtual time now.
+    pub(crate) fn now(&self) -> Instant {
+        self.start + Duration::from_nanos(self.elapsed.load(Ordering::SeqCst))
+    }
+
+    /// Moves the clock to the earliest armed deadline and fires every timer due by then, if
+    /// `still_idle` holds once the timers are locked (a task woken meanwhile cancels the jump).
+    pub(super) fn jump_if(&self, still_idle: impl FnOnce() -> bool) {
+        let mut due = Vec::new();
+        {
+            let mut timers = self.timers.lock().unwrap_or_else(PoisonError::into_inner);
+            if !still_idle() {
+                return;
+            }
+            let now = self.now();
+            while let Some(top) = timers.heap.peek() {
+                let next = if top.deadline <= now {
+                    now
+                } else if top.is_live() {
+                    top.deadline
+                } else {
+                    timers.heap.pop();
+                    continue;
+                };
+                self.advance_to(next);
+                break;
+            }
+            let now = self.now();
+            while timers.heap.peek().is_some_and(|top| top.deadline <= now) {
+                if let Some(armed) = timers.heap.pop() {
+                    if let Some(waker) = armed.take_waker() {
+                        due.push(waker);
+                    }
+                }
+            }
+        }
+        // Outside the lock: a waker may run code that arms a timer.
+        for waker in due {
+            waker.wake();
+        }
+    }
+
+    fn advance_to(&self, moment: Instant) {
+        let elapsed = moment.saturating_duration_since(self.start);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.elapsed.fetch_max(nanos, Ordering::SeqCst);
+    }
+
+    /// Arms `entry` for `deadline` (unless it is armed for it already).
+    fn arm(&self, entry: &Arc<Entry>, deadline: Instant) {
+        let mut timers = self.timers.lock().unwrap_or_else(PoisonError::into_inner);
+        let order = timers.next_order;
+        timers.next_order += 1;
+        {
+            let mut state = entry.state.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.armed == Some(deadline) {
+                return;
+            }
+            state.armed = Some(deadline);
+            state.order = order;
+        }
+        timers.heap.push(Armed {
+            deadline,
+            order,
+            entry: Arc::downgrade(entry),
+        });
+    }
+}
+
+/// A timer on a virtual clock.
+pub(crate) struct VirtualTimer {
+    clock: Arc<super::Instruments>,
+    deadline: Instant,
+    entry: Arc<Entry>,
+}
+
+impl fmt::Debug for VirtualTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VirtualTimer")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The state a timer shares with its place in the heap.
+#[derive(Default)]
+struct Entry {
+    state: Mutex<EntryState>,
+}
+
+#[derive(Default)]
+struct EntryState {
+    /// The deadline the heap holds this timer for; a heap item for any other is stale.
+    armed: Option<Instant>,
+    order: u64,
+    waker: Option<Waker>,
+}
+
+impl VirtualTimer {
+    /// A timer for `deadline` on the virtual clock of `instruments` (which must have one).
+    pub(crate) fn new(instruments: Arc<super::Instruments>, deadline: Instant) -> VirtualTimer {
+        VirtualTimer {
+            clock: instruments,
+            deadline,
+            entry: Arc::default(),
+        }
+    }
+
+    fn clock(&self) -> &VirtualClock {
+        match self.clock.clock() {
+            Some(clock) => clock,
+            None => unreachable!("a virtual timer is made only for a runtime with a clock"),
+        }
+    }
+
+    /// Moves the deadline.
+    pub(crate) fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+    }
+
+    /// Ready once the virtual clock has reached the deadline.
+    pub(crate) fn poll_fire(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.clock().now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        {
+            let mut state = self
+                .entry
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !state
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                state.waker = Some(cx.waker().clone());
+            }
+        }
+        self.clock().arm(&self.entry, self.deadline);
+        // The clock may have jumped between the check and the arming, past this deadline.
+        if self.clock().now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+/// A heap item: a timer armed for a deadline.
+struct Armed {
+    deadline: Instant,
+    order: u64,
+    entry: Weak<Entry>,
+}
+
+impl Armed {
+    /// Whether the timer is still alive and still armed for this deadline.
+    fn is_live(&self) -> bool {
+        self.entry.upgrade().is_some_and(|entry| {
+            let state = entry.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.armed == Some(self.deadline) && state.order == self.order
+        })
+    }
+
+    /// The waker of a live timer, disarming it.
+    fn take_waker(&self) -> Option<Waker> {
+        let entry = self.entry.upgrade()?;
+        let mut state = entry.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.armed != Some(self.deadline) || state.order != self.order {
+            return None;
+        }
+        state.armed = None;
+        state.waker.take()
+    }
+}
+
+impl PartialEq for Armed {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == CmpOrdering::Equal
+    }
+}
+
+impl Eq for Armed {}
+
+impl PartialOrd for Armed {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Armed {
+    /// Reversed, so that the max-heap's top is the earliest deadline, then the earliest armed.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (other.deadline, other.order).cmp(&(self.deadline, self.order))
+    }
+}

@@ -1,0 +1,2 @@
+#[anyio::main(virtual_time)]
+async fn main() {}
