@@ -14,9 +14,11 @@ use crate::streams::{
 /// the host.
 ///
 /// [`accept`](Listener::accept) takes the first connection any of them has, starting with a
-/// different listener each time so that none is starved; [`serve`](Listener::serve) serves
-/// them all in one task group; [`aclose`](AsyncResource::aclose) closes them all. Typed
-/// attributes are the first listener's (then the next's, for what it lacks).
+/// different listener each time so that none is starved, and returns the first error any of
+/// them has; [`serve`](Listener::serve) serves them all in one task group, and like every
+/// `serve` waits out a shortage of descriptors or memory on any of them (100 ms between
+/// attempts, logged once) instead of stopping; [`aclose`](AsyncResource::aclose) closes them
+/// all. Typed attributes are the first listener's (then the next's, for what it lacks).
 ///
 /// # Examples
 /// ```

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::{AsyncResource, StreamError, TypedAttributeProvider};
+use super::{AcceptRetry, AsyncResource, StreamError, TypedAttributeProvider};
 use crate::TaskGroup;
 
 /// Something that accepts incoming connections (AnyIO's `Listener`): a
@@ -56,9 +56,18 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
 
     /// Waits for a connection and accepts it.
     ///
+    /// anyio's socket listeners skip, and wait for the next connection after, a connection
+    /// that failed before it could be accepted (aborted or reset by its peer, refused by a
+    /// firewall, or with a network error pending: `ECONNABORTED`, `ECONNRESET`, `EPERM`,
+    /// `EPROTO` and the like); they return a shortage of resources to the caller, who may be
+    /// able to free some, rather than wait for it.
+    ///
     /// # Errors
-    /// [`StreamError::Closed`] (inside the `io::Error`) once the listener is closed; the
-    /// system's error otherwise, after which accepting may go on.
+    /// [`StreamError::Closed`] (inside the `io::Error`) once the listener is closed. Running
+    /// out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) is returned as
+    /// the system's error, and accepting works again once some are freed: the connections
+    /// meanwhile wait in the listen backlog. Any other error is the system's, and means the
+    /// listener is broken.
     ///
     /// # Cancel safety
     /// Each implementation says; those of this crate are cancel safe (a dropped accept has
@@ -67,12 +76,25 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
 
     /// Accepts connections forever, running `handler` on each in a task of its own (AnyIO's
     /// `serve`), and returns the error that stopped it: [`StreamError::Closed`] once the
-    /// listener is closed, or an accept error that is not about one connection (such as
-    /// running out of file descriptors).
+    /// listener is closed, or an accept error that says the listener is broken.
     ///
-    /// A connection that failed before it was accepted (aborted or reset by its peer) is
-    /// skipped. What happens on a connection is the handler's business: it returns `()`, so a
-    /// failure on one connection cannot stop the others or the server. When `serve` itself is
+    /// Nothing else stops it:
+    /// - A connection that failed before it was accepted (`ECONNABORTED`, `ECONNRESET`,
+    ///   `EPROTO`, `EPERM` from a firewall, and the like) is skipped.
+    /// - Running out of resources (`EMFILE` or `ENFILE`, too many open files; `ENOBUFS`,
+    ///   `ENOMEM`; `ENOSPC`, the reactor's limit on watched descriptors) is waited out, as Trio's `serve_listeners` does: `serve` sleeps 100 ms on
+    ///   the backend's clock (a cancellable [`sleep`](crate::sleep)) and tries again, until
+    ///   accepting works. Connections keep queueing in the listen backlog meanwhile, and are
+    ///   served once descriptors are freed (by connections that end, say). It costs one
+    ///   accept call per 100 ms, not a busy loop. The shortage is logged through `tracing`
+    ///   (target `anyio::serve`) once when it starts, as an error naming the system's error,
+    ///   and once when it ends, as info with the number of failed attempts and how long it
+    ///   lasted; not at every retry. A server that keeps running short, accepting a
+    ///   connection now and then, logs at most one such error per 10 seconds, which counts
+    ///   the shortages since the last one.
+    ///
+    /// What happens on a connection is the handler's business: it returns `()`, so a failure
+    /// on one connection cannot stop the others or the server. When `serve` itself is
     /// cancelled, or stops, the handlers still running are cancelled and waited for.
     ///
     /// # Panics
@@ -101,17 +123,21 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     {
         async move {
             let served = crate::task_group(|tg: TaskGroup<Infallible>| async move {
+                let mut retry = AcceptRetry::default();
                 loop {
+                    retry.pause().await;
                     match self.accept().await {
                         Ok(stream) => {
+                            retry.succeeded();
                             if let Some(handling) = contain(&mut handler, stream, None) {
                                 tg.spawn(handling);
                             }
                         }
-                        Err(error) if is_about_one_connection(&error) => {}
                         Err(error) => {
-                            tg.cancel();
-                            return Ok(error);
+                            if let Some(fatal) = retry.failed(error) {
+                                tg.cancel();
+                                return Ok(fatal);
+                            }
                         }
                     }
                 }
@@ -125,17 +151,6 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
             }
         }
     }
-}
-
-/// Whether an accept error concerns only the connection being accepted, so that accepting may
-/// go on at once.
-pub(crate) fn is_about_one_connection(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
 }
 
 /// Calls `handler` on a connection's `stream`, and returns its future wrapped so that a panic

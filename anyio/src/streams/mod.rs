@@ -84,6 +84,7 @@
 //! # Ok::<(), anyio::RunError>(())
 //! ```
 
+mod accept_retry;
 mod attributes;
 mod buffered;
 mod chunked;
@@ -95,6 +96,8 @@ mod stapled;
 mod text;
 mod traits;
 
+pub(crate) use accept_retry::AcceptRetry;
+pub(crate) use accept_retry::is_about_one_connection;
 pub use attributes::{
     AttributeRequest, TypedAttribute, TypedAttributeLookupError, TypedAttributeProvider,
 };
@@ -110,7 +113,7 @@ pub use io::TokioIoStream;
 pub(crate) use io::{poll_read_into, poll_read_slice};
 pub use listener::Listener;
 #[cfg(feature = "tls")]
-pub(crate) use listener::{Contained, contain, is_about_one_connection};
+pub(crate) use listener::{Contained, contain};
 pub use stapled::StapledStream;
 pub use text::TextStream;
 pub use traits::{

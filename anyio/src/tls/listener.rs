@@ -14,8 +14,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 use super::{TlsAcceptor, TlsStream};
 use crate::net::RemoteAddress;
 use crate::streams::{
-    AsyncResource, AttributeRequest, Contained, Listener, StreamError, TypedAttributeProvider,
-    contain, is_about_one_connection,
+    AcceptRetry, AsyncResource, AttributeRequest, Contained, Listener, StreamError,
+    TypedAttributeProvider, contain,
 };
 use crate::{TaskGroup, create_memory_object_stream};
 
@@ -220,6 +220,11 @@ where
     /// called on the connections whose handshake succeeds, as they do. The listener
     /// underneath must have a cancel-safe `accept` (anyio's have).
     ///
+    /// Accept errors are handled as [`Listener::serve`] says: a connection that failed before
+    /// it was accepted is skipped, and running out of descriptors or memory is logged once
+    /// and waited out (100 ms between attempts) while the handshakes under way go on; only a
+    /// closed or broken listener underneath stops it.
+    ///
     /// # Panics
     /// As [`Listener::serve`]: a handler's panic is caught in its connection's task and logged
     /// as a `tracing` error (target `anyio::serve`, with the peer's address), its stream is
@@ -235,9 +240,15 @@ where
         let (handshaken, ready) =
             create_memory_object_stream::<(Self::Stream, Option<SocketAddr>)>(0);
         let served = crate::task_group(|tg: TaskGroup<Infallible>| async move {
+            let mut retry = AcceptRetry::default();
             loop {
                 let next = {
-                    let mut accept = pin!(self.listener.accept());
+                    // The pause after a shortage is raced too: handshakes go on finishing, and
+                    // their connections being served, while accepting waits.
+                    let mut accept = pin!(async {
+                        retry.pause().await;
+                        self.listener.accept().await
+                    });
                     let mut receive = pin!(ready.receive());
                     poll_fn(|cx| {
                         if let Poll::Ready(stream) = receive.as_mut().poll(cx) {
@@ -256,6 +267,7 @@ where
                     // Never: this loop holds a sender.
                     Next::Handshaken(Err(_)) => {}
                     Next::Accepted(Ok(transport)) => {
+                        retry.succeeded();
                         let acceptor = self.acceptor.clone();
                         let timeout = self.handshake_timeout;
                         let handshaken = handshaken.clone();
@@ -271,10 +283,11 @@ where
                             peer,
                         ));
                     }
-                    Next::Accepted(Err(error)) if is_about_one_connection(&error) => {}
                     Next::Accepted(Err(error)) => {
-                        tg.cancel();
-                        return Ok(error);
+                        if let Some(fatal) = retry.failed(error) {
+                            tg.cancel();
+                            return Ok(fatal);
+                        }
                     }
                 }
             }

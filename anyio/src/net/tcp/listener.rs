@@ -14,6 +14,7 @@ use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::net::attributes::provide_ip_attributes;
 use crate::streams::{
     AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
+    is_about_one_connection,
 };
 
 /// The most connections a listener lets wait to be accepted (AnyIO's cap; the system may
@@ -116,9 +117,18 @@ impl TcpListener {
 
     /// Waits for a connection and accepts it.
     ///
+    /// A connection that failed before it could be accepted (`ECONNABORTED`, `ECONNRESET`,
+    /// `EPERM` from a firewall, `EPROTO` and the other network errors Linux passes on from
+    /// the new connection) is skipped, and the next one waited for, as Trio's listeners do:
+    /// the caller could do nothing with it.
+    ///
     /// # Errors
-    /// [`StreamError::Closed`] (as an `io::Error`) once the listener is closed; the system's
-    /// error (out of file descriptors, say), after which accepting may go on.
+    /// [`StreamError::Closed`] (as an `io::Error`) once the listener is closed. Running out
+    /// of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) is returned at once
+    /// rather than waited out, so that the caller may free some; accepting works again once
+    /// it has, and the connections wait in the backlog meanwhile.
+    /// [`serve`](Listener::serve) waits and retries by itself. Any other error is the
+    /// system's, and means the listener is broken.
     ///
     /// # Cancel safety
     /// Cancel safe: an accept dropped before it returned has accepted nothing, and one polled
@@ -128,12 +138,22 @@ impl TcpListener {
     /// See [`TcpListener`].
     pub async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
         let io = self.registered_io()?;
-        let (stream, peer) = gated_io(io.io(Direction::Read, |listener| listener.accept())).await?;
-        adopt(stream, peer)
+        loop {
+            // Each attempt passes the gate: a flood of failing connections neither outlives a
+            // cancellation nor keeps the task from yielding.
+            match gated_io(io.io(Direction::Read, |listener| listener.accept())).await {
+                Ok((stream, peer)) => return adopt(stream, peer),
+                Err(error) if is_about_one_connection(&error) => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// Polls for a connection to accept, for code that multiplexes by hand: `Ready` with the
     /// connection, or `Pending` after arranging for `cx` to be woken when one may be there.
+    ///
+    /// Skips the connections that failed before they could be accepted, as
+    /// [`accept`](Self::accept) does.
     ///
     /// # Errors
     /// As [`accept`](Self::accept).
@@ -155,10 +175,16 @@ impl TcpListener {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let io = self.registered_io()?;
-        let unit = ready!(poll_io_gate(cx));
-        let (stream, peer) = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()))?;
-        unit.made_progress();
-        Poll::Ready(adopt(stream, peer))
+        loop {
+            let unit = ready!(poll_io_gate(cx));
+            let accepted = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()));
+            unit.made_progress();
+            match accepted {
+                Ok((stream, peer)) => return Poll::Ready(adopt(stream, peer)),
+                Err(error) if is_about_one_connection(&error) => {}
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
     }
 
     /// The address the listener is bound to: with the port the system picked, if it was 0.

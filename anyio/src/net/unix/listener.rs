@@ -16,6 +16,7 @@ use crate::cancel::gate::gated_io;
 use crate::net::attributes::{AddressFamily, Family, RawSocket};
 use crate::streams::{
     AsyncResource, AttributeRequest, Listener, StreamError, TypedAttributeProvider,
+    is_about_one_connection,
 };
 
 /// A socket that accepts UNIX domain stream connections (AnyIO's `create_unix_listener`).
@@ -74,9 +75,14 @@ impl UnixListener {
 
     /// Waits for a connection and accepts it.
     ///
+    /// A connection that failed before it could be accepted (`ECONNABORTED` and the like) is
+    /// skipped, and the next one waited for.
+    ///
     /// # Errors
-    /// [`StreamError::Closed`] (as an `io::Error`) once the listener is closed; the system's
-    /// error otherwise.
+    /// [`StreamError::Closed`] (as an `io::Error`) once the listener is closed. Running out
+    /// of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) is returned at once,
+    /// and accepting works again once some are freed; [`serve`](Listener::serve) waits and
+    /// retries by itself. Any other error is the system's, and means the listener is broken.
     ///
     /// # Cancel safety
     /// Cancel safe: an accept dropped before it returned has accepted nothing.
@@ -85,7 +91,13 @@ impl UnixListener {
     /// See [`UnixListener`].
     pub async fn accept(&mut self) -> io::Result<UnixStream> {
         let io = self.registered_io()?;
-        let (stream, _) = gated_io(io.io(Direction::Read, |listener| listener.accept())).await?;
+        let stream = loop {
+            match gated_io(io.io(Direction::Read, |listener| listener.accept())).await {
+                Ok((stream, _)) => break stream,
+                Err(error) if is_about_one_connection(&error) => {}
+                Err(error) => return Err(error),
+            }
+        };
         stream.set_nonblocking(true)?;
         Ok(UnixStream::registered(Registered::new(stream)?))
     }
