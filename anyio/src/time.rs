@@ -199,6 +199,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        backend::wait_point::note(backend::wait_point::WaitPoint::Sleep);
         let mut this = self.project();
         if let StateProj::Unstarted = this.state.as_mut().project() {
             let backend = backend::current_or_panic("anyio::sleep");

@@ -42,6 +42,7 @@ mod io;
 pub(crate) mod runtime_local;
 mod spawn;
 mod timer;
+pub(crate) mod wait_point;
 
 pub(crate) use blocking::{BlockingJob, BlockingWork, Leftover, execute_blocking, run_blocking};
 #[cfg(unix)]

@@ -27,6 +27,7 @@ use pin_project_lite::pin_project;
 
 use super::context;
 use crate::backend::coop::{self, Unit};
+use crate::backend::wait_point::WaitPoint;
 
 /// What an operation may do now; see the [module docs](self).
 #[derive(Debug)]
@@ -36,9 +37,11 @@ pub(crate) enum Gate {
     Yield,
 }
 
-/// Checks for a pending cancellation, then takes a unit of the task's budget.
+/// Checks for a pending cancellation, then takes a unit of the task's budget. `point` says
+/// what the operation is, for a task dump.
 #[inline]
-pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
+pub(crate) fn gate(cx: &mut Context<'_>, point: WaitPoint) -> Gate {
+    crate::backend::wait_point::note(point);
     if context::pending_cancellation(cx.waker()) {
         return Gate::Cancelled;
     }
@@ -53,8 +56,8 @@ pub(crate) fn gate(cx: &mut Context<'_>) -> Gate {
 /// this suspension) or out of budget (the task was scheduled to be polled again); otherwise
 /// the unit to spend if it completes.
 #[inline]
-pub(crate) fn poll_gate(cx: &mut Context<'_>) -> Poll<Unit> {
-    match gate(cx) {
+pub(crate) fn poll_gate(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
+    match gate(cx, point) {
         Gate::Proceed(unit) => Poll::Ready(unit),
         Gate::Cancelled | Gate::Yield => Poll::Pending,
     }
@@ -64,7 +67,8 @@ pub(crate) fn poll_gate(cx: &mut Context<'_>) -> Poll<Unit> {
 /// not made yet): `Pending` when cancelled or out of budget. The budget is left to tokio's I/O
 /// objects on tokio, which spend it themselves.
 #[inline]
-pub(crate) fn poll_io_gate(cx: &mut Context<'_>) -> Poll<Unit> {
+pub(crate) fn poll_io_gate(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
+    crate::backend::wait_point::note(point);
     if context::pending_cancellation(cx.waker()) {
         return Poll::Pending;
     }
@@ -78,20 +82,22 @@ pin_project! {
     pub(crate) struct GatedIo<F> {
         #[pin]
         operation: F,
+        point: WaitPoint,
     }
 }
 
 /// Runs `operation` behind [`poll_io_gate`].
-pub(crate) fn gated_io<F: Future>(operation: F) -> GatedIo<F> {
-    GatedIo { operation }
+pub(crate) fn gated_io<F: Future>(point: WaitPoint, operation: F) -> GatedIo<F> {
+    GatedIo { operation, point }
 }
 
 impl<F: Future> Future for GatedIo<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let unit = std::task::ready!(poll_io_gate(cx));
-        let output = std::task::ready!(self.project().operation.poll(cx));
+        let this = self.project();
+        let unit = std::task::ready!(poll_io_gate(cx, *this.point));
+        let output = std::task::ready!(this.operation.poll(cx));
         unit.made_progress();
         Poll::Ready(output)
     }

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::poll_gate;
 use crate::to_thread::{self, RunSync};
 
@@ -71,7 +72,7 @@ impl<W: Work> Batched<W> {
         cx: &mut Context<'_>,
         returned: impl FnMut(&mut Returned<W>),
     ) -> Poll<Option<W::Item>> {
-        let unit = std::task::ready!(poll_gate(cx));
+        let unit = std::task::ready!(poll_gate(cx, WaitPoint::Directory));
         let item = std::task::ready!(self.poll_next_ungated(cx, returned));
         unit.made_progress();
         Poll::Ready(item)

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::error::with_path;
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::poll_gate;
 use crate::sync::CapacityLimiter;
 use crate::to_thread::{self, RunSync};
@@ -412,7 +413,7 @@ impl AsyncFile {
     /// at the end of the file (`AsyncBufRead::poll_fill_buf`). Behind the gate: see
     /// [`poll_gate`].
     pub(super) fn poll_fill_buf(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let unit = ready!(poll_gate(cx));
+        let unit = ready!(poll_gate(cx, WaitPoint::File));
         let ahead = ready!(self.poll_fill_buf_ungated(cx));
         unit.made_progress();
         Poll::Ready(ahead)
@@ -464,7 +465,7 @@ impl AsyncFile {
                 inner.fill_size = dst.len().min(MAX_HOP);
             }
         }
-        let unit = ready!(poll_gate(cx));
+        let unit = ready!(poll_gate(cx, WaitPoint::File));
         let ahead = ready!(self.poll_fill_buf_ungated(cx))?;
         let n = dst.len().min(ahead.len());
         dst[..n].copy_from_slice(&ahead[..n]);
@@ -480,7 +481,7 @@ impl AsyncFile {
         cx: &mut Context<'_>,
         src: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let unit = ready!(poll_gate(cx));
+        let unit = ready!(poll_gate(cx, WaitPoint::File));
         let accepted = ready!(self.poll_write_ungated(cx, src));
         unit.made_progress();
         Poll::Ready(accepted)

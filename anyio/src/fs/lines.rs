@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::file::AsyncFile;
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::poll_gate;
 
 impl AsyncFile {
@@ -109,7 +110,7 @@ impl Lines {
     }
 
     fn poll_next_line(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<String>>> {
-        let unit = ready!(poll_gate(cx));
+        let unit = ready!(poll_gate(cx, WaitPoint::File));
         let line = ready!(self.poll_next_line_ungated(cx));
         unit.made_progress();
         Poll::Ready(line)

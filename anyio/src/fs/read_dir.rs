@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::error::with_path;
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::poll_gate;
 use crate::to_thread::{self, RunSync};
 
@@ -126,7 +127,7 @@ impl ReadDir {
     /// Behind the gate (see `file::poll_gate`): an entry read ahead is not handed out in a
     /// cancelled scope, and handing them out spends the task's budget.
     fn poll_entry(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<DirEntry>>> {
-        let unit = ready!(poll_gate(cx));
+        let unit = ready!(poll_gate(cx, WaitPoint::Directory));
         let entry = ready!(self.poll_entry_ungated(cx));
         unit.made_progress();
         Poll::Ready(entry)

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io;
 
 use super::busy::BusyFlag;
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{Direction, OwnsFd, Registered};
 use crate::cancel::gate::gated_io;
 use crate::streams::{AttributeRequest, StreamError};
@@ -71,21 +72,32 @@ impl<S: DatagramSocket> Shared<S> {
     ) -> Result<(usize, S::Addr), StreamError> {
         let io = self.io()?;
         let _busy = self.receiving.claim("receiving on")?;
-        Ok(gated_io(io.io(Direction::Read, |socket| socket.recv_datagram_from(buf))).await?)
+        Ok(gated_io(
+            WaitPoint::Datagram,
+            io.io(Direction::Read, |socket| socket.recv_datagram_from(buf)),
+        )
+        .await?)
     }
 
     pub(super) async fn receive(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         let io = self.io()?;
         let _busy = self.receiving.claim("receiving on")?;
-        Ok(gated_io(io.io(Direction::Read, |socket| socket.recv_datagram(buf))).await?)
+        Ok(gated_io(
+            WaitPoint::Datagram,
+            io.io(Direction::Read, |socket| socket.recv_datagram(buf)),
+        )
+        .await?)
     }
 
     pub(super) async fn send_to(&self, data: &[u8], target: &S::Target) -> Result<(), StreamError> {
         let io = self.io()?;
         let _busy = self.sending.claim("sending on")?;
-        let sent = gated_io(io.io(Direction::Write, |socket| {
-            socket.send_datagram_to(data, target)
-        }))
+        let sent = gated_io(
+            WaitPoint::Datagram,
+            io.io(Direction::Write, |socket| {
+                socket.send_datagram_to(data, target)
+            }),
+        )
         .await?;
         check_whole(sent, data.len())
     }
@@ -93,7 +105,11 @@ impl<S: DatagramSocket> Shared<S> {
     pub(super) async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
         let io = self.io()?;
         let _busy = self.sending.claim("sending on")?;
-        let sent = gated_io(io.io(Direction::Write, |socket| socket.send_datagram(data))).await?;
+        let sent = gated_io(
+            WaitPoint::Datagram,
+            io.io(Direction::Write, |socket| socket.send_datagram(data)),
+        )
+        .await?;
         check_whole(sent, data.len())
     }
 

@@ -7,6 +7,7 @@ use std::net::Shutdown;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{Direction, OwnsFd, Registered};
 use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::streams::StreamError;
@@ -114,7 +115,12 @@ where
         }
         let io = self.registered_io()?;
         let len = buf.len();
-        match gated_io(io.stream(Direction::Read, len, |mut socket| socket.read(buf))).await {
+        match gated_io(
+            WaitPoint::SocketReceive,
+            io.stream(Direction::Read, len, |mut socket| socket.read(buf)),
+        )
+        .await
+        {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -127,7 +133,11 @@ where
         }
         let io = self.registered_io()?;
         while !data.is_empty() {
-            let n = gated_io(io.io(Direction::Write, |mut socket| socket.write(data))).await?;
+            let n = gated_io(
+                WaitPoint::SocketSend,
+                io.io(Direction::Write, |mut socket| socket.write(data)),
+            )
+            .await?;
             data = &data[n..];
         }
         Ok(())
@@ -140,7 +150,7 @@ where
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         let io = self.registered_io()?;
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::SocketReceive));
         let read = ready!(io.poll_stream(cx, Direction::Read, len, |mut socket| socket.read(buf)));
         unit.made_progress();
         Poll::Ready(read)
@@ -155,7 +165,7 @@ where
             return Poll::Ready(Err(StreamError::Closed.into()));
         }
         let io = self.registered_io()?;
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::SocketSend));
         let written = ready!(io.poll_io(cx, Direction::Write, |mut socket| socket.write(buf)));
         unit.made_progress();
         Poll::Ready(written)
@@ -170,7 +180,7 @@ where
             return Poll::Ready(Err(StreamError::Closed.into()));
         }
         let io = self.registered_io()?;
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::SocketSend));
         let written = ready!(io.poll_io(cx, Direction::Write, |mut socket| {
             socket.write_vectored(bufs)
         }));

@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::ExitStatus;
 use super::exit_watch::ExitWatch;
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{self, BlockingWork, Direction, Leftover};
 use crate::cancel::gate::gated_io;
 
@@ -113,7 +114,7 @@ impl Child {
     /// for operations that go on after the exit (reading the pipes that a grandchild in the
     /// child's group holds), and may still have to kill that group when cancelled.
     pub(super) async fn exited(&self) -> io::Result<()> {
-        gated_io(async {
+        gated_io(WaitPoint::Process, async {
             // A virtual clock stands still while a process runs (see `anyio::testing`).
             let _clock = crate::backend::instruments::hold();
             if self.has_exited()? {
@@ -140,7 +141,7 @@ impl Child {
 
     /// Waits for the child to exit, and reaps it.
     pub(super) async fn wait(&self) -> io::Result<ExitStatus> {
-        gated_io(async {
+        gated_io(WaitPoint::Process, async {
             let _clock = crate::backend::instruments::hold();
             if let Some(status) = self.try_wait()? {
                 return Ok(status);

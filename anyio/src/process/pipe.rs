@@ -11,6 +11,7 @@ use std::task::{Context, Poll, ready};
 use rustix::buffer::spare_capacity;
 use rustix::io::Errno;
 
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{Direction, Registered};
 use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::streams::StreamError;
@@ -60,7 +61,12 @@ impl Pipe {
         }
         let io = self.io()?;
         let len = buf.len();
-        match gated_io(io.stream(Direction::Read, len, |fd| read(fd, buf))).await {
+        match gated_io(
+            WaitPoint::ProcessPipe,
+            io.stream(Direction::Read, len, |fd| read(fd, buf)),
+        )
+        .await
+        {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(n),
             Err(error) => Err(error.into()),
@@ -70,7 +76,11 @@ impl Pipe {
     async fn send(&self, mut data: &[u8]) -> Result<(), StreamError> {
         let io = self.io()?;
         while !data.is_empty() {
-            let n = gated_io(io.stream(Direction::Write, data.len(), |fd| write(fd, data))).await?;
+            let n = gated_io(
+                WaitPoint::ProcessPipe,
+                io.stream(Direction::Write, data.len(), |fd| write(fd, data)),
+            )
+            .await?;
             data = &data[n..];
         }
         Ok(())
@@ -79,7 +89,7 @@ impl Pipe {
     fn poll_read_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let len = buf.len();
         let io = self.io()?;
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::ProcessPipe));
         let read = ready!(io.poll_stream(cx, Direction::Read, len, |fd| read(fd, buf)));
         unit.made_progress();
         Poll::Ready(read)
@@ -98,7 +108,7 @@ impl Pipe {
             vec.reserve(READ_CHUNK);
         }
         let len = vec.capacity() - vec.len();
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::ProcessPipe));
         let read = ready!(io.poll_stream(cx, Direction::Read, len, |fd| {
             retry_interrupted(|| rustix::io::read(fd, spare_capacity(&mut *vec)))
         }));
@@ -112,7 +122,7 @@ impl Pipe {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let io = self.io()?;
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::ProcessPipe));
         let written = ready!(io.poll_stream(cx, Direction::Write, buf.len(), |fd| write(fd, buf)));
         unit.made_progress();
         Poll::Ready(written)
@@ -125,7 +135,7 @@ impl Pipe {
     ) -> Poll<io::Result<usize>> {
         let io = self.io()?;
         let len = bufs.iter().map(|buf| buf.len()).sum();
-        let unit = ready!(poll_io_gate(cx));
+        let unit = ready!(poll_io_gate(cx, WaitPoint::ProcessPipe));
         let written = ready!(io.poll_stream(cx, Direction::Write, len, |fd| {
             retry_interrupted(|| rustix::io::writev(fd, bufs))
         }));

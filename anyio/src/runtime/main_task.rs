@@ -35,6 +35,12 @@ pin_project! {
 }
 
 impl<F> MainTask<F> {
+    /// The main task's identity.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn info(&self) -> Option<&TaskInfo> {
+        self.task.as_ref()
+    }
+
     pub(crate) fn new(future: F, instruments: Option<Arc<Instruments>>) -> Self {
         let info = TaskInfo::new("anyio::run".into(), None);
         let tracking = instruments.map(|instruments| {

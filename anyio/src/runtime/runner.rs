@@ -412,6 +412,11 @@ impl Runner {
         let instruments = (self.track_blocking || self.virtual_time)
             .then(|| backend::instruments::Instruments::new(self.virtual_time));
         let future = super::main_task::MainTask::new(future, instruments);
+        #[cfg(feature = "tracing")]
+        let future = match future.info().cloned() {
+            Some(info) => crate::task::span::instrument(future, &info),
+            None => unreachable!("a main task has its identity until it is polled"),
+        };
         match active {
             #[cfg(feature = "tokio")]
             Active::Tokio => backend::tokio::runtime::run(self.tokio, future),

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 
 use super::handler::{self, CAPACITY, Target};
 use super::number::Signal;
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{Direction, Registered};
 use crate::cancel::gate::poll_gate;
 
@@ -208,7 +209,7 @@ impl SignalReceiver {
     /// The next signal: one read before, or a fresh read from the pipe.
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Signal>> {
         // Nothing taken yet when it is pending: the signals stay queued for a later receive.
-        let unit = std::task::ready!(poll_gate(cx));
+        let unit = std::task::ready!(poll_gate(cx, WaitPoint::Signal));
         if self.buffer.is_empty() {
             let SignalReceiver { reader, buffer, .. } = self;
             // A wait drops `unit`, which gives the budget back.

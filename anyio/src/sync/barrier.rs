@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use super::shim::{Mutex, lock};
 use super::waiters::{Key, WaiterList};
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 
 /// Lets `n` tasks meet: each [`wait`](Self::wait) returns once `n` waits are in progress, and
@@ -164,7 +165,7 @@ impl Future for BarrierWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let barrier = self.barrier;
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::Barrier) {
             Gate::Proceed(unit) => unit,
             Gate::Yield => return Poll::Pending,
             Gate::Cancelled => {

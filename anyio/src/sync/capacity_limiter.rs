@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use super::borrower::Borrower;
 use super::shim::{Mutex, lock};
 use super::waiters::{Key, Removed, Standing, WaiterList, WakeList};
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 
 /// A token-lending limit on how many borrowers do something at once (AnyIO's
@@ -718,7 +719,7 @@ impl<L: Deref<Target = CapacityLimiter>> Borrowing<L> {
         if self.limiter.is_none() {
             panic!("`{future}` polled after it completed");
         }
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::CapacityLimiter) {
             Gate::Proceed(unit) => unit,
             Gate::Yield => return Poll::Pending,
             Gate::Cancelled => {

@@ -10,6 +10,7 @@ use super::mutex::{LockStatistics, Mutex, MutexGuard, MutexLock};
 use super::shim::{Mutex as StateLock, lock};
 use super::waiters::{Key, Removed, Standing, WaiterList};
 use crate::WouldBlock;
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 
 /// A condition variable around a value (AnyIO's `Condition`, with the lock carrying data as
@@ -378,7 +379,7 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
         loop {
             match &mut self.stage {
                 Stage::Holding(_) => {
-                    match gate(cx) {
+                    match gate(cx, WaitPoint::Condition) {
                         Gate::Yield => return Poll::Pending,
                         Gate::Cancelled => {
                             // Gives the lock back at once (a shield elsewhere in the body may
@@ -399,7 +400,7 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
                 }
                 Stage::Waiting(key) => {
                     let key = *key;
-                    match gate(cx) {
+                    match gate(cx, WaitPoint::Condition) {
                         Gate::Yield => return Poll::Pending,
                         Gate::Cancelled => {
                             // Leave the line, passing on a notification already received.

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use super::shim::{AtomicUsize, Mutex, lock};
 use super::waiters::{Key, WaiterList};
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 
 /// The event is set.
@@ -192,7 +193,7 @@ impl Future for EventWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let event = self.event;
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::Event) {
             Gate::Proceed(unit) => unit,
             Gate::Yield => return Poll::Pending,
             Gate::Cancelled => {

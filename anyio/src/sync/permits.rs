@@ -35,6 +35,7 @@ use std::task::{Context, Poll};
 use super::shim::{AtomicUsize, Mutex, MutexGuard, lock};
 use super::waiters::{Key, Removed, Standing, WaiterList, WakeList};
 use crate::backend::coop::Unit;
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 use crate::task::TaskId;
 use crate::task::info::current_task_id;
@@ -416,7 +417,7 @@ impl<H: HasPermits + Unpin> Future for Acquire<H> {
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::Lock) {
             Gate::Proceed(unit) => unit,
             refused => return self.refused(refused),
         };

@@ -16,6 +16,7 @@ use super::error::TaskGroupError;
 use super::group::{CLOSED, GroupShared, TaskGroup, UNSTARTED};
 use super::info;
 use super::result::BodyResult;
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{self, SpawnTarget};
 use crate::cancel::context::{self, Frame};
 use crate::cancel::deadline::Deadline;
@@ -197,6 +198,7 @@ where
         }
 
         // Waiting for the children; the group's deadline still applies to them.
+        crate::backend::wait_point::note(WaitPoint::TaskGroup);
         shared.node.register_waker(cx.waker());
         this.timer.as_mut().watch_arm(&shared.node, cx);
         if shared.live.load(Ordering::Acquire) & !(UNSTARTED | CLOSED) != 0 {
@@ -204,7 +206,7 @@ where
         }
         // The exit is an operation like any other: a cancellation point, and a unit of the
         // task's budget, so that a loop of groups that never suspend stays cancellable and fair.
-        let gate = gate(cx);
+        let gate = gate(cx, WaitPoint::TaskGroup);
         if let Gate::Yield = gate {
             return Poll::Pending;
         }

@@ -339,6 +339,19 @@ impl<E: Send + 'static> TaskGroup<E> {
     {
         let task = HandleShared::task_info(&root);
         let scope: Arc<ScopeNode> = Arc::clone(&root) as Arc<ScopeNode>;
+        #[cfg(feature = "tracing")]
+        let child = super::span::instrument(
+            ChildTask::new(
+                future,
+                Arc::clone(&self.shared),
+                root,
+                scope,
+                task.clone(),
+                start,
+            ),
+            &task,
+        );
+        #[cfg(not(feature = "tracing"))]
         let child = ChildTask::new(future, Arc::clone(&self.shared), root, scope, task, start);
         match self.shared.target.get() {
             Some(Ok(target)) => target.spawn(child),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::info::{Identify, Identity, TaskInfo};
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 use crate::cancel::node::{CancelKind, NodeExtra, ScopeNode};
 
@@ -325,7 +326,7 @@ impl<T: Send + 'static> Future for TaskHandle<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::TaskHandle) {
             Gate::Proceed(unit) => unit,
             Gate::Cancelled | Gate::Yield => return Poll::Pending,
         };

@@ -3,9 +3,10 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use crate::backend::wait_point::{self, WaitPoint};
 use crate::slab::Slab;
 
 /// A task's identity, unique within the process for its lifetime (never reused).
@@ -84,6 +85,25 @@ pub(crate) struct Identity {
     /// The parent's id, 0 for none (ids start at 1). It changes once for a task started with
     /// `TaskGroup::start`: from the task that called `start` to the group's host.
     parent_id: AtomicU64,
+    /// What the task is doing, for a task dump: [`NEW`], [`RUNNING`], or one more than the
+    /// [`WaitPoint`] its last poll noted.
+    activity: AtomicU8,
+}
+
+/// Not polled yet.
+const NEW: u8 = 0;
+/// Being polled.
+const RUNNING: u8 = u8::MAX;
+
+/// What a task is doing, as a task dump tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Activity {
+    /// Spawned, not polled yet.
+    New,
+    /// Being polled on some thread now.
+    Running,
+    /// Suspended; its last poll was in this operation.
+    Waiting(WaitPoint),
 }
 
 impl Identity {
@@ -93,6 +113,15 @@ impl Identity {
             id: TaskId::next(),
             name,
             parent_id: AtomicU64::new(parent_id.map_or(0, TaskId::as_u64)),
+            activity: AtomicU8::new(NEW),
+        }
+    }
+
+    fn activity(&self) -> Activity {
+        match self.activity.load(Ordering::Relaxed) {
+            NEW => Activity::New,
+            RUNNING => Activity::Running,
+            noted => Activity::Waiting(WaitPoint::from_u8(noted - 1)),
         }
     }
 
@@ -210,6 +239,48 @@ impl TaskInfo {
     pub(crate) fn set_parent_id(&self, parent_id: Option<TaskId>) {
         self.inner.identity().set_parent_id(parent_id);
     }
+
+    /// What the task is doing now.
+    pub(crate) fn activity(&self) -> Activity {
+        self.inner.identity().activity()
+    }
+
+    /// What the task waits on, if it is suspended: the anyio operation that its last poll
+    /// went through (the innermost one, when several were polled), described for a person.
+    /// `None` while it runs on some thread, and before its first poll.
+    ///
+    /// A task suspended in a future that is not anyio's (a native channel, say) gives the
+    /// anyio operation it polled last in that poll, or "something that is not an anyio
+    /// operation" if it polled none.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use anyio::sync::Event;
+    ///
+    /// anyio::run(async {
+    ///     let event = Arc::new(Event::new());
+    ///     anyio::task_group(|tg| async move {
+    ///         let waiter = Arc::clone(&event);
+    ///         let handle = tg.spawn(async move { waiter.wait().await });
+    ///         while handle.info().waiting_on().is_none() {
+    ///             anyio::lowlevel::checkpoint().await;
+    ///         }
+    ///         assert_eq!(handle.info().waiting_on(), Some("an event"));
+    ///         event.set();
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn waiting_on(&self) -> Option<&'static str> {
+        match self.activity() {
+            Activity::Waiting(point) => Some(point.describe()),
+            Activity::New | Activity::Running => None,
+        }
+    }
 }
 
 impl fmt::Debug for TaskInfo {
@@ -250,15 +321,30 @@ pub(crate) fn current_task_id() -> Option<TaskId> {
 /// Runs `f` with `task` as this thread's current task (one poll of it). The info is moved in
 /// and back out, so this costs no reference counting; a panic in `f` still restores the
 /// previous task.
+///
+/// The poll is also the task's activity for a task dump: running during the poll, then
+/// waiting in the operation that the poll noted last (see `backend::wait_point`).
 pub(crate) fn with_current<R>(task: &mut Option<TaskInfo>, f: impl FnOnce() -> R) -> R {
-    struct SwapBack<'a>(&'a mut Option<TaskInfo>);
+    struct SwapBack<'a>(&'a mut Option<TaskInfo>, u8);
     impl Drop for SwapBack<'_> {
         fn drop(&mut self) {
             CURRENT.with(|current| std::mem::swap(&mut *current.borrow_mut(), self.0));
+            let noted = wait_point::end_poll(self.1);
+            if let Some(task) = self.0.as_ref() {
+                let activity = &task.inner.identity().activity;
+                activity.store(noted.saturating_add(1).min(RUNNING - 1), Ordering::Relaxed);
+            }
         }
     }
+    if let Some(task) = task.as_ref() {
+        task.inner
+            .identity()
+            .activity
+            .store(RUNNING, Ordering::Relaxed);
+    }
+    let enclosing = wait_point::begin_poll();
     CURRENT.with(|current| std::mem::swap(&mut *current.borrow_mut(), task));
-    let _swap_back = SwapBack(task);
+    let _swap_back = SwapBack(task, enclosing);
     f()
 }
 

@@ -43,14 +43,18 @@
 //! body had returned a value.
 
 mod child;
+mod dump;
 mod error;
 mod future;
 mod group;
 mod handle;
 pub(crate) mod info;
 mod result;
+#[cfg(feature = "tracing")]
+pub(crate) mod span;
 mod start;
 
+pub use dump::{TaskDump, dump};
 pub use error::{GroupClosedError, TaskGroupError};
 pub use future::TaskGroupFuture;
 pub use group::{TaskGroup, task_group};

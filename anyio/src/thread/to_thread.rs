@@ -61,6 +61,7 @@ use std::task::{Context, Poll};
 use super::oneshot;
 use super::token::EventLoopToken;
 use super::worker::{self, Host};
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{self, Active, BlockingWork, Leftover};
 use crate::cancel::context;
 use crate::cancel::gate::{Gate, gate};
@@ -270,7 +271,7 @@ where
         loop {
             match &mut this.stage {
                 Stage::Start => {
-                    match gate(cx) {
+                    match gate(cx, WaitPoint::Thread) {
                         // Never started: nothing to undo.
                         Gate::Cancelled | Gate::Yield => return Poll::Pending,
                         Gate::Proceed(unit) => drop(unit),
@@ -299,6 +300,8 @@ where
                     this.stage = start(function, token, this.abandon_on_cancel);
                 }
                 Stage::Running { result, .. } => {
+                    // Noted again: the limiter's acquire was noted after the gate.
+                    crate::backend::wait_point::note(WaitPoint::Thread);
                     let outcome = match result.poll_take(cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(outcome) => outcome,

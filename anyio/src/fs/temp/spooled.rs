@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::memory::Memory;
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::poll_gate;
 use crate::fs::AsyncFile;
 use crate::fs::error::with_path;
@@ -231,7 +232,7 @@ impl SpooledTemporaryFile {
     ) -> Poll<io::Result<T>> {
         match &mut self.storage {
             Storage::Memory(memory) => {
-                let unit = ready!(poll_gate(cx));
+                let unit = ready!(poll_gate(cx, WaitPoint::File));
                 let result = operation(memory);
                 unit.made_progress();
                 Poll::Ready(result)
@@ -254,7 +255,7 @@ impl SpooledTemporaryFile {
         loop {
             match &mut self.storage {
                 Storage::Memory(memory) => {
-                    let unit = ready!(poll_gate(cx));
+                    let unit = ready!(poll_gate(cx, WaitPoint::File));
                     let n = memory.read(dst);
                     unit.made_progress();
                     return Poll::Ready(Ok(n));
@@ -283,7 +284,7 @@ impl SpooledTemporaryFile {
                             .size_after_write(src.len())
                             .is_some_and(|size| size <= self.max_size);
                     if fits {
-                        let unit = ready!(poll_gate(cx));
+                        let unit = ready!(poll_gate(cx, WaitPoint::File));
                         let written = memory.write(src);
                         unit.made_progress();
                         return Poll::Ready(written);
@@ -307,7 +308,7 @@ impl SpooledTemporaryFile {
         loop {
             match &mut self.storage {
                 Storage::Memory(_) => {
-                    ready!(poll_gate(cx)).made_progress();
+                    ready!(poll_gate(cx, WaitPoint::File)).made_progress();
                     return Poll::Ready(Ok(()));
                 }
                 Storage::Disk(file) => return file.poll_ready(cx, true),
@@ -326,7 +327,7 @@ impl SpooledTemporaryFile {
         loop {
             match &mut self.storage {
                 Storage::Memory(memory) => {
-                    let unit = ready!(poll_gate(cx));
+                    let unit = ready!(poll_gate(cx, WaitPoint::File));
                     let sought = memory.seek(position);
                     unit.made_progress();
                     return Poll::Ready(sought);
@@ -359,7 +360,7 @@ impl SpooledTemporaryFile {
         loop {
             match &mut self.storage {
                 Storage::Memory(memory) => {
-                    let unit = ready!(poll_gate(cx));
+                    let unit = ready!(poll_gate(cx, WaitPoint::File));
                     let target = self.seek_requested.take().unwrap_or(SeekFrom::Current(0));
                     let sought = memory.seek(target);
                     unit.made_progress();

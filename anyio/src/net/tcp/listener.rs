@@ -9,6 +9,7 @@ use std::task::{Context, Poll, ready};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::TcpStream;
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{Direction, Registered};
 use crate::cancel::gate::{gated_io, poll_io_gate};
 use crate::net::attributes::provide_ip_attributes;
@@ -141,7 +142,12 @@ impl TcpListener {
         loop {
             // Each attempt passes the gate: a flood of failing connections neither outlives a
             // cancellation nor keeps the task from yielding.
-            match gated_io(io.io(Direction::Read, |listener| listener.accept())).await {
+            match gated_io(
+                WaitPoint::Accept,
+                io.io(Direction::Read, |listener| listener.accept()),
+            )
+            .await
+            {
                 Ok((stream, peer)) => return adopt(stream, peer),
                 Err(error) if is_about_one_connection(&error) => {}
                 Err(error) => return Err(error),
@@ -176,7 +182,7 @@ impl TcpListener {
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let io = self.registered_io()?;
         loop {
-            let unit = ready!(poll_io_gate(cx));
+            let unit = ready!(poll_io_gate(cx, WaitPoint::Accept));
             let accepted = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()));
             unit.made_progress();
             match accepted {

@@ -11,6 +11,7 @@ use socket2::{Domain, Socket, Type};
 
 use super::UnixStream;
 use super::address::{LocalUnixAddress, socket_address};
+use crate::backend::wait_point::WaitPoint;
 use crate::backend::{Direction, Registered};
 use crate::cancel::gate::gated_io;
 use crate::net::attributes::{AddressFamily, Family, RawSocket};
@@ -92,7 +93,12 @@ impl UnixListener {
     pub async fn accept(&mut self) -> io::Result<UnixStream> {
         let io = self.registered_io()?;
         let stream = loop {
-            match gated_io(io.io(Direction::Read, |listener| listener.accept())).await {
+            match gated_io(
+                WaitPoint::Accept,
+                io.io(Direction::Read, |listener| listener.accept()),
+            )
+            .await
+            {
                 Ok((stream, _)) => break stream,
                 Err(error) if is_about_one_connection(&error) => {}
                 Err(error) => return Err(error),

@@ -10,6 +10,7 @@ use super::chan::{Chan, Empty};
 use super::error::{ReceiveError, TryReceiveError};
 use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
@@ -183,7 +184,7 @@ impl<T> MemoryObjectReceiver<T> {
             return Poll::Ready(Err(ReceiveError::Closed));
         }
         let mut woken = WakeList::default();
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::MemoryReceive) {
             Gate::Proceed(unit) => unit,
             Gate::Yield => return Poll::Pending,
             Gate::Cancelled => {

@@ -10,6 +10,7 @@ use super::chan::{Chan, Reservation, SendRefused};
 use super::error::{SendError, TrySendError};
 use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
+use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
 use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
@@ -272,7 +273,7 @@ impl<T> Future for SendFuture<'_, T> {
             return Poll::Ready(Err(SendError::Closed(item)));
         }
         let mut woken = WakeList::default();
-        let unit = match gate(cx) {
+        let unit = match gate(cx, WaitPoint::MemorySend) {
             Gate::Proceed(unit) => unit,
             Gate::Yield => {
                 this.item = Some(item);
@@ -374,7 +375,7 @@ impl<T> futures_sink::Sink<T> for MemoryObjectSender<T> {
             return Poll::Ready(Err(SendError::Closed(())));
         }
         let mut woken = WakeList::default();
-        match gate(cx) {
+        match gate(cx, WaitPoint::MemorySend) {
             Gate::Proceed(unit) => unit.made_progress(),
             Gate::Yield => return Poll::Pending,
             Gate::Cancelled => {
