@@ -113,6 +113,9 @@ fn check_host_name(host: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::check_host_name;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
 
     #[test]
     fn host_names_are_checked_before_resolving() {
@@ -139,6 +142,101 @@ mod tests {
             let error = check_host_name(bad).unwrap_err();
             assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
             assert!(error.to_string().contains("is not a host name"), "{error}");
+        }
+    }
+
+    /// A label as RFC 1123 (and the underscores of service names) allow it.
+    fn label() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+    }
+
+    /// A name made of labels, perhaps ending in the root's dot.
+    fn name() -> impl Strategy<Value = String> {
+        (vec(label(), 1..6), any::<bool>()).prop_map(|(labels, rooted)| {
+            let name = labels.join(".");
+            if rooted { name + "." } else { name }
+        })
+    }
+
+    /// A well-formed name broken in one of the ways a name can be.
+    fn broken_name() -> impl Strategy<Value = String> {
+        let forbidden = prop_oneof![
+            prop::sample::select(&[' ', '!', '/', ':', '%', '@', '\0', '\n', '*', '\u{e9}'][..]),
+            any::<char>().prop_filter("not allowed in a name", |c| {
+                !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+            }),
+        ];
+        (name(), any::<prop::sample::Index>(), forbidden, 0..5u8).prop_map(
+            |(name, at, forbidden, how)| {
+                let body = name.strip_suffix('.').unwrap_or(&name).to_owned();
+                let at = at.index(body.len() + 1);
+                match how {
+                    0 => format!("{}{forbidden}{}", &body[..at], &body[at..]),
+                    1 => format!("{}..{}", &body[..at], &body[at..]), // an empty label
+                    2 => format!("-{body}"),
+                    3 => format!("{body}-.x"),
+                    _ => format!("{body}.{}", "a".repeat(64)),
+                }
+            },
+        )
+    }
+
+    /// As the integration tests' property tests (tests/support/props.rs): a fixed seed and
+    /// 512 cases, unless `PROPTEST_RNG_SEED` or `PROPTEST_CASES` say otherwise; no failure
+    /// files.
+    fn config() -> Config {
+        let mut config = Config {
+            failure_persistence: None,
+            ..Config::default()
+        };
+        if std::env::var_os("PROPTEST_CASES").is_none() {
+            config.cases = 512;
+        }
+        if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+            config.rng_seed = RngSeed::Fixed(0x616e_7969_6f21);
+        }
+        config
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Every well-formed name of at most 253 characters passes.
+        #[test]
+        fn well_formed_names_pass(name in name()) {
+            prop_assume!(name.len() <= 253);
+            prop_assert!(check_host_name(&name).is_ok(), "{name:?}");
+        }
+
+        /// Every name broken in one place is refused, with an error that says so.
+        #[test]
+        fn broken_names_are_refused(name in broken_name()) {
+            let error = check_host_name(&name).unwrap_err();
+            prop_assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+            prop_assert!(error.to_string().contains("is not a host name"), "{error}");
+        }
+
+        /// Any string: refused with a clear error, or a name made of labels of 1 to 63
+        /// letters, digits, '-' and '_' (not at either end of a label for '-').
+        #[test]
+        fn any_string_is_a_name_or_a_clear_error(
+            host in prop_oneof![any::<String>(), "[a-z0-9_.-]{0,80}", "[ -~]{0,300}"],
+        ) {
+            match check_host_name(&host) {
+                Ok(()) => {
+                    prop_assert!(!host.is_empty() && host.len() <= 253);
+                    let body = host.strip_suffix('.').unwrap_or(&host);
+                    for label in body.split('.') {
+                        prop_assert!((1..=63).contains(&label.len()), "{host:?}");
+                        prop_assert!(!label.starts_with('-') && !label.ends_with('-'));
+                        prop_assert!(label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+                    }
+                }
+                Err(error) => {
+                    prop_assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+                    prop_assert!(error.to_string().contains("is not a host name"), "{error}");
+                }
+            }
         }
     }
 }

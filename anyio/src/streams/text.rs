@@ -20,7 +20,9 @@ const READ_CHUNK: usize = 8 * 1024;
 /// until its last byte arrives, so no string ever ends in half a character.
 ///
 /// Bytes that are not UTF-8 make the receive fail with [`StreamError::InvalidUtf8`], after
-/// the valid text before them has been received. The stream stops there: every later receive
+/// the valid text before them has been received, as soon as they arrive: only bytes that the
+/// next ones can still complete are waited for (`0xE2 0x82` may become `€`; `0xF0 0x80`
+/// cannot become anything). The stream stops there: every later receive
 /// fails the same way, and [`into_parts`](Self::into_parts) gives the undecoded bytes back.
 /// So does a stream that ends inside a character. (AnyIO's other encodings and error modes
 /// have no counterpart: Rust strings are UTF-8.)
@@ -124,24 +126,24 @@ impl<S> TextStream<S> {
     }
 }
 
-/// How many bytes at the end of `bytes` are the start of a character whose remaining bytes
-/// have not arrived: 0 to 3.
+/// How many bytes at the end of `bytes` are the start of a character that the bytes still to
+/// come can complete: 0 to 3. Bytes that no continuation can make valid (a lone `0xC0`,
+/// `0xF5`, `0xF0 0x80`, a surrogate's start) are not held back, but left for validation to
+/// report at once: a peer that sends them must not make the receive wait for more.
 fn unfinished_character(bytes: &[u8]) -> usize {
-    for back in 1..=bytes.len().min(3) {
-        let byte = bytes[bytes.len() - back];
-        if byte & 0b1100_0000 == 0b1000_0000 {
-            continue; // a continuation byte: the character started further back
+    // The last character starts at its first byte that is not a continuation byte, at most 3
+    // bytes back for one still unfinished.
+    let start = (bytes.len().saturating_sub(3)..bytes.len())
+        .rev()
+        .find(|&at| bytes[at] & 0b1100_0000 != 0b1000_0000);
+    match start.map(|start| (start, str::from_utf8(&bytes[start..]))) {
+        // Nothing valid there, and the error is the end of the input: a prefix of a
+        // character.
+        Some((start, Err(error))) if error.valid_up_to() == 0 && error.error_len().is_none() => {
+            bytes.len() - start
         }
-        let width = match byte {
-            0x00..=0x7f => 1,
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf7 => 4,
-            _ => return 0, // not a first byte at all: left for validation to report
-        };
-        return if back < width { back } else { 0 };
+        _ => 0,
     }
-    0
 }
 
 impl<S: fmt::Debug> fmt::Debug for TextStream<S> {
@@ -255,5 +257,17 @@ mod tests {
             0,
             "not UTF-8: for validation to report"
         );
+        // Starts of characters that no byte can complete: reported, not waited for.
+        for invalid in [
+            &[0xc0][..],
+            &[0xc1],
+            &[0xf5],
+            &[0xf0, 0x80],
+            &[0xed, 0xa0],
+            &[0xe0, 0x80],
+        ] {
+            assert_eq!(unfinished_character(invalid), 0, "{invalid:x?}");
+        }
+        assert_eq!(unfinished_character(&[0xf4, 0x8f]), 2, "U+10FFFF's start");
     }
 }

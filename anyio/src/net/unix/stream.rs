@@ -210,6 +210,14 @@ pub(super) fn provide(
 
 byte_socket_traits!(UnixStream);
 
+/// The most bytes one [`UnixStream::receive_fds`] takes: the size of its buffer when the
+/// caller's limit is larger.
+const MAX_FDS_MESSAGE: usize = 64 * 1024;
+
+/// The most descriptors one message can carry (Linux's `SCM_MAX_FD`): room for more is never
+/// used.
+const SCM_MAX_FD: usize = 253;
+
 impl UnixStream {
     /// Sends `message` with the file descriptors `fds` attached (`SCM_RIGHTS`), AnyIO's
     /// `send_fds`: the peer receives copies of them with
@@ -261,8 +269,9 @@ impl UnixStream {
         self.inner.send(&message[sent..]).await
     }
 
-    /// Receives up to `max_bytes` bytes and the file descriptors sent with them, at most
-    /// `max_fds` of them (AnyIO's `receive_fds`). The descriptors arrive close-on-exec, and
+    /// Receives up to `max_bytes` bytes (64 KiB at most in one call, whatever `max_bytes`
+    /// says) and the file descriptors sent with them, at most `max_fds` of them (AnyIO's
+    /// `receive_fds`). The descriptors arrive close-on-exec, and
     /// are closed when the `OwnedFd`s are dropped.
     ///
     /// # Errors
@@ -308,8 +317,12 @@ impl UnixStream {
             ));
         }
         let io = self.inner.registered_io()?;
-        let mut message = vec![0; max_bytes];
-        let mut space = vec![MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(max_fds))];
+        // The buffers are sized by what can arrive, not by the limits alone: a caller's
+        // `usize::MAX` ("no limit") must not become an allocation (or overflow the control
+        // buffer's size).
+        let mut message = vec![0; max_bytes.min(MAX_FDS_MESSAGE)];
+        let room = max_fds.min(SCM_MAX_FD);
+        let mut space = vec![MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(room))];
         let (received, fds, truncated) = io
             .io(Direction::Read, |socket| {
                 let mut control = RecvAncillaryBuffer::new(&mut space);
