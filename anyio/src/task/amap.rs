@@ -67,8 +67,8 @@ where
 
 /// Calls `f` on every item of `args` and runs the futures it returns concurrently, each as a
 /// child task of a [task group](crate::task_group), at most `limit` at a time; returns their
-/// values in the order of `args`, or the errors: the first error cancels the others and no
-/// further item is taken.
+/// values in the order of `args`, or the errors: the first error cancels the others, and
+/// (with a limit) no further item is taken from `args`.
 ///
 /// `limit` is as for [`amap`]: a count, or `None` (or `0`) for no limit.
 ///

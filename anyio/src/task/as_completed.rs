@@ -128,7 +128,7 @@ where
 ///
 /// anyio::run(async {
 ///     let outputs: anyio::task::AsCompleted<u8> =
-///         anyio::task::as_completed([async { 1u8 }, async { 2 }]);
+///         anyio::task::as_completed([1u8, 2].map(|n| async move { n }));
 ///     let mut all = outputs.collect::<Vec<_>>().await;
 ///     all.sort();
 ///     assert_eq!(all, [1, 2]);
