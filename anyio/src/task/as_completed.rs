@@ -30,7 +30,8 @@ type GroupFuture =
 /// they finish (AnyIO's `as_completed`, which yields task handles).
 ///
 /// Nothing runs until the stream is first polled: then every future is spawned. The stream
-/// ends once every future has finished and its output has been yielded.
+/// ends once every future has finished and its output has been yielded; without futures it is
+/// empty (where AnyIO raises `ValueError`).
 ///
 /// It is structured: the stream owns the task group. **Dropping the stream cancels the
 /// futures that have not finished**; so does cancelling the task that polls it. A panic in a

@@ -83,10 +83,12 @@ where
 ///
 /// # Examples
 /// ```
-/// use std::time::Duration;
+/// use std::pin::Pin;
 ///
 /// #[derive(Debug, PartialEq)]
 /// struct NotFound(&'static str);
+///
+/// type Lookup = Pin<Box<dyn Future<Output = Result<usize, NotFound>> + Send>>;
 ///
 /// anyio::run(async {
 ///     let sizes = anyio::task::try_gather(["a.txt", "b.txt"].map(|name| async move {
@@ -97,7 +99,7 @@ where
 ///     assert_eq!(sizes.unwrap(), [5, 5]);
 ///
 ///     let failed = anyio::task::try_gather([
-///         Box::pin(async { Err(NotFound("missing.txt")) }) as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,
+///         Box::pin(async { Err(NotFound("missing.txt")) }) as Lookup,
 ///         Box::pin(async {
 ///             anyio::sleep_forever().await; // cancelled by the other's error
 ///             Ok(0)
