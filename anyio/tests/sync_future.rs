@@ -267,3 +267,40 @@ async fn a_plain_thread_can_set_the_future() {
     assert_eq!(future.wait().await, Ok(42));
     thread.join().unwrap();
 }
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn waiters_cancelled_while_the_value_is_set_leave_no_trace() {
+    for round in 0..30u32 {
+        let future = Arc::new(Future::<u32>::new());
+        let shared = Arc::clone(&future);
+        anyio::task_group(|tg| async move {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let future = Arc::clone(&shared);
+                    tg.spawn(async move { Ok::<_, std::convert::Infallible>(future.wait().await) })
+                })
+                .collect();
+            until(|| shared.statistics().tasks_waiting == 8).await;
+            // Cancel half of the waiters while a plain thread sets the value.
+            let setter = Arc::clone(&shared);
+            let thread = std::thread::spawn(move || setter.set(round).unwrap());
+            for handle in handles.iter().step_by(2) {
+                handle.cancel();
+            }
+            for (index, handle) in handles.into_iter().enumerate() {
+                match handle.await {
+                    Ok(got) => assert_eq!(got, Ok(round)),
+                    Err(error) => {
+                        assert_eq!(error, TaskError::Cancelled);
+                        assert_eq!(index % 2, 0, "only the cancelled waiters lose out");
+                    }
+                }
+            }
+            thread.join().unwrap();
+        })
+        .await
+        .unwrap();
+        assert_eq!(future.statistics().tasks_waiting, 0);
+        assert_eq!(future.try_get(), Some(Ok(round)));
+    }
+}

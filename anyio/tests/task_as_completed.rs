@@ -247,3 +247,27 @@ async fn a_dropped_next_loses_no_output() {
     assert_eq!(stream.next().await, Some(5));
     assert_eq!(stream.next().await, None);
 }
+
+#[anyio::test(flavor = "multi_thread", worker_threads = 2, threads = 2)]
+async fn dropping_mid_stream_while_futures_finish_leaves_none_behind() {
+    const N: u32 = 50;
+    for round in 0..20u32 {
+        let drops = Drops::new(N as usize);
+        let mut stream = as_completed((0..N).map(|n| {
+            let guard = DropGuard(Arc::clone(&drops));
+            async move {
+                let _guard = guard;
+                for _ in 0..(n + round) % 6 {
+                    anyio::lowlevel::checkpoint().await;
+                }
+                n
+            }
+        }));
+        for _ in 0..round % 7 {
+            assert!(stream.next().await.is_some());
+        }
+        drop(stream);
+        // Every future either finished or was cancelled: none is left running.
+        drops.all_happened().await;
+    }
+}
