@@ -227,7 +227,8 @@ with_a_backend! {
     pub use task::{
         BodyResult, GroupClosedError, StartError, StartFuture, StartWithHandle, TaskError,
         TaskGroup, TaskGroupError, TaskGroupFuture, TaskHandle, TaskId, TaskInfo, TaskResult,
-        TaskState, TaskStatus, get_current_task, get_running_tasks, task_group,
+        TaskState, TaskStatus, amap, as_completed, gather, get_current_task, get_running_tasks,
+        task_group, try_amap, try_gather,
     };
     #[doc(inline)]
     pub use thread::{from_thread, to_thread};

@@ -3,6 +3,7 @@
 //! | Primitive | What it does |
 //! |---|---|
 //! | [`Event`] | a one-shot flag that tasks wait for |
+//! | [`Future`] | a value (or an error) set once, that any number of tasks wait for |
 //! | [`Lock`] | a fair lock around a critical section |
 //! | [`Mutex`] | a fair lock around a value |
 //! | [`Condition`] | a [`Mutex`] whose holders wait to be notified of a change |
@@ -60,6 +61,7 @@ mod borrower;
 mod capacity_limiter;
 mod condition;
 mod event;
+mod future;
 mod lock;
 #[cfg(all(test, anyio_loom))]
 mod loom_model;
@@ -79,6 +81,7 @@ pub use capacity_limiter::{
 };
 pub use condition::{Condition, ConditionGuard, ConditionLock, ConditionStatistics, ConditionWait};
 pub use event::{Event, EventStatistics, EventWait};
+pub use future::{Future, FutureError, FutureSetError, FutureStatistics, FutureStatus, FutureWait};
 pub use lock::{Lock, LockAcquire, LockGuard};
 pub use mutex::{LockStatistics, Mutex, MutexGuard, MutexLock, OwnedMutexGuard, OwnedMutexLock};
 pub use resource_guard::{ResourceGuard, ResourceInUse};

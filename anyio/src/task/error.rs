@@ -104,6 +104,16 @@ impl<E> TaskGroupError<E> {
     }
 }
 
+impl TaskGroupError<std::convert::Infallible> {
+    /// The error of a group whose tasks cannot fail, which cannot exist.
+    pub(crate) fn unreachable(self) -> ! {
+        match self.errors.into_iter().next() {
+            Some(never) => match never {},
+            None => unreachable!("a task group error holds an error"),
+        }
+    }
+}
+
 impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.errors.as_slice() {

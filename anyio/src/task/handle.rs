@@ -298,6 +298,23 @@ impl<T: Send + 'static> TaskHandle<T> {
         state.outcome.is_some() || state.taken
     }
 
+    /// Takes the value of a task that has returned one, without waiting and without the
+    /// cancellation point of an await: for code that knows the task has finished (its group
+    /// has ended), such as [`gather`](crate::task::gather).
+    pub(crate) fn take_finished(&self) -> Option<T> {
+        let mut state = self.shared.extra.lock();
+        match state.outcome.take() {
+            Some(Outcome::Finished(value)) => {
+                state.taken = true;
+                Some(value)
+            }
+            other => {
+                state.outcome = other;
+                None
+            }
+        }
+    }
+
     /// The child's root scope.
     pub(crate) fn root(&self) -> Arc<ScopeNode> {
         Arc::clone(&self.shared) as Arc<ScopeNode>
