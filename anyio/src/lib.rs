@@ -43,6 +43,44 @@
 //! # Ok::<(), anyio::RunError>(())
 //! ```
 //!
+//! New to anyio? The [guide] walks through it: a first program and server, choosing a
+//! backend, structured concurrency, and using anyio with hyper, axum and tokio-only crates.
+//!
+//! ## Tasks, deadlines and a server, in one example
+//!
+//! A [task group](task_group) runs tasks concurrently and waits for all of them; a deadline
+//! ([`fail_after`]) bounds the whole; [`serve`](streams::Listener::serve) runs a handler per
+//! connection, each in its own task, until the group is cancelled.
+//! ```
+//! use std::time::Duration;
+//!
+//! use anyio::net::{TcpListener, TcpStream};
+//! use anyio::streams::{BufferedByteReceiveStream, ByteSendStream, Listener};
+//!
+//! anyio::run(async {
+//!     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+//!     let address = listener.local_addr().unwrap();
+//!     let greeting = anyio::fail_after(Duration::from_secs(5), anyio::task_group(|tg| async move {
+//!         // The server: a task of the group, serving each client in a task of its own.
+//!         tg.spawn(async move {
+//!             let _ = listener
+//!                 .serve(|mut client| async move {
+//!                     let _ = client.send(b"hello\n").await;
+//!                 })
+//!                 .await;
+//!         });
+//!         // A client, in the group's body.
+//!         let mut client = BufferedByteReceiveStream::new(TcpStream::connect(address).await?);
+//!         let line = client.receive_until(b"\n", 64).await;
+//!         tg.cancel(); // stops the server; the group waits for it to wind down
+//!         line.map_err(std::io::Error::other)
+//!     }))
+//!     .await;
+//!     assert_eq!(greeting.unwrap().unwrap(), Some(b"hello".to_vec()));
+//! })?;
+//! # Ok::<(), anyio::RunError>(())
+//! ```
+//!
 //! ## Backend options
 //!
 //! - **tokio**: [`current_thread`](Runner::current_thread) or
@@ -180,6 +218,7 @@ with_a_backend! {
     pub mod cancel;
     mod error;
     pub mod fs;
+    pub mod guide;
     pub mod lowlevel;
     #[cfg(unix)]
     pub mod net;

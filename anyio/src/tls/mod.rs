@@ -1,5 +1,5 @@
-//! TLS (AnyIO's `TLSStream` and `TLSListener`) with [rustls], over any anyio byte stream, on
-//! either backend. Requires the `tls` feature.
+//! TLS (AnyIO's `TLSStream` and `TLSListener`) with [rustls](https://docs.rs/rustls), over any
+//! anyio byte stream, on either backend. Requires the `tls` feature.
 //!
 //! - [`TlsConnector`] runs the client's handshake over a transport and gives a
 //!   [`TlsStream`]; [`TcpConnector::connect_tls`](crate::net::TcpConnector::connect_tls)
