@@ -47,6 +47,14 @@ mod load;
 struct Counting;
 
 static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+/// The most `LIVE_BYTES` has been.
+static PEAK_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+/// Counts `bytes` more (or fewer) live bytes.
+fn count(bytes: isize) {
+    let live = LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK_BYTES.fetch_max(live, Ordering::Relaxed);
+}
 
 // SAFETY: every call is passed on to `System` unchanged; the counter has no effect on memory.
 unsafe impl GlobalAlloc for Counting {
@@ -54,7 +62,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            count(layout.size() as isize);
         }
         ptr
     }
@@ -63,7 +71,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: as `alloc`.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            count(layout.size() as isize);
         }
         ptr
     }
@@ -71,17 +79,14 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator, that is from `System`, with `layout`.
         unsafe { System.dealloc(ptr, layout) };
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        count(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: `ptr` came from `System` with `layout`; the caller upholds the rest.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            LIVE_BYTES.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
+            count(new_size as isize - layout.size() as isize);
         }
         new
     }
@@ -283,7 +288,7 @@ async fn flood(count: usize, outlive_the_timeout: bool) {
         .wait_for_sockets(idle.sockets, Duration::from_secs(20))
         .await;
     let last = server.finish().await;
-    let heap_per_connection = holding.heap.saturating_sub(idle.heap) as f64 / count as f64;
+    let heap_per_connection = released.peak_heap.saturating_sub(idle.heap) as f64 / count as f64;
 
     let (before, during, while_held) = (
         Latencies::new(before),
@@ -306,8 +311,8 @@ async fn flood(count: usize, outlive_the_timeout: bool) {
     );
     eprintln!(
         "flood {backend}: server idle {idle}; holding the flood {holding}; after it \
-         {released}; peak RSS growth {growth} KiB ({:.1} KiB per abandoned connection); live heap \
-         {heap_per_connection:.1} KiB per abandoned connection",
+         {released}; peak RSS growth {growth} KiB ({:.1} KiB per abandoned connection); peak live \
+         heap growth {heap_per_connection:.1} KiB per abandoned connection",
         growth as f64 / count as f64
     );
     eprintln!(
@@ -337,9 +342,16 @@ async fn flood(count: usize, outlive_the_timeout: bool) {
         served_while_slow >= PROBES / 2,
         "good clients were served while the slow clients trickled: {served_while_slow}"
     );
+    // What a flood leaves on the heap is the capacity of tables sized to it (the reactor's
+    // and the executor's slabs, say), a small part of what it took, and a second flood adds
+    // nothing to it.
     assert!(
-        released.heap <= idle.heap + 1024 && second_released.heap <= idle.heap + 1024,
-        "the heap the floods took is given back: {idle}, {released}, {second_released}"
+        released.heap <= idle.heap + (count as u64).div_ceil(4),
+        "the heap the flood took is given back: {idle}, then {released}"
+    );
+    assert!(
+        second_released.heap <= released.heap + 512,
+        "a second flood leaves nothing more on the heap: {released}, then {second_released}"
     );
     // The resident set keeps what the allocator keeps: a second flood may be served from
     // another thread's arena, but does not add a whole flood's worth again.
@@ -548,8 +560,9 @@ struct Stats {
     /// `VmRSS` and `VmHWM`, in KiB.
     rss: u64,
     hwm: u64,
-    /// The live heap, in KiB.
+    /// The live heap now, and at its peak, in KiB.
     heap: u64,
+    peak_heap: u64,
     tasks: usize,
 }
 
@@ -572,6 +585,7 @@ impl Stats {
             rss: load::memory_kib("VmRSS"),
             hwm: load::memory_kib("VmHWM"),
             heap: LIVE_BYTES.load(Ordering::Relaxed).max(0) as u64 / 1024,
+            peak_heap: PEAK_BYTES.load(Ordering::Relaxed).max(0) as u64 / 1024,
             tasks: anyio::get_running_tasks().len(),
         }
     }
@@ -590,6 +604,7 @@ impl Stats {
             rss: field("rss_kib"),
             hwm: field("hwm_kib"),
             heap: field("heap_kib"),
+            peak_heap: field("peak_heap_kib"),
             tasks: field("tasks") as usize,
         }
     }
@@ -599,8 +614,14 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "descriptors={} sockets={} rss_kib={} hwm_kib={} heap_kib={} tasks={}",
-            self.descriptors, self.sockets, self.rss, self.hwm, self.heap, self.tasks
+            "descriptors={} sockets={} rss_kib={} hwm_kib={} heap_kib={} peak_heap_kib={} tasks={}",
+            self.descriptors,
+            self.sockets,
+            self.rss,
+            self.hwm,
+            self.heap,
+            self.peak_heap,
+            self.tasks
         )
     }
 }

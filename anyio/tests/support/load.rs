@@ -258,7 +258,7 @@ pub(crate) fn raise_descriptor_limit() -> u64 {
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current != limit.maximum {
         limit.current = limit.maximum;
-        setrlimit(Resource::Nofile, limit.clone()).unwrap();
+        setrlimit(Resource::Nofile, limit).unwrap();
     }
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
