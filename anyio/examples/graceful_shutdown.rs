@@ -11,18 +11,19 @@
 //! terminal, then Ctrl+C the server: the `nc` session keeps working until you end it or the
 //! grace period runs out.
 //!
-//! The shape is the one every anyio server can take: one task group holds the connections, a
-//! cancel scope around the accept loop stops accepting, and a deadline set on the scope around
-//! the whole group bounds the time the connections get.
+//! `Listener::serve_graceful` does the work: it serves until a future completes (here, the
+//! arrival of a signal), then closes the listener, gives the connections in flight the grace
+//! period, and cancels those still running when it ends. Underneath it is the shape any anyio
+//! server can take by hand: one task group holds the connections, and a deadline set on the
+//! group's cancel scope bounds the time they get.
 
 use std::io;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use anyio::CancelScope;
 use anyio::net::{TcpListener, TcpStream};
 use anyio::signal::{Signal, SignalReceiver, open_signal_receiver};
-use anyio::streams::{ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+use anyio::streams::{ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError};
 
 /// How long the connections in flight get once a signal came.
 const GRACE: Duration = Duration::from_secs(10);
@@ -51,60 +52,40 @@ async fn echo(mut stream: TcpStream) {
 /// within `grace`, cancels those still running after it, and returns the signal.
 ///
 /// # Errors
-/// An error receiving the signal.
+/// An error receiving the signal, or an accept error that broke the listener.
 pub(crate) async fn serve_until_signalled(
-    mut listener: TcpListener,
+    listener: TcpListener,
     mut signals: SignalReceiver,
     grace: Duration,
 ) -> io::Result<Signal> {
-    // Around everything, connections included: it gets a deadline when the signal comes.
-    let server = CancelScope::new();
-    let shutdown = server.handle();
-    // Around the accept loop only: cancelled when the signal comes.
-    let accepting = CancelScope::new();
-    let stop_accepting = accepting.handle();
-
-    let received = Arc::new(OnceLock::new());
-    let served = server
-        .run(anyio::task_group(|connections| {
-            let received = Arc::clone(&received);
-            async move {
-                connections.spawn(async move {
-                    let signal = signals.receive().await?;
-                    eprintln!("{signal}: no new connections; {grace:?} for those in flight");
-                    received.get_or_init(|| signal);
-                    stop_accepting.cancel();
-                    shutdown.set_deadline(Some(Instant::now() + grace));
-                    Ok::<_, io::Error>(())
-                });
-                accepting
-                    .run(async {
-                        loop {
-                            match listener.accept().await {
-                                Ok((stream, _peer)) => drop(connections.spawn(echo(stream))),
-                                // A failed accept (a connection reset before it was taken, say)
-                                // concerns that connection only.
-                                Err(error) => eprintln!("accept failed: {error}"),
-                            }
-                        }
-                    })
-                    .await;
-                // New connections are refused from here on. The group then waits for the
-                // connections in flight, or until the deadline cancels them.
-                drop(listener);
-                Ok::<_, io::Error>(())
+    let received = Arc::new(Mutex::new(None));
+    let stop = {
+        let received = Arc::clone(&received);
+        async move {
+            let signal = signals.receive().await;
+            if let Ok(signal) = &signal {
+                eprintln!("{signal}: no new connections; {grace:?} for those in flight");
             }
-        }))
-        .await;
-    match served {
-        Some(Err(error)) => return Err(io::Error::other(error)),
-        Some(Ok(_)) => {}
-        None => eprintln!("the grace period ran out; the connections left were closed"),
+            *received
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(signal);
+        }
+    };
+    // An echo connection serves its peer to the end: it has nothing to wind down early.
+    let drained = listener
+        .serve_graceful(|stream, _shutdown| echo(stream), stop, grace)
+        .await?;
+    if drained.cancelled() > 0 {
+        eprintln!(
+            "the grace period ran out; {} connections left were closed",
+            drained.cancelled()
+        );
     }
-    received
-        .get()
-        .copied()
-        .ok_or_else(|| io::Error::other("the server stopped without a signal"))
+    let received = received
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    received.unwrap_or_else(|| Err(io::Error::other("the server stopped without a signal")))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -162,6 +162,7 @@
 //! | `smol` | no | the smol backend (`async-executor` + `async-io`) |
 //! | `macros` | yes | `#[anyio::test]` and `#[anyio::main]` |
 //! | `tls` | no | `anyio::tls`: TLS with rustls |
+//! | `hyper` | no | `anyio::hyper`: hyper 1.x on either backend (executor, timer, I/O adapter) |
 //! | `full` | no | all of the above |
 //!
 //! At least one backend is needed: a build without `tokio` and `smol` stops with a compile
@@ -187,6 +188,8 @@
 //! - **rustls 0.23** (feature `tls`): `anyio::tls` takes its client and server configurations
 //!   and hands out its connection state; it is re-exported as `anyio::tls::rustls`, with its
 //!   `pki_types`.
+//! - **hyper 1** (feature `hyper`): `anyio::hyper` implements its runtime traits (`rt::Executor`,
+//!   `rt::Timer`, `rt::Sleep`, `rt::Read`, `rt::Write`).
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 // docs.rs (nightly): each item gated by a feature or a platform says so; the cfg of the loom
@@ -219,6 +222,9 @@ with_a_backend! {
     mod error;
     pub mod fs;
     pub mod guide;
+    #[cfg(all(unix, feature = "hyper"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+    pub mod hyper;
     pub mod lowlevel;
     #[cfg(unix)]
     pub mod net;

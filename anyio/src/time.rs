@@ -176,6 +176,41 @@ impl Sleep {
         }
     }
 
+    /// Moves the deadline to `deadline`, on the running backend's clock, without allocating:
+    /// an armed timer is moved in place (as `tokio::time::Sleep::reset` does).
+    ///
+    /// It works in any state: a sleep not polled yet, one waiting, one that has already
+    /// completed (it completes again, at the new deadline) and one from [`sleep_forever`] (it
+    /// now ends at `deadline`). A deadline that has already passed completes the sleep at its
+    /// next poll, after a yield to the scheduler as [`sleep_until`] does.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::pin::pin;
+    /// use std::time::Duration;
+    ///
+    /// anyio::run(async {
+    ///     let start = anyio::current_time();
+    ///     let mut nap = pin!(anyio::sleep(Duration::from_secs(3600)));
+    ///     nap.as_mut().reset(start + Duration::from_millis(5));
+    ///     nap.as_mut().await;
+    ///     assert!(anyio::current_time() - start < Duration::from_secs(3600));
+    ///     // Completed: a reset arms it again.
+    ///     nap.as_mut().reset(anyio::current_time() + Duration::from_millis(5));
+    ///     nap.await;
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let mut this = self.project();
+        *this.target = Target::At(deadline);
+        match this.state.as_mut().project() {
+            StateProj::Waiting { timer } => timer.reset(deadline),
+            // Not armed: the next poll starts from the new target, as a first poll does.
+            _ => this.state.set(State::Unstarted),
+        }
+    }
+
     /// The state to wait in from the first poll on, on `backend`; `None` when the sleep is
     /// only a yield (a zero duration or a deadline already passed).
     fn start(target: Target, backend: Active) -> Option<State> {

@@ -156,3 +156,47 @@ async fn current_time_is_monotonic() {
         previous = now;
     }
 }
+
+#[anyio::test(virtual_time, timeout = 30)]
+async fn reset_moves_an_armed_sleep_earlier_and_later() {
+    let start = anyio::current_time();
+    let mut nap = pin!(anyio::sleep(Duration::from_secs(3600)));
+    // Armed by a first poll, then moved earlier.
+    assert!(future::poll_once(nap.as_mut()).await.is_none());
+    nap.as_mut().reset(start + Duration::from_secs(5));
+    nap.as_mut().await;
+    assert_eq!(anyio::current_time() - start, Duration::from_secs(5));
+
+    // Completed, then reset: it waits again, for the new deadline only.
+    nap.as_mut().reset(start + Duration::from_secs(60));
+    assert!(future::poll_once(nap.as_mut()).await.is_none());
+    nap.as_mut().reset(start + Duration::from_secs(90));
+    nap.as_mut().await;
+    assert_eq!(anyio::current_time() - start, Duration::from_secs(90));
+}
+
+#[anyio::test(virtual_time, timeout = 30)]
+async fn reset_gives_an_unpolled_or_endless_sleep_a_deadline() {
+    let start = anyio::current_time();
+    let mut forever = pin!(anyio::sleep_forever());
+    assert!(future::poll_once(forever.as_mut()).await.is_none());
+    forever.as_mut().reset(start + Duration::from_secs(7));
+    forever.await;
+    assert_eq!(anyio::current_time() - start, Duration::from_secs(7));
+
+    let mut unpolled = pin!(anyio::sleep(Duration::from_secs(3600)));
+    unpolled.as_mut().reset(start + Duration::from_secs(10));
+    unpolled.await;
+    assert_eq!(anyio::current_time() - start, Duration::from_secs(10));
+}
+
+#[anyio::test(timeout = 30)]
+async fn reset_to_a_passed_deadline_completes_at_once() {
+    let mut nap = pin!(anyio::sleep(Duration::from_secs(3600)));
+    assert!(future::poll_once(nap.as_mut()).await.is_none());
+    let passed = anyio::current_time();
+    nap.as_mut().reset(passed);
+    anyio::fail_after(Duration::from_secs(10), nap)
+        .await
+        .expect("a sleep reset to a passed deadline completed");
+}

@@ -8,10 +8,11 @@ use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use super::{AcceptRetry, AsyncResource, StreamError, TypedAttributeProvider};
+use super::{AcceptRetry, AsyncResource, Drained, Shutdown, StreamError, TypedAttributeProvider};
 use crate::TaskGroup;
 
 /// Something that accepts incoming connections (AnyIO's `Listener`): a
@@ -150,6 +151,106 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
                 Ok(None) | Err(_) => StreamError::Closed.into(),
             }
         }
+    }
+
+    /// Serves as [`serve`](Self::serve) does until `stop` completes, then shuts down
+    /// gracefully, and returns how many connections were in flight and how many of them had
+    /// to be cancelled ([`Drained`]):
+    ///
+    /// 1. The listener is closed: new connections are refused (those waiting in the backlog
+    ///    are reset).
+    /// 2. Every handler is told, through the [`Shutdown`] it was given, so that a connection
+    ///    open for more than one exchange can finish the one in flight and close
+    ///    ([`Shutdown::watch`] calls hyper's `graceful_shutdown`, say).
+    /// 3. The connections get `grace` (on anyio's clock) to finish; those still running then
+    ///    are cancelled, as by a cancel scope's deadline, and waited for. It returns as soon
+    ///    as the last connection ends, which may be at once.
+    ///
+    /// Accept failures and panics of handlers are handled as by [`serve`](Self::serve). The
+    /// listener is consumed: it is closed once the stop begins.
+    ///
+    /// # Errors
+    /// An accept error that means the listener is broken (see [`serve`](Self::serve)): the
+    /// shutdown then goes as if `stop` had completed (the connections in flight get their
+    /// grace period), and the error is returned at the end.
+    ///
+    /// # Panics
+    /// As [`serve`](Self::serve): a handler's panic is caught, logged and ends its
+    /// connection only.
+    ///
+    /// # Cancel safety
+    /// Cancelling it cancels every handler at once, without a grace period, and waits for
+    /// them to wind down; the listener is closed.
+    ///
+    /// # Examples
+    /// A connection in flight when the stop comes is served to its end; the server then
+    /// returns:
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// use anyio::net::{TcpListener, TcpStream};
+    /// use anyio::streams::{ByteReceiveStream, ByteSendStream, Listener, Shutdown};
+    /// use anyio::sync::Event;
+    ///
+    /// anyio::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let address = listener.local_addr().unwrap();
+    ///     let (accepted, stop) = (Arc::new(Event::new()), Arc::new(Event::new()));
+    ///     let stopping = {
+    ///         let stop = Arc::clone(&stop);
+    ///         async move { stop.wait().await }
+    ///     };
+    ///     // Answers one message, even when it comes after the stop.
+    ///     let handler = {
+    ///         let accepted = Arc::clone(&accepted);
+    ///         move |mut stream: TcpStream, _: Shutdown| {
+    ///             accepted.set();
+    ///             async move {
+    ///                 let mut buf = [0; 64];
+    ///                 if let Ok(n) = stream.receive(&mut buf).await {
+    ///                     let _ = stream.send(&buf[..n]).await;
+    ///                 }
+    ///             }
+    ///         }
+    ///     };
+    ///     anyio::task_group(|tg| async move {
+    ///         let grace = Duration::from_secs(10);
+    ///         let server = tg.spawn(listener.serve_graceful(handler, stopping, grace));
+    ///         let mut client = TcpStream::connect(address).await?;
+    ///         accepted.wait().await;
+    ///         stop.set();
+    ///         client.send(b"ping").await?;
+    ///         let mut echo = Vec::new();
+    ///         let mut buf = [0; 4];
+    ///         while echo.len() < 4 {
+    ///             let n = client.receive(&mut buf).await.unwrap();
+    ///             echo.extend_from_slice(&buf[..n]);
+    ///         }
+    ///         assert_eq!(echo, b"ping");
+    ///         let drained = server.await.unwrap();
+    ///         assert_eq!((drained.in_flight(), drained.cancelled()), (1, 0));
+    ///         assert!(TcpStream::connect(address).await.is_err()); // refused
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    fn serve_graceful<H, F, S>(
+        self,
+        handler: H,
+        stop: S,
+        grace: Duration,
+    ) -> impl Future<Output = io::Result<Drained>> + Send
+    where
+        Self: Sized,
+        H: FnMut(Self::Stream, Shutdown) -> F + Send,
+        F: Future<Output = ()> + Send + 'static,
+        S: Future<Output = ()> + Send,
+    {
+        super::graceful::serve_graceful(self, handler, stop, grace)
     }
 }
 

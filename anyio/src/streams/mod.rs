@@ -89,6 +89,7 @@ mod attributes;
 mod buffered;
 mod chunked;
 mod error;
+mod graceful;
 mod io;
 mod listener;
 pub mod memory;
@@ -105,6 +106,7 @@ pub use buffered::{BufferedByteReceiveStream, BufferedByteStream};
 pub use chunked::ChunkedByteStream;
 pub(crate) use error::EMPTY_BUFFER;
 pub use error::{SendError, StreamError};
+pub use graceful::{Drained, Shutdown, Watch};
 pub use io::FuturesIoStream;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
