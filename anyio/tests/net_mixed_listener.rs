@@ -170,16 +170,20 @@ async fn both_io_trait_families_work_on_either_kind() {
         server.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"futures-io");
 
-        tokio::io::AsyncWriteExt::write_all(&mut server, b"tokio")
-            .await
-            .unwrap();
-        tokio::io::AsyncWriteExt::shutdown(&mut server)
-            .await
-            .unwrap();
-        let mut got = Vec::new();
-        tokio::io::AsyncReadExt::read_to_end(&mut client, &mut got)
-            .await
-            .unwrap();
-        assert_eq!(got, b"tokio");
+        // tokio's traits, when anyio implements them (feature `tokio`).
+        #[cfg(feature = "tokio")]
+        {
+            tokio::io::AsyncWriteExt::write_all(&mut server, b"tokio")
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::shutdown(&mut server)
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut client, &mut got)
+                .await
+                .unwrap();
+            assert_eq!(got, b"tokio");
+        }
     }
 }

@@ -24,9 +24,22 @@ enum Mode {
     Background,
 }
 
+impl Mode {
+    /// This mode, or if undecided the one for the backend that runs the caller.
+    fn or_decide(self) -> Mode {
+        if self != Mode::Undecided {
+            return self;
+        }
+        match backend::current() {
+            Ok(Active::Tokio) => Mode::Native,
+            _ => Mode::Background,
+        }
+    }
+}
+
 pin_project! {
     /// A future that tokio-only code can run in under either backend: what
-    /// [`compat::tokio`](super::tokio) returns. See [the module](super) for what it does and
+    /// [`compat::tokio`](super::tokio()) returns. See [the module](super) for what it does and
     /// costs.
     ///
     /// # Panics
@@ -62,31 +75,28 @@ pin_project! {
     impl<F> PinnedDrop for TokioCompat<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if *this.mode == Mode::Native || this.future.is_none() {
+            if this.future.is_none() || this.mode.or_decide() == Mode::Native {
                 return;
             }
             // tokio resources deregister from their driver when dropped, and some libraries
             // make new ones in destructors: both need the runtime's context. A future never
             // polled needs it too if it holds resources made elsewhere, but is no reason to
             // start the runtime.
+            let mut future = this.future;
             match background::started() {
                 Some(runtime) => {
                     let _context = runtime.enter();
                     let _backend = backend::enter(Active::Smol);
-                    let mut future = this.future;
                     future.set(None);
                 }
-                None => {
-                    let mut future = this.future;
-                    future.set(None);
-                }
+                None => future.set(None),
             }
         }
     }
 }
 
 impl<F> TokioCompat<F> {
-    /// Wraps `future`; [`compat::tokio`](super::tokio) says the same in fewer words.
+    /// Wraps `future`; [`compat::tokio`](super::tokio()) says the same in fewer words.
     ///
     /// # Examples
     /// ```
@@ -111,13 +121,7 @@ impl<F: Future> Future for TokioCompat<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
-        if *this.mode == Mode::Undecided {
-            *this.mode = match backend::current() {
-                #[cfg(feature = "tokio")]
-                Ok(Active::Tokio) => Mode::Native,
-                _ => Mode::Background,
-            };
-        }
+        *this.mode = this.mode.or_decide();
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             panic!("`anyio::compat::TokioCompat` polled after it completed");
         };
