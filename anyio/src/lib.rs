@@ -120,10 +120,12 @@
 //!
 //! You can mix anyio code with code written for the backend you run on. The rules:
 //!
-//! - **Only libraries native to the running backend work.** A tokio-only library (`reqwest`,
-//!   `tokio::net`, `tokio::time`) works only under the tokio backend. Under smol it fails with
-//!   tokio's own panic, "there is no reactor running, must be called from the context of a
-//!   Tokio 1.x runtime". Libraries written for `futures-io` or async-io work under both.
+//! - **Libraries native to the running backend work as they are.** A tokio-only library
+//!   (`reqwest`, `tokio::net`, `tokio::time`) used under smol fails with tokio's own panic,
+//!   "there is no reactor running, must be called from the context of a Tokio 1.x runtime",
+//!   unless its futures are wrapped in `anyio::compat::tokio`, which runs them in a
+//!   background tokio runtime (module `compat`, features `tokio` and `smol`). Libraries
+//!   written for `futures-io` or async-io work under both.
 //! - **Tasks spawned natively** (`tokio::spawn`, `smol::spawn`) are not subject to anyio's
 //!   cancellation rules: they belong to no cancel scope or task group.
 //! - **Threads started outside anyio cannot call back into the runtime on their own.** A
@@ -219,6 +221,9 @@ macro_rules! with_a_backend {
 with_a_backend! {
     mod backend;
     pub mod cancel;
+    #[cfg(all(feature = "tokio", feature = "smol"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", feature = "smol"))))]
+    pub mod compat;
     mod error;
     pub mod fs;
     pub mod guide;

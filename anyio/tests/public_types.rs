@@ -75,7 +75,22 @@ const _: () = {
     error::<anyio::process::CalledProcessError>();
     error::<anyio::process::SpawnError>();
     error::<anyio::signal::UnsupportedSignalError>();
+    #[cfg(feature = "tls")]
+    error::<anyio::tls::HandshakeError>();
 };
+
+/// The networking types of issue 18: a mixed listener and its streams move to tasks, and a
+/// wrapped tokio future is `Send` when the future inside is.
+#[cfg(unix)]
+#[test]
+fn mixed_listeners_and_compat_futures_are_send() {
+    send_sync::<anyio::net::SocketListener>();
+    send_sync::<anyio::net::SocketStream>();
+    send_sync::<anyio::net::MultiListener<anyio::net::SocketListener>>();
+    send_sync::<anyio::net::UdpSocketBuilder>();
+    #[cfg(all(feature = "tokio", feature = "smol"))]
+    send_sync::<anyio::compat::TokioCompat<std::future::Ready<u8>>>();
+}
 
 #[cfg(unix)]
 #[test]

@@ -4,8 +4,10 @@
 //! - TCP: connections ([`connect_tcp`] by Happy Eyeballs, or [`TcpStream::connect`] to one
 //!   address), [`TcpListener`], and listeners on every address of a host
 //!   ([`create_tcp_listener`], a [`MultiListener`]) that
-//!   [`serve`](crate::streams::Listener::serve) each connection in a task of its own.
-//! - UDP: [`UdpSocket`], [`ConnectedUdpSocket`].
+//!   [`serve`](crate::streams::Listener::serve) each connection in a task of its own; TCP and
+//!   UNIX listeners together in one [`MultiListener`], as [`SocketListener`]s.
+//! - UDP: [`UdpSocket`], [`ConnectedUdpSocket`], and from host names
+//!   ([`create_udp_socket`], [`create_connected_udp_socket`], a [`UdpSocketBuilder`]).
 //! - UNIX domain sockets, on paths or in Linux's abstract namespace: stream ([`UnixStream`],
 //!   [`UnixListener`], with descriptor passing) and datagram ([`UnixDatagram`],
 //!   [`ConnectedUnixDatagram`]).
@@ -50,6 +52,7 @@ mod attributes;
 mod busy;
 mod datagram;
 mod free_port;
+mod mixed;
 mod multi_listener;
 mod name_info;
 mod resolve;
@@ -57,6 +60,7 @@ mod socket_stream;
 mod split;
 mod tcp;
 mod udp;
+mod udp_create;
 mod unix;
 mod wait;
 
@@ -64,6 +68,7 @@ pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
 };
 pub use free_port::{free_tcp_port, free_udp_port};
+pub use mixed::{SocketListener, SocketStream};
 pub use multi_listener::MultiListener;
 pub use name_info::{NameInfoFlags, getnameinfo};
 pub use resolve::getaddrinfo;
@@ -72,6 +77,7 @@ pub use tcp::{
     TcpStream, TcpWriteHalf, connect_tcp, create_tcp_listener,
 };
 pub use udp::{ConnectedUdpSocket, UdpSocket};
+pub use udp_create::{UdpSocketBuilder, create_connected_udp_socket, create_udp_socket};
 pub use unix::{
     ConnectedUnixDatagram, LocalUnixAddress, RemoteUnixAddress, UnixDatagram, UnixListener,
     UnixReadHalf, UnixStream, UnixWriteHalf,

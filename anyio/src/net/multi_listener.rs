@@ -20,6 +20,10 @@ use crate::streams::{
 /// attempts, logged once) instead of stopping; [`aclose`](AsyncResource::aclose) closes them
 /// all. Typed attributes are the first listener's (then the next's, for what it lacks).
 ///
+/// The listeners are of one type, so that their connections are: to serve TCP and UNIX
+/// listeners together, make each a [`SocketListener`](super::SocketListener), whose
+/// connections are [`SocketStream`](super::SocketStream)s (see there for an example).
+///
 /// # Examples
 /// ```
 /// use anyio::net::{MultiListener, TcpListener, TcpStream};
@@ -75,6 +79,50 @@ impl<L> MultiListener<L> {
     /// ```
     pub fn into_inner(self) -> Vec<L> {
         self.listeners
+    }
+}
+
+impl<L> FromIterator<L> for MultiListener<L> {
+    /// Accepts from all of the listeners.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::net::{MultiListener, SocketListener, TcpListener, create_tcp_listener};
+    ///
+    /// anyio::run(async {
+    ///     let tcp = create_tcp_listener(Some("localhost"), 0).await.unwrap();
+    ///     let extra = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let all: MultiListener<SocketListener> = tcp
+    ///         .into_inner()
+    ///         .into_iter()
+    ///         .chain([extra])
+    ///         .map(SocketListener::from)
+    ///         .collect();
+    ///     assert!(all.listeners().len() >= 2);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    fn from_iter<I: IntoIterator<Item = L>>(listeners: I) -> Self {
+        MultiListener::new(listeners.into_iter().collect())
+    }
+}
+
+impl<L> Extend<L> for MultiListener<L> {
+    /// Accepts from these listeners too.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::net::{MultiListener, TcpListener};
+    ///
+    /// anyio::run(async {
+    ///     let mut all = MultiListener::new(Vec::new());
+    ///     all.extend([TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap()]);
+    ///     assert_eq!(all.listeners().len(), 1);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    fn extend<I: IntoIterator<Item = L>>(&mut self, listeners: I) {
+        self.listeners.extend(listeners);
     }
 }
 

@@ -262,6 +262,46 @@ pub struct ConnectedUdpSocket {
 }
 
 impl ConnectedUdpSocket {
+    /// Takes over a connected std socket, making it non-blocking: one an earlier part of the
+    /// program made, or one inherited from a service manager (systemd's socket activation
+    /// passes sockets from descriptor 3 on; `UdpSocket::from_raw_fd` of std turns one into a
+    /// std socket). An unconnected socket is [`UdpSocket::from_std`]'s.
+    ///
+    /// # Errors
+    /// `InvalidInput` if the socket is not connected; otherwise when it cannot be made
+    /// non-blocking or registered with the reactor.
+    ///
+    /// # Examples
+    /// ```
+    /// anyio::run(async {
+    ///     let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     std_socket.connect("127.0.0.1:9").unwrap();
+    ///     let socket = anyio::net::ConnectedUdpSocket::from_std(std_socket).unwrap();
+    ///     assert_eq!(socket.peer_addr().unwrap(), "127.0.0.1:9".parse().unwrap());
+    ///
+    ///     let unconnected = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     let error = anyio::net::ConnectedUdpSocket::from_std(unconnected).unwrap_err();
+    ///     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<ConnectedUdpSocket> {
+        match socket.peer_addr() {
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the UDP socket is not connected: UdpSocket::from_std takes unconnected ones",
+                ));
+            }
+            Err(error) => return Err(error),
+        }
+        socket.set_nonblocking(true)?;
+        Ok(ConnectedUdpSocket {
+            shared: Shared::new(Registered::new(socket)?),
+        })
+    }
+
     /// The local address.
     ///
     /// # Errors

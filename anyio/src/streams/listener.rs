@@ -16,8 +16,10 @@ use super::{AcceptRetry, AsyncResource, Drained, Shutdown, StreamError, TypedAtt
 use crate::TaskGroup;
 
 /// Something that accepts incoming connections (AnyIO's `Listener`): a
-/// [`TcpListener`](crate::net::TcpListener), a [`MultiListener`](crate::net::MultiListener) of
-/// several, and the UNIX and TLS listeners to come.
+/// [`TcpListener`](crate::net::TcpListener), a [`UnixListener`](crate::net::UnixListener),
+/// either as a [`SocketListener`](crate::net::SocketListener), a
+/// [`MultiListener`](crate::net::MultiListener) of several, and `tls::TlsListener` over any of
+/// them.
 ///
 /// # Examples
 /// ```

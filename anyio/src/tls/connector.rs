@@ -204,6 +204,11 @@ impl TlsAcceptor {
         &self.config
     }
 
+    /// Whether the streams this accepts are standard compatible.
+    pub(super) fn is_standard_compatible(&self) -> bool {
+        self.standard_compatible
+    }
+
     /// Runs the server's handshake over `transport`.
     ///
     /// # Errors

@@ -6,12 +6,13 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::{TlsAcceptor, TlsStream};
+use super::{HandshakeError, StandardCompatible, TlsAcceptor, TlsStream};
 use crate::net::RemoteAddress;
 use crate::streams::{
     AcceptRetry, AsyncResource, AttributeRequest, Contained, Listener, StreamError,
@@ -28,7 +29,9 @@ const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A handshake that fails, or does not finish within the
 /// [handshake timeout](Self::handshake_timeout) (30 seconds unless told otherwise), drops
 /// its connection and is logged as a `tracing` warning (target `anyio::tls`, with the peer's
-/// address); the listener goes on. [`serve`](Listener::serve) runs each handshake in the
+/// address), or handed to the [hook](Self::on_handshake_error) if there is one; the listener
+/// goes on. Its typed attributes are the listener underneath's, and
+/// [`StandardCompatible`](super::StandardCompatible): whether the streams it accepts are. [`serve`](Listener::serve) runs each handshake in the
 /// connection's own task, so a slow client holds up nobody; [`accept`](Listener::accept) runs
 /// them one after another.
 ///
@@ -68,7 +71,11 @@ pub struct TlsListener<L> {
     listener: L,
     acceptor: TlsAcceptor,
     handshake_timeout: Duration,
+    on_handshake_error: Option<Arc<HandshakeErrorHook>>,
 }
+
+/// What [`TlsListener::on_handshake_error`] keeps.
+type HandshakeErrorHook = dyn Fn(&HandshakeError) + Send + Sync;
 
 impl<L> TlsListener<L> {
     /// Wraps `listener`, shaking hands with `acceptor`.
@@ -80,6 +87,7 @@ impl<L> TlsListener<L> {
             listener,
             acceptor,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            on_handshake_error: None,
         }
     }
 
@@ -106,6 +114,55 @@ impl<L> TlsListener<L> {
     /// ```
     pub fn handshake_timeout(mut self, timeout: Duration) -> TlsListener<L> {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Calls `hook` on every handshake that fails or times out, instead of logging it
+    /// (AnyIO's `TLSListener.handle_handshake_error`): to count failures, log them your own
+    /// way, or ban a client. The connection has been dropped by then; the listener goes on.
+    ///
+    /// The hook runs in the connection's handshake task under [`serve`](Listener::serve), and
+    /// in the caller's under [`accept`](Listener::accept), so it should return promptly.
+    ///
+    /// # Panics
+    /// A panic of the hook is the handshake's: under [`serve`](Listener::serve) it is caught
+    /// and logged, as a handler's is, and serving goes on; from
+    /// [`accept`](Listener::accept) it reaches the caller.
+    ///
+    /// # Examples
+    /// ```
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
+    /// # let (_, server_config) = tls_configs();
+    /// use std::sync::{Arc, Mutex};
+    /// use anyio::net::{TcpListener, TcpStream};
+    /// use anyio::streams::{ByteSendStream, Listener};
+    /// use anyio::tls::{TlsAcceptor, TlsListener};
+    ///
+    /// anyio::run(async move {
+    ///     let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let address = tcp.local_addr().unwrap();
+    ///     let failures = Arc::new(Mutex::new(Vec::new()));
+    ///     let seen = Arc::clone(&failures);
+    ///     let mut listener = TlsListener::new(tcp, TlsAcceptor::new(server_config))
+    ///         .on_handshake_error(move |error| {
+    ///             let why = (error.peer().is_some(), error.is_timeout(), error.rustls_error().is_some());
+    ///             seen.lock().unwrap().push(why);
+    ///         });
+    ///     let mut client = TcpStream::connect(address).await.unwrap();
+    ///     client.send(b"GET / HTTP/1.1\r\n\r\n").await.unwrap(); // not TLS
+    ///     assert!(anyio::move_on_after(std::time::Duration::from_millis(200), listener.accept()).await.is_none());
+    ///     assert_eq!(*failures.lock().unwrap(), [(true, false, true)]);
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn on_handshake_error<H>(mut self, hook: H) -> TlsListener<L>
+    where
+        H: Fn(&HandshakeError) + Send + Sync + 'static,
+    {
+        self.on_handshake_error = Some(Arc::new(hook));
         self
     }
 
@@ -163,27 +220,32 @@ impl<L> TlsListener<L> {
 }
 
 /// Runs the server's handshake on `transport`, whose peer is `peer` (when known), under
-/// `timeout`; a failure is logged, and the connection dropped.
+/// `timeout`; a failure is logged (or given to `hook`), and the connection dropped.
 async fn handshake<S>(
     acceptor: &TlsAcceptor,
     timeout: Duration,
+    hook: Option<&HandshakeErrorHook>,
     transport: S,
     peer: Option<SocketAddr>,
 ) -> Option<TlsStream<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match crate::fail_after(timeout, acceptor.accept(transport)).await {
-        Ok(Ok(stream)) => Some(stream),
-        Ok(Err(error)) => {
-            tracing::warn!(target: "anyio::tls", ?peer, %error, "TLS handshake failed; connection dropped");
-            None
-        }
-        Err(_) => {
+    let failure = match crate::fail_after(timeout, acceptor.accept(transport)).await {
+        Ok(Ok(stream)) => return Some(stream),
+        Ok(Err(error)) => HandshakeError::failed(peer, error),
+        Err(_) => HandshakeError::timed_out(peer, timeout),
+    };
+    match hook {
+        Some(hook) => hook(&failure),
+        None if failure.is_timeout() => {
             tracing::warn!(target: "anyio::tls", ?peer, ?timeout, "TLS handshake timed out; connection dropped");
-            None
+        }
+        None => {
+            tracing::warn!(target: "anyio::tls", ?peer, error = %failure, "TLS handshake failed; connection dropped");
         }
     }
+    None
 }
 
 /// What [`TlsListener::serve`] waits for: a new connection, or one whose handshake is done.
@@ -208,8 +270,15 @@ where
         loop {
             let transport = self.listener.accept().await?;
             let peer = transport.extra(RemoteAddress).ok();
-            if let Some(stream) =
-                handshake(&self.acceptor, self.handshake_timeout, transport, peer).await
+            let hook = self.on_handshake_error.as_deref();
+            if let Some(stream) = handshake(
+                &self.acceptor,
+                self.handshake_timeout,
+                hook,
+                transport,
+                peer,
+            )
+            .await
             {
                 return Ok(stream);
             }
@@ -270,11 +339,13 @@ where
                         retry.succeeded();
                         let acceptor = self.acceptor.clone();
                         let timeout = self.handshake_timeout;
+                        let hook = self.on_handshake_error.clone();
                         let handshaken = handshaken.clone();
                         let peer = transport.extra(RemoteAddress).ok();
                         tg.spawn(Contained::new(
                             async move {
-                                let shaken = handshake(&acceptor, timeout, transport, peer);
+                                let shaken =
+                                    handshake(&acceptor, timeout, hook.as_deref(), transport, peer);
                                 if let Some(stream) = shaken.await {
                                     // Fails only when serving has stopped.
                                     let _ = handshaken.send((stream, peer)).await;
@@ -308,8 +379,10 @@ impl<L: AsyncResource> AsyncResource for TlsListener<L> {
 }
 
 impl<L: TypedAttributeProvider> TypedAttributeProvider for TlsListener<L> {
-    /// The listener underneath's attributes.
+    /// [`StandardCompatible`] (AnyIO's `TLSAttribute.standard_compatible` of a
+    /// `TLSListener`), then the listener underneath's attributes.
     fn provide_attributes(&self, request: &mut AttributeRequest<'_>) {
+        request.provide::<StandardCompatible>(|| self.acceptor.is_standard_compatible());
         self.listener.provide_attributes(request);
     }
 }
@@ -320,6 +393,7 @@ impl<L: fmt::Debug> fmt::Debug for TlsListener<L> {
             .field("listener", &self.listener)
             .field("acceptor", &self.acceptor)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("on_handshake_error", &self.on_handshake_error.is_some())
             .finish()
     }
 }

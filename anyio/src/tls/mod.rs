@@ -5,7 +5,8 @@
 //!   [`TlsStream`]; [`TcpConnector::connect_tls`](crate::net::TcpConnector::connect_tls)
 //!   connects by TCP and shakes hands in one go.
 //! - [`TlsAcceptor`] runs the server's handshake; a [`TlsListener`] runs it on every
-//!   connection of a listener, dropping (and logging) those that fail or take too long.
+//!   connection of a listener, dropping those that fail or take too long, and logging them
+//!   or telling a [hook](TlsListener::on_handshake_error).
 //! - A [`TlsStream`] is a [`ByteStream`](crate::streams::ByteStream), and an `AsyncRead` +
 //!   `AsyncWrite` of both the `futures-io` and `tokio::io` families.
 //!
@@ -14,6 +15,7 @@
 //! | `TLSStream.wrap(transport, hostname=…, ssl_context=…)` | [`TlsConnector::connect`] |
 //! | `TLSStream.wrap(transport, server_side=True, …)` | [`TlsAcceptor::accept`] |
 //! | `TLSListener(listener, ssl_context, handshake_timeout=…)` | [`TlsListener`] |
+//! | `TLSListener.handle_handshake_error` | [`TlsListener::on_handshake_error`], [`HandshakeError`] |
 //! | `connect_tcp(…, tls=True)` | [`TcpConnector::connect_tls`](crate::net::TcpConnector::connect_tls) |
 //! | `standard_compatible=False` | [`TlsConnector::standard_compatible`], [`TlsAcceptor::standard_compatible`] |
 //! | `TLSAttribute.*` | [`AlpnProtocol`], [`PeerCertificate`], [`TlsVersion`], [`CipherSuite`], [`ServerSide`], [`StandardCompatible`] |
@@ -98,6 +100,7 @@
 mod attributes;
 mod connector;
 mod engine;
+mod handshake_error;
 mod listener;
 mod stream;
 
@@ -105,6 +108,8 @@ pub use attributes::{
     AlpnProtocol, CipherSuite, PeerCertificate, ServerSide, StandardCompatible, TlsVersion,
 };
 pub use connector::{TlsAcceptor, TlsConnector};
+pub use handshake_error::HandshakeError;
+pub(crate) use handshake_error::rustls_error_of;
 pub use listener::TlsListener;
 pub use stream::TlsStream;
 

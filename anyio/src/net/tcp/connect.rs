@@ -198,7 +198,8 @@ impl TcpConnector {
     /// As [`connect`](Self::connect), and a handshake that fails, whose error (an
     /// `io::Error` carrying the [`rustls::Error`], as from
     /// [`TlsConnector::connect`](crate::tls::TlsConnector::connect)) is the
-    /// [`source`](Error::source); the socket is closed.
+    /// [`source`](Error::source), and whose rustls error
+    /// [`ConnectError::rustls_error`] gives at once; the socket is closed.
     ///
     /// # Cancel safety
     /// Cancel safe: the connection attempts, or the connection whose handshake was under way,
@@ -345,6 +346,43 @@ impl ConnectError {
         match &self.failure {
             Failure::Attempts(attempts) => attempts,
             _ => &[],
+        }
+    }
+
+    /// rustls's error, when the connection was made but its TLS handshake (by
+    /// [`connect_tls`](TcpConnector::connect_tls)) failed on the peer's messages: a
+    /// certificate that does not verify, no protocol in common. Requires the `tls` feature.
+    ///
+    /// # Examples
+    /// ```
+    /// # mod tls_support {
+    /// #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/tls.rs"));
+    /// # }
+    /// # use tls_support::*;
+    /// # let (_, server_config) = tls_configs();
+    /// # let (stranger, _) = tls_configs(); // trusts another certificate authority
+    /// use anyio::net::{TcpConnector, TcpListener};
+    /// use anyio::tls::{TlsAcceptor, TlsConnector, rustls};
+    ///
+    /// anyio::run(async move {
+    ///     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    ///     let port = listener.local_addr().unwrap().port();
+    ///     let (client, _server) = futures_lite::future::zip(
+    ///         TcpConnector::new("localhost", port).connect_tls(&TlsConnector::new(stranger)),
+    ///         async { TlsAcceptor::new(server_config).accept(listener.accept().await?.0).await },
+    ///     )
+    ///     .await;
+    ///     let error = client.unwrap_err();
+    ///     assert!(matches!(error.rustls_error(), Some(rustls::Error::InvalidCertificate(_))));
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn rustls_error(&self) -> Option<&rustls::Error> {
+        match &self.failure {
+            Failure::Handshake(error) => crate::tls::rustls_error_of(error),
+            _ => None,
         }
     }
 

@@ -119,6 +119,37 @@ impl UnixListener {
         self.registered_io()?.get_ref().local_addr()
     }
 
+    /// Takes over a bound, listening std listener, making it non-blocking: one an earlier
+    /// part of the program made, or one inherited from a service manager (systemd's socket
+    /// activation passes listening sockets from descriptor 3 on; `UnixListener::from_raw_fd`
+    /// of std turns one into a std listener).
+    ///
+    /// # Errors
+    /// When it cannot be made non-blocking or registered with the reactor.
+    ///
+    /// # Examples
+    /// ```
+    /// use anyio::net::{UnixListener, UnixStream};
+    ///
+    /// anyio::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("anyio-doc-from-std-{}", std::process::id()));
+    ///     std::fs::create_dir_all(&dir).unwrap();
+    ///     let path = dir.join("server.sock");
+    ///     let std_listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    ///     let mut listener = UnixListener::from_std(std_listener).unwrap();
+    ///     let _client = UnixStream::connect(&path).await.unwrap();
+    ///     let _server = listener.accept().await.unwrap();
+    ///     # drop((listener, _client, _server)); std::fs::remove_dir_all(&dir).unwrap();
+    /// })?;
+    /// # Ok::<(), anyio::RunError>(())
+    /// ```
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: Some(Registered::new(listener)?),
+        })
+    }
+
     fn registered_io(&self) -> io::Result<&Registered<std::os::unix::net::UnixListener>> {
         self.io.as_ref().ok_or_else(|| StreamError::Closed.into())
     }
