@@ -6,8 +6,8 @@
 //!    the application.
 //! 3. [Structured concurrency](structured_concurrency): task groups, cancel scopes, deadlines
 //!    and shields, and the rules that make them safe.
-//! 4. [Using anyio with other crates](ecosystem): hyper, axum, tungstenite, reqwest and
-//!    tokio-only libraries.
+//! 4. [Using anyio with other crates](ecosystem): tokio-only libraries (and the panic they give
+//!    under smol), reqwest, hyper, axum, and WebSockets over TLS.
 //! 5. [AnyIO's vocabulary for Rust users](vocabulary): what `sniffio`, `loop_factory`, the
 //!    pytest plugin and the other Python names in these docs mean here.
 //!
