@@ -131,7 +131,7 @@ impl Future for WaitAllTasksBlocked {
                 );
             };
             // A native task waiting here is not among the runnable tasks it counts.
-            let guard = instruments.wait_for_blocked(instruments::in_tracked_task(&instruments));
+            let guard = instruments.wait_for_blocked(instruments::current_task(&instruments));
             (instruments, guard)
         });
         if instruments.all_others_blocked(guard) {

@@ -84,15 +84,22 @@ impl Instruments {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts the calling task as waiting in `wait_all_tasks_blocked` (if `counted`: a native
-    /// task is not among the runnable tasks to begin with) until it is released.
-    pub(crate) fn wait_for_blocked(self: &Arc<Self>, counted: bool) -> WaitingGuard {
+    /// Counts the calling task as waiting in `wait_all_tasks_blocked` until it is released: the
+    /// tracked task `task` (see [`current_task`]), or nothing for a native task, which is not
+    /// among the runnable tasks to begin with. A task that waits twice at once (two waits
+    /// joined) is one runnable task, counted once.
+    pub(crate) fn wait_for_blocked(self: &Arc<Self>, task: Option<usize>) -> WaitingGuard {
         let mut waiting = self.waiting();
-        waiting.count += usize::from(counted);
+        if let Some(task) = task {
+            match waiting.tasks.iter_mut().find(|(waiter, _)| *waiter == task) {
+                Some((_, waits)) => *waits += 1,
+                None => waiting.tasks.push((task, 1)),
+            }
+        }
         WaitingGuard {
             instruments: Arc::clone(self),
             round: waiting.round,
-            counted,
+            task,
         }
     }
 
@@ -103,11 +110,11 @@ impl Instruments {
         if waiting.round != guard.round {
             return true;
         }
-        if self.runnable.load(Ordering::SeqCst) <= waiting.count {
+        if self.runnable.load(Ordering::SeqCst) <= waiting.tasks.len() {
             // The waiters are runnable tasks like any other from now on, even before they
             // return: a task that waits again must wait for them.
             waiting.round += 1;
-            waiting.count = 0;
+            waiting.tasks.clear();
             return true;
         }
         false
@@ -134,6 +141,13 @@ impl Instruments {
             });
         }
     }
+
+    /// [`idle`](Self::idle), if no tracked task can run and no blocking call holds the clock.
+    pub(super) fn idle_if_nothing_runs(&self) {
+        if self.runnable.load(Ordering::SeqCst) == 0 && self.holds.load(Ordering::SeqCst) == 0 {
+            self.idle();
+        }
+    }
 }
 
 impl Drop for Instruments {
@@ -145,8 +159,8 @@ impl Drop for Instruments {
 /// The tasks waiting in `wait_all_tasks_blocked`.
 #[derive(Debug, Default)]
 struct Waiting {
-    /// How many tracked tasks wait in this round.
-    count: usize,
+    /// The tracked tasks that wait in this round, each with its number of waits.
+    tasks: Vec<(usize, usize)>,
     /// Goes up when the waiters of a round are released.
     round: u64,
 }
@@ -156,14 +170,22 @@ struct Waiting {
 pub(crate) struct WaitingGuard {
     instruments: Arc<Instruments>,
     round: u64,
-    counted: bool,
+    /// The waiting tracked task, if it is one.
+    task: Option<usize>,
 }
 
 impl Drop for WaitingGuard {
     fn drop(&mut self) {
         let mut waiting = self.instruments.waiting();
-        if self.counted && waiting.round == self.round {
-            waiting.count -= 1;
+        let Some(task) = self.task else { return };
+        if waiting.round != self.round {
+            return;
+        }
+        if let Some(index) = waiting.tasks.iter().position(|(waiter, _)| *waiter == task) {
+            waiting.tasks[index].1 -= 1;
+            if waiting.tasks[index].1 == 0 {
+                waiting.tasks.swap_remove(index);
+            }
         }
     }
 }
@@ -177,10 +199,8 @@ pub(crate) struct Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        if self.instruments.holds.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.instruments.runnable.load(Ordering::SeqCst) == 0
-        {
-            self.instruments.idle();
+        if self.instruments.holds.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.instruments.idle_if_nothing_runs();
         }
     }
 }
@@ -218,9 +238,10 @@ pub(crate) fn of_target(target: &SpawnTarget) -> Option<Arc<Instruments>> {
     INSTALLED.get_in(target)
 }
 
-/// Whether a tracked task of `instruments`' runtime is being polled on this thread.
-pub(crate) fn in_tracked_task(instruments: &Arc<Instruments>) -> bool {
-    tracked::current_instruments().is_some_and(|current| Arc::ptr_eq(&current, instruments))
+/// The tracked task of `instruments`' runtime being polled on this thread, if any, as a key
+/// (its address) for [`Instruments::wait_for_blocked`].
+pub(crate) fn current_task(instruments: &Arc<Instruments>) -> Option<usize> {
+    tracked::current_task(instruments)
 }
 
 /// The virtual clock of the calling code's runtime, if it runs on virtual time.
