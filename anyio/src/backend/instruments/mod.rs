@@ -261,3 +261,43 @@ pub(crate) fn note_yield() {
         tracked::note_yield();
     }
 }
+
+#[cfg(all(test, feature = "tokio", feature = "smol"))]
+mod tests {
+    use std::sync::{Arc, Mutex, Weak};
+    use std::time::Duration;
+
+    use crate::{Backend, Runner};
+
+    /// The instruments of a runtime are let go once it ends (they hold no reference to
+    /// themselves through timers, wakers or the runtime's table), so that runtimes without
+    /// instruments go back to paying a single relaxed load.
+    #[test]
+    fn the_instruments_go_away_with_their_runtime() {
+        for backend in [Backend::Tokio, Backend::Smol] {
+            let seen: Arc<Mutex<Weak<super::Instruments>>> = Arc::default();
+            let slot = Arc::clone(&seen);
+            Runner::new(backend)
+                .virtual_time()
+                .run(async move {
+                    *slot.lock().unwrap() = Arc::downgrade(&super::current().unwrap());
+                    crate::task_group(|tg| async move {
+                        tg.spawn(crate::sleep(Duration::from_secs(10)));
+                        tg.spawn(crate::sleep_forever());
+                        let _ =
+                            crate::fail_after(Duration::from_secs(5), crate::sleep_forever()).await;
+                        crate::testing::wait_all_tasks_blocked().await;
+                        crate::to_thread::run_sync(|| ()).await;
+                        tg.cancel();
+                    })
+                    .await
+                    .unwrap();
+                })
+                .unwrap();
+            assert!(
+                seen.lock().unwrap().upgrade().is_none(),
+                "the instruments of a {backend} runtime outlived it"
+            );
+        }
+    }
+}
