@@ -33,6 +33,22 @@ struct Timers {
     waking: bool,
     /// A jump was asked for while `waking`: it is made once the wakers have run.
     missed: bool,
+    /// About how many heap items are stale (their timer dropped, or armed again for another
+    /// deadline): once they are half the heap, it is rebuilt without them, so that a loop of
+    /// timers dropped before they fire (`fail_after` around a body that suspends) does not
+    /// grow it without bound.
+    stale: usize,
+}
+
+impl Timers {
+    /// Counts one more stale item, and drops the stale items once they are many.
+    fn one_stale(&mut self) {
+        self.stale += 1;
+        if self.stale > 64 && self.stale * 2 > self.heap.len() {
+            self.heap.retain(Armed::is_live);
+            self.stale = 0;
+        }
+    }
 }
 
 impl fmt::Debug for VirtualClock {
@@ -87,6 +103,7 @@ impl VirtualClock {
                         top.deadline
                     } else {
                         timers.heap.pop();
+                        timers.stale = timers.stale.saturating_sub(1);
                         continue;
                     };
                     self.advance_to(next);
@@ -128,19 +145,23 @@ impl VirtualClock {
         let mut timers = self.timers.lock().unwrap_or_else(PoisonError::into_inner);
         let order = timers.next_order;
         timers.next_order += 1;
-        {
+        let moved = {
             let mut state = entry.state.lock().unwrap_or_else(PoisonError::into_inner);
             if state.armed == Some(deadline) {
                 return;
             }
-            state.armed = Some(deadline);
             state.order = order;
-        }
+            state.armed.replace(deadline).is_some()
+        };
         timers.heap.push(Armed {
             deadline,
             order,
             entry: Arc::downgrade(entry),
         });
+        if moved {
+            // The item for the former deadline is stale.
+            timers.one_stale();
+        }
     }
 }
 
@@ -226,6 +247,28 @@ impl VirtualTimer {
     }
 }
 
+impl Drop for VirtualTimer {
+    fn drop(&mut self) {
+        let armed = self
+            .entry
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .armed
+            .take()
+            .is_some();
+        if armed {
+            // Its heap item is stale from now on. (`try_lock`: never wait in a drop; a stale
+            // item not counted is still dropped by the next rebuild, or when it comes up.)
+            if let Some(clock) = self.clock.clock() {
+                if let Ok(mut timers) = clock.timers.try_lock() {
+                    timers.one_stale();
+                }
+            }
+        }
+    }
+}
+
 /// A heap item: a timer armed for a deadline.
 struct Armed {
     deadline: Instant,
@@ -299,6 +342,31 @@ mod tests {
                 *self.seen.lock().unwrap() = now;
             }
         }
+    }
+
+    #[test]
+    fn dropped_and_moved_timers_do_not_pile_up_in_the_heap() {
+        let instruments = Instruments::new(true);
+        let clock = instruments.clock().unwrap();
+        let start = clock.now();
+        let far = start + Duration::from_secs(3600);
+        // A task runs (the clock stands still) and, as a loop of `fail_after(1 hour, ...)`
+        // whose body suspends does, arms timers it drops before they fire.
+        instruments.runnable_up();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..10_000 {
+            let mut timer = VirtualTimer::new(Arc::clone(&instruments), far);
+            assert!(timer.poll_fire(&mut cx).is_pending());
+        }
+        // And one timer moved again and again (a deadline moved at run time).
+        let mut moved = VirtualTimer::new(Arc::clone(&instruments), far);
+        for step in 0..10_000 {
+            moved.reset(far + Duration::from_secs(step));
+            assert!(moved.poll_fire(&mut cx).is_pending());
+        }
+        let held = clock.timers.lock().unwrap().heap.len();
+        assert!(held < 1_000, "{held} timers in the heap");
+        instruments.runnable_down();
     }
 
     #[test]
