@@ -481,3 +481,58 @@ async fn two_waits_in_one_task_still_wait_for_the_others() {
     .await
     .unwrap();
 }
+
+#[anyio::test(virtual_time, timeout = 30)]
+async fn a_task_run_from_a_thread_is_tracked() {
+    // `EventLoopToken::run` (as `from_thread::run`) runs its future as a task of the loop:
+    // while it can run, the clock stands still.
+    let token = anyio::lowlevel::current_token();
+    let started = Arc::new(Event::new());
+    let done = Arc::new(AtomicUsize::new(0));
+    let (set_started, set_done) = (Arc::clone(&started), Arc::clone(&done));
+    let thread = std::thread::spawn(move || {
+        token
+            .run(async move {
+                set_started.set();
+                for _ in 0..1000 {
+                    checkpoint().await;
+                }
+                set_done.store(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    });
+    started.wait().await;
+    anyio::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        1,
+        "the clock jumped while the task run from a thread could run"
+    );
+    anyio::to_thread::run_sync(move || thread.join().unwrap()).await;
+}
+
+#[anyio::test(virtual_time, timeout = 10)]
+async fn a_thread_waiting_on_the_loop_does_not_hold_the_clock() {
+    // A worker thread holds the clock while it works, not while it waits for the loop: a
+    // sleep it runs there through `from_thread::run` passes on virtual time.
+    let start = anyio::current_time();
+    let slept = anyio::to_thread::run_sync(move || {
+        anyio::from_thread::run(async move {
+            anyio::sleep(Duration::from_secs(60)).await;
+            anyio::current_time()
+        })
+        .unwrap()
+    })
+    .await;
+    assert_eq!(slept - start, Duration::from_secs(60));
+    // And while it works again after the call, it holds the clock again.
+    let outcome = anyio::fail_after(
+        Duration::from_secs(1),
+        anyio::to_thread::run_sync(|| {
+            anyio::from_thread::run_sync(|| ()).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }),
+    )
+    .await;
+    assert!(outcome.is_ok(), "the clock jumped while the thread worked");
+}

@@ -44,6 +44,10 @@ pub(crate) struct Instruments {
     waiting: Mutex<Waiting>,
     /// Blocking calls in flight (threads, processes) that hold a virtual clock still.
     holds: AtomicUsize,
+    /// Calls into the loop from threads that hold the clock (`from_thread::run`), in flight:
+    /// while a thread waits for the loop it lends its hold back, since time may pass for the
+    /// task it waits on. The clock is held while `holds > lent`.
+    lent: AtomicUsize,
     /// The virtual clock, when the runtime runs on virtual time.
     clock: Option<VirtualClock>,
     /// The runtime, once the instruments are installed in it.
@@ -58,6 +62,7 @@ impl Instruments {
             runnable: AtomicUsize::new(0),
             waiting: Mutex::new(Waiting::default()),
             holds: AtomicUsize::new(0),
+            lent: AtomicUsize::new(0),
             clock: virtual_time.then(VirtualClock::new),
             runtime: std::sync::OnceLock::new(),
         })
@@ -136,16 +141,30 @@ impl Instruments {
     /// holds it.
     fn idle(&self) {
         if let Some(clock) = &self.clock {
-            clock.jump_if(|| {
-                self.runnable.load(Ordering::SeqCst) == 0 && self.holds.load(Ordering::SeqCst) == 0
-            });
+            clock.jump_if(|| self.runnable.load(Ordering::SeqCst) == 0 && !self.clock_held());
         }
     }
 
     /// [`idle`](Self::idle), if no tracked task can run and no blocking call holds the clock.
     pub(super) fn idle_if_nothing_runs(&self) {
-        if self.runnable.load(Ordering::SeqCst) == 0 && self.holds.load(Ordering::SeqCst) == 0 {
+        if self.runnable.load(Ordering::SeqCst) == 0 && !self.clock_held() {
             self.idle();
+        }
+    }
+
+    /// Whether a blocking call holds the clock (and has not lent its hold to a call into the
+    /// loop).
+    fn clock_held(&self) -> bool {
+        self.holds.load(Ordering::SeqCst) > self.lent.load(Ordering::SeqCst)
+    }
+
+    /// Lends the hold of a thread that calls into the loop, until the guard drops. Called by
+    /// the task that runs the call, while it runs (so the clock does not jump before it has
+    /// suspended); the guard drops before the thread gets its reply.
+    pub(crate) fn lend_hold(self: &Arc<Self>) -> Lend {
+        self.lent.fetch_add(1, Ordering::SeqCst);
+        Lend {
+            instruments: Arc::clone(self),
         }
     }
 }
@@ -199,9 +218,28 @@ pub(crate) struct Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        if self.instruments.holds.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.instruments.idle_if_nothing_runs();
-        }
+        self.instruments.holds.fetch_sub(1, Ordering::SeqCst);
+        self.instruments.idle_if_nothing_runs();
+    }
+}
+
+impl Hold {
+    /// The instruments whose clock this holds.
+    pub(crate) fn instruments(&self) -> &Arc<Instruments> {
+        &self.instruments
+    }
+}
+
+/// A hold lent back by a thread waiting for a call into the loop; see
+/// [`Instruments::lend_hold`].
+#[derive(Debug)]
+pub(crate) struct Lend {
+    instruments: Arc<Instruments>,
+}
+
+impl Drop for Lend {
+    fn drop(&mut self) {
+        self.instruments.lent.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
