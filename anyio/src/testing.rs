@@ -26,7 +26,9 @@
 //!
 //! - **Threads and processes hold the clock**: while a [`to_thread`](crate::to_thread) call or
 //!   a blocking file operation is in flight, the clock does not jump, since its caller waits
-//!   for real work to finish, not for time to pass.
+//!   for real work to finish, not for time to pass. A thread waiting in
+//!   [`from_thread::run`](crate::from_thread::run) for a task of the loop lends its hold
+//!   meanwhile: the task it waits on may sleep.
 //! - **Sockets do not**: a task waiting on a socket is blocked, so the clock may jump past a
 //!   deadline around real I/O before the peer's data arrives (Trio's autojumping clock behaves
 //!   the same way). Under virtual time, put deadlines around in-memory streams rather than
