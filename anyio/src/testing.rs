@@ -35,6 +35,11 @@
 //!   sockets.
 //! - **Native timers run on real time**: `tokio::time::sleep` and `async_io::Timer` are not
 //!   anyio's, and do not see the virtual clock.
+//! - **A native `tokio::task::yield_now` is not seen**: tokio defers its wake until after the
+//!   task's poll, so the task looks blocked in between and the clock may jump (and
+//!   `wait_all_tasks_blocked` return) while it loops. Yield with
+//!   [`checkpoint`](crate::lowlevel::checkpoint), which anyio notes. (tokio's cooperative
+//!   budget running out, which defers a wake the same way, is seen.)
 //!
 //! # Examples
 //! ```
