@@ -26,13 +26,20 @@
 //!
 //! - **Threads and processes hold the clock**: while a [`to_thread`](crate::to_thread) call or
 //!   a blocking file operation is in flight, the clock does not jump, since its caller waits
-//!   for real work to finish, not for time to pass.
+//!   for real work to finish, not for time to pass. A thread waiting in
+//!   [`from_thread::run`](crate::from_thread::run) for a task of the loop lends its hold
+//!   meanwhile: the task it waits on may sleep.
 //! - **Sockets do not**: a task waiting on a socket is blocked, so the clock may jump past a
 //!   deadline around real I/O before the peer's data arrives (Trio's autojumping clock behaves
 //!   the same way). Under virtual time, put deadlines around in-memory streams rather than
 //!   sockets.
 //! - **Native timers run on real time**: `tokio::time::sleep` and `async_io::Timer` are not
 //!   anyio's, and do not see the virtual clock.
+//! - **A native `tokio::task::yield_now` is not seen**: tokio defers its wake until after the
+//!   task's poll, so the task looks blocked in between and the clock may jump (and
+//!   `wait_all_tasks_blocked` return) while it loops. Yield with
+//!   [`checkpoint`](crate::lowlevel::checkpoint), which anyio notes. (tokio's cooperative
+//!   budget running out, which defers a wake the same way, is seen.)
 //!
 //! # Examples
 //! ```
@@ -131,7 +138,7 @@ impl Future for WaitAllTasksBlocked {
                 );
             };
             // A native task waiting here is not among the runnable tasks it counts.
-            let guard = instruments.wait_for_blocked(instruments::in_tracked_task(&instruments));
+            let guard = instruments.wait_for_blocked(instruments::current_task(&instruments));
             (instruments, guard)
         });
         if instruments.all_others_blocked(guard) {

@@ -408,3 +408,131 @@ async fn a_process_at_work_holds_the_clock() {
     );
     assert_eq!(anyio::current_time(), start);
 }
+
+#[anyio::test(virtual_time, timeout = 30, backends(tokio))]
+async fn a_read_loop_cut_short_by_tokios_budget_does_not_jump_the_clock() {
+    use anyio::streams::ByteSendStream;
+    // tokio's I/O objects spend tokio's own budget, and a spent budget defers the task's wake
+    // until after its poll: the task is runnable all along, so the clock must not jump.
+    const SIZE: usize = 16 * 1024;
+    let mut listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut client = TcpStream::connect(address).await.unwrap();
+    let (mut server, _) = listener.accept().await.unwrap();
+    client.send(&[7; SIZE]).await.unwrap();
+    // The first read waits for the reactor (no deadline yet); the rest is buffered.
+    let mut byte = [0; 1];
+    server.receive(&mut byte).await.unwrap();
+    let start = anyio::current_time();
+    let outcome = anyio::fail_after(Duration::from_secs(1), async {
+        for _ in 1..SIZE {
+            assert_eq!(server.receive(&mut byte).await.unwrap(), 1);
+        }
+    })
+    .await;
+    assert!(
+        outcome.is_ok(),
+        "the clock jumped past the deadline while the reader could run"
+    );
+    assert_eq!(anyio::current_time(), start);
+}
+
+#[anyio::test(virtual_time, timeout = 30, backends(tokio))]
+async fn a_native_task_sleeping_on_virtual_time_wakes() {
+    // The only sleeper is a native task, armed after every anyio task blocked.
+    let start = anyio::current_time();
+    tokio::spawn(anyio::sleep(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(anyio::current_time() - start, Duration::from_secs(5));
+}
+
+#[anyio::test(virtual_time, timeout = 30)]
+async fn a_deadline_moved_earlier_while_the_body_waits_fires_then() {
+    let start = anyio::current_time();
+    let scope = anyio::CancelScope::new().deadline(start + Duration::from_secs(100));
+    let handle = scope.handle();
+    anyio::task_group(|tg| async move {
+        tg.spawn(async move {
+            wait_all_tasks_blocked().await;
+            handle.set_deadline(Some(start + Duration::from_secs(1)));
+        });
+        assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+        assert_eq!(anyio::current_time() - start, Duration::from_secs(1));
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test(timeout = 30)]
+async fn two_waits_in_one_task_still_wait_for_the_others() {
+    let done = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&done);
+    anyio::task_group(|tg| async move {
+        tg.spawn(async move {
+            for _ in 0..1000 {
+                checkpoint().await;
+            }
+            done.store(1, Ordering::SeqCst);
+        });
+        futures_lite::future::zip(wait_all_tasks_blocked(), wait_all_tasks_blocked()).await;
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "returned while a task ran");
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test(virtual_time, timeout = 30)]
+async fn a_task_run_from_a_thread_is_tracked() {
+    // `EventLoopToken::run` (as `from_thread::run`) runs its future as a task of the loop:
+    // while it can run, the clock stands still.
+    let token = anyio::lowlevel::current_token();
+    let started = Arc::new(Event::new());
+    let done = Arc::new(AtomicUsize::new(0));
+    let (set_started, set_done) = (Arc::clone(&started), Arc::clone(&done));
+    let thread = std::thread::spawn(move || {
+        token
+            .run(async move {
+                set_started.set();
+                for _ in 0..1000 {
+                    checkpoint().await;
+                }
+                set_done.store(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    });
+    started.wait().await;
+    anyio::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        1,
+        "the clock jumped while the task run from a thread could run"
+    );
+    anyio::to_thread::run_sync(move || thread.join().unwrap()).await;
+}
+
+#[anyio::test(virtual_time, timeout = 10)]
+async fn a_thread_waiting_on_the_loop_does_not_hold_the_clock() {
+    // A worker thread holds the clock while it works, not while it waits for the loop: a
+    // sleep it runs there through `from_thread::run` passes on virtual time.
+    let start = anyio::current_time();
+    let slept = anyio::to_thread::run_sync(move || {
+        anyio::from_thread::run(async move {
+            anyio::sleep(Duration::from_secs(60)).await;
+            anyio::current_time()
+        })
+        .unwrap()
+    })
+    .await;
+    assert_eq!(slept - start, Duration::from_secs(60));
+    // And while it works again after the call, it holds the clock again.
+    let outcome = anyio::fail_after(
+        Duration::from_secs(1),
+        anyio::to_thread::run_sync(|| {
+            anyio::from_thread::run_sync(|| ()).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }),
+    )
+    .await;
+    assert!(outcome.is_ok(), "the clock jumped while the thread worked");
+}

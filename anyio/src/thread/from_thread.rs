@@ -89,7 +89,7 @@ where
     F::Output: Send + 'static,
 {
     let host = worker::host().ok_or(CallError::NoEventLoop(NoEventLoopError::new()))?;
-    host.token.call(future, host.scope, host.task)
+    host.token.call(future, host.scope, host.task, host.clock)
 }
 
 /// Runs `function` in the event loop of the task that started this worker thread, and blocks

@@ -14,6 +14,7 @@ use pin_project_lite::pin_project;
 use super::error::{CallError, RunFinishedError};
 use super::oneshot;
 use crate::backend::coop;
+use crate::backend::instruments::{Instruments, Lend};
 use crate::cancel::context::{self, Frame};
 use crate::cancel::node::{ScopeNode, Verdict};
 use crate::task::{self, TaskId, TaskInfo};
@@ -45,6 +46,10 @@ pin_project! {
         task: Option<TaskInfo>,
         reply: Option<oneshot::Sender<Reply<F::Output>>>,
         registration: Option<task::Registration>,
+        // The instruments whose clock the calling thread holds: lent from the first poll
+        // until the reply (see `Instruments::lend_hold`).
+        clock: Option<Arc<Instruments>>,
+        lent: Option<Lend>,
     }
 
     impl<F: Future> PinnedDrop for Hosted<F> {
@@ -68,6 +73,7 @@ impl<F: Future> Hosted<F> {
         host: Option<Arc<ScopeNode>>,
         parent: Option<TaskId>,
         reply: oneshot::Sender<Reply<F::Output>>,
+        clock: Option<Arc<Instruments>>,
     ) -> Self {
         let root = ScopeNode::new(None, false, true);
         root.enter(host);
@@ -78,6 +84,8 @@ impl<F: Future> Hosted<F> {
             registration: Some(task::register(&info)),
             task: Some(info),
             reply: Some(reply),
+            clock,
+            lent: None,
         }
     }
 }
@@ -91,6 +99,9 @@ impl<F: Future> Future for Hosted<F> {
             return Poll::Ready(());
         };
         coop::refill();
+        if let Some(clock) = this.clock.take() {
+            *this.lent = Some(clock.lend_hold());
+        }
         let root_slot = &mut *this.root;
         let before = root_slot
             .as_ref()
@@ -130,6 +141,8 @@ impl<F: Future> Future for Hosted<F> {
         this.body.set(None);
         root.exit(cancelled);
         this.registration.take();
+        // The thread works again once it has the reply: its hold is its own again.
+        this.lent.take();
         if let Some(sender) = this.reply.take() {
             // A waiter that went away (a portal handle dropped) does not want the value; it is
             // dropped here, in the event loop.

@@ -359,11 +359,13 @@ where
 {
     let backend: Active = backend::current_or_panic("anyio::to_thread::run_sync");
     let scope = context::current();
+    let clock = backend::instruments::hold();
     let host = Host {
         token: EventLoopToken::try_current()
             .unwrap_or_else(|error| panic!("anyio::to_thread::run_sync: {error}")),
         scope: scope.clone(),
         task: crate::task::info::current_task_id(),
+        clock: clock.as_ref().map(|hold| Arc::clone(hold.instruments())),
     };
     let (sender, receiver) = oneshot::channel();
     let job = Box::new(Job {
@@ -387,7 +389,7 @@ where
     Stage::Running {
         result: receiver,
         held,
-        _clock: backend::instruments::hold(),
+        _clock: clock,
     }
 }
 

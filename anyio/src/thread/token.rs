@@ -8,6 +8,7 @@ use super::error::{CallError, RunFinishedError};
 use super::hosted::{Hosted, settle};
 use super::oneshot;
 use crate::backend::SpawnTarget;
+use crate::backend::instruments::Instruments;
 use crate::cancel::node::ScopeNode;
 use crate::runtime::{Backend, NoEventLoopError};
 use crate::task::TaskId;
@@ -160,7 +161,7 @@ impl EventLoopToken {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.call(future, None, None)
+        self.call(future, None, None, None)
     }
 
     /// Runs `function` in the event loop and returns its result, blocking the calling thread
@@ -190,15 +191,17 @@ impl EventLoopToken {
         R: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.call(async move { function() }, None, None)
+        self.call(async move { function() }, None, None, None)
     }
 
-    /// Runs `future` as a task of the loop under `host` and waits for it.
+    /// Runs `future` as a task of the loop under `host` and waits for it; `clock`: the
+    /// instruments whose clock the calling thread holds, lent while the call runs.
     pub(crate) fn call<F>(
         &self,
         future: F,
         host: Option<Arc<ScopeNode>>,
         parent: Option<TaskId>,
+        clock: Option<Arc<Instruments>>,
     ) -> Result<F::Output, CallError>
     where
         F: Future + Send + 'static,
@@ -206,7 +209,7 @@ impl EventLoopToken {
     {
         super::refuse_on_event_loop()?;
         let (sender, receiver) = oneshot::channel();
-        self.spawn(Hosted::new(future, host, parent, sender))?;
+        self.spawn(Hosted::new(future, host, parent, sender, clock))?;
         settle(receiver.wait())
     }
 
@@ -229,17 +232,12 @@ impl EventLoopToken {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        match &self.target {
-            // A runtime that has shut down drops the task at once, which its owner sees.
-            #[cfg(feature = "tokio")]
-            LoopTarget::Tokio(handle) => drop(handle.spawn(future)),
-            #[cfg(feature = "smol")]
-            LoopTarget::Smol(executor) => match executor.upgrade() {
-                Some(executor) => executor.spawn(future).detach(),
-                None => return Err(RunFinishedError::new()),
-            },
-            #[cfg(feature = "smol")]
-            LoopTarget::SmolShared => SpawnTarget::Smol(None).spawn(future),
+        // Through `SpawnTarget::spawn`, as every task anyio runs, so that a runtime run for
+        // testing tracks it. A runtime that has shut down drops the task at once, which its
+        // owner sees.
+        match self.spawn_target() {
+            Some(target) => target.spawn(future),
+            None => return Err(RunFinishedError::new()),
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::token::EventLoopToken;
+use crate::backend::instruments::Instruments;
 use crate::cancel::node::ScopeNode;
 use crate::task::TaskId;
 
@@ -15,6 +16,9 @@ pub(crate) struct Host {
     /// The scope the task was in when it called `run_sync`; `None` outside every scope.
     pub(crate) scope: Option<Arc<ScopeNode>>,
     pub(crate) task: Option<TaskId>,
+    /// The instruments whose virtual clock the `run_sync` call holds while the thread works;
+    /// a call back into the loop lends that hold (see `Instruments::lend_hold`).
+    pub(crate) clock: Option<Arc<Instruments>>,
 }
 
 thread_local! {

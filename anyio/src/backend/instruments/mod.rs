@@ -44,6 +44,10 @@ pub(crate) struct Instruments {
     waiting: Mutex<Waiting>,
     /// Blocking calls in flight (threads, processes) that hold a virtual clock still.
     holds: AtomicUsize,
+    /// Calls into the loop from threads that hold the clock (`from_thread::run`), in flight:
+    /// while a thread waits for the loop it lends its hold back, since time may pass for the
+    /// task it waits on. The clock is held while `holds > lent`.
+    lent: AtomicUsize,
     /// The virtual clock, when the runtime runs on virtual time.
     clock: Option<VirtualClock>,
     /// The runtime, once the instruments are installed in it.
@@ -58,6 +62,7 @@ impl Instruments {
             runnable: AtomicUsize::new(0),
             waiting: Mutex::new(Waiting::default()),
             holds: AtomicUsize::new(0),
+            lent: AtomicUsize::new(0),
             clock: virtual_time.then(VirtualClock::new),
             runtime: std::sync::OnceLock::new(),
         })
@@ -84,15 +89,22 @@ impl Instruments {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts the calling task as waiting in `wait_all_tasks_blocked` (if `counted`: a native
-    /// task is not among the runnable tasks to begin with) until it is released.
-    pub(crate) fn wait_for_blocked(self: &Arc<Self>, counted: bool) -> WaitingGuard {
+    /// Counts the calling task as waiting in `wait_all_tasks_blocked` until it is released: the
+    /// tracked task `task` (see [`current_task`]), or nothing for a native task, which is not
+    /// among the runnable tasks to begin with. A task that waits twice at once (two waits
+    /// joined) is one runnable task, counted once.
+    pub(crate) fn wait_for_blocked(self: &Arc<Self>, task: Option<usize>) -> WaitingGuard {
         let mut waiting = self.waiting();
-        waiting.count += usize::from(counted);
+        if let Some(task) = task {
+            match waiting.tasks.iter_mut().find(|(waiter, _)| *waiter == task) {
+                Some((_, waits)) => *waits += 1,
+                None => waiting.tasks.push((task, 1)),
+            }
+        }
         WaitingGuard {
             instruments: Arc::clone(self),
             round: waiting.round,
-            counted,
+            task,
         }
     }
 
@@ -103,11 +115,11 @@ impl Instruments {
         if waiting.round != guard.round {
             return true;
         }
-        if self.runnable.load(Ordering::SeqCst) <= waiting.count {
+        if self.runnable.load(Ordering::SeqCst) <= waiting.tasks.len() {
             // The waiters are runnable tasks like any other from now on, even before they
             // return: a task that waits again must wait for them.
             waiting.round += 1;
-            waiting.count = 0;
+            waiting.tasks.clear();
             return true;
         }
         false
@@ -129,9 +141,30 @@ impl Instruments {
     /// holds it.
     fn idle(&self) {
         if let Some(clock) = &self.clock {
-            clock.jump_if(|| {
-                self.runnable.load(Ordering::SeqCst) == 0 && self.holds.load(Ordering::SeqCst) == 0
-            });
+            clock.jump_if(|| self.runnable.load(Ordering::SeqCst) == 0 && !self.clock_held());
+        }
+    }
+
+    /// [`idle`](Self::idle), if no tracked task can run and no blocking call holds the clock.
+    pub(super) fn idle_if_nothing_runs(&self) {
+        if self.runnable.load(Ordering::SeqCst) == 0 && !self.clock_held() {
+            self.idle();
+        }
+    }
+
+    /// Whether a blocking call holds the clock (and has not lent its hold to a call into the
+    /// loop).
+    fn clock_held(&self) -> bool {
+        self.holds.load(Ordering::SeqCst) > self.lent.load(Ordering::SeqCst)
+    }
+
+    /// Lends the hold of a thread that calls into the loop, until the guard drops. Called by
+    /// the task that runs the call, while it runs (so the clock does not jump before it has
+    /// suspended); the guard drops before the thread gets its reply.
+    pub(crate) fn lend_hold(self: &Arc<Self>) -> Lend {
+        self.lent.fetch_add(1, Ordering::SeqCst);
+        Lend {
+            instruments: Arc::clone(self),
         }
     }
 }
@@ -145,8 +178,8 @@ impl Drop for Instruments {
 /// The tasks waiting in `wait_all_tasks_blocked`.
 #[derive(Debug, Default)]
 struct Waiting {
-    /// How many tracked tasks wait in this round.
-    count: usize,
+    /// The tracked tasks that wait in this round, each with its number of waits.
+    tasks: Vec<(usize, usize)>,
     /// Goes up when the waiters of a round are released.
     round: u64,
 }
@@ -156,14 +189,22 @@ struct Waiting {
 pub(crate) struct WaitingGuard {
     instruments: Arc<Instruments>,
     round: u64,
-    counted: bool,
+    /// The waiting tracked task, if it is one.
+    task: Option<usize>,
 }
 
 impl Drop for WaitingGuard {
     fn drop(&mut self) {
         let mut waiting = self.instruments.waiting();
-        if self.counted && waiting.round == self.round {
-            waiting.count -= 1;
+        let Some(task) = self.task else { return };
+        if waiting.round != self.round {
+            return;
+        }
+        if let Some(index) = waiting.tasks.iter().position(|(waiter, _)| *waiter == task) {
+            waiting.tasks[index].1 -= 1;
+            if waiting.tasks[index].1 == 0 {
+                waiting.tasks.swap_remove(index);
+            }
         }
     }
 }
@@ -177,11 +218,28 @@ pub(crate) struct Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        if self.instruments.holds.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.instruments.runnable.load(Ordering::SeqCst) == 0
-        {
-            self.instruments.idle();
-        }
+        self.instruments.holds.fetch_sub(1, Ordering::SeqCst);
+        self.instruments.idle_if_nothing_runs();
+    }
+}
+
+impl Hold {
+    /// The instruments whose clock this holds.
+    pub(crate) fn instruments(&self) -> &Arc<Instruments> {
+        &self.instruments
+    }
+}
+
+/// A hold lent back by a thread waiting for a call into the loop; see
+/// [`Instruments::lend_hold`].
+#[derive(Debug)]
+pub(crate) struct Lend {
+    instruments: Arc<Instruments>,
+}
+
+impl Drop for Lend {
+    fn drop(&mut self) {
+        self.instruments.lent.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -218,9 +276,10 @@ pub(crate) fn of_target(target: &SpawnTarget) -> Option<Arc<Instruments>> {
     INSTALLED.get_in(target)
 }
 
-/// Whether a tracked task of `instruments`' runtime is being polled on this thread.
-pub(crate) fn in_tracked_task(instruments: &Arc<Instruments>) -> bool {
-    tracked::current_instruments().is_some_and(|current| Arc::ptr_eq(&current, instruments))
+/// The tracked task of `instruments`' runtime being polled on this thread, if any, as a key
+/// (its address) for [`Instruments::wait_for_blocked`].
+pub(crate) fn current_task(instruments: &Arc<Instruments>) -> Option<usize> {
+    tracked::current_task(instruments)
 }
 
 /// The virtual clock of the calling code's runtime, if it runs on virtual time.
@@ -238,5 +297,45 @@ pub(crate) fn virtual_clock() -> Option<Arc<Instruments>> {
 pub(crate) fn note_yield() {
     if ACTIVE.load(Ordering::Relaxed) != 0 {
         tracked::note_yield();
+    }
+}
+
+#[cfg(all(test, feature = "tokio", feature = "smol"))]
+mod tests {
+    use std::sync::{Arc, Mutex, Weak};
+    use std::time::Duration;
+
+    use crate::{Backend, Runner};
+
+    /// The instruments of a runtime are let go once it ends (they hold no reference to
+    /// themselves through timers, wakers or the runtime's table), so that runtimes without
+    /// instruments go back to paying a single relaxed load.
+    #[test]
+    fn the_instruments_go_away_with_their_runtime() {
+        for backend in [Backend::Tokio, Backend::Smol] {
+            let seen: Arc<Mutex<Weak<super::Instruments>>> = Arc::default();
+            let slot = Arc::clone(&seen);
+            Runner::new(backend)
+                .virtual_time()
+                .run(async move {
+                    *slot.lock().unwrap() = Arc::downgrade(&super::current().unwrap());
+                    crate::task_group(|tg| async move {
+                        tg.spawn(crate::sleep(Duration::from_secs(10)));
+                        tg.spawn(crate::sleep_forever());
+                        let _ =
+                            crate::fail_after(Duration::from_secs(5), crate::sleep_forever()).await;
+                        crate::testing::wait_all_tasks_blocked().await;
+                        crate::to_thread::run_sync(|| ()).await;
+                        tg.cancel();
+                    })
+                    .await
+                    .unwrap();
+                })
+                .unwrap();
+            assert!(
+                seen.lock().unwrap().upgrade().is_none(),
+                "the instruments of a {backend} runtime outlived it"
+            );
+        }
     }
 }

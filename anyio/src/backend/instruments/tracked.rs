@@ -80,6 +80,11 @@ impl TaskTrack {
         let outcome = poll(&mut own);
         match outcome {
             Poll::Pending => {
+                if defer_wake_if_budget_spent(&mut own) {
+                    // A tokio resource found tokio's budget spent and deferred the task's wake
+                    // until after this poll: the task stays runnable.
+                    self.mark_woken();
+                }
                 if self
                     .state
                     .compare_exchange(RUNNING, IDLE, Ordering::SeqCst, Ordering::SeqCst)
@@ -150,6 +155,26 @@ impl Wake for TaskTrack {
     }
 }
 
+/// After a `Pending` poll: whether tokio's cooperative budget of the task is spent, and so a
+/// tokio resource may have deferred the task's wake until after the poll (its waker is called
+/// only later). The budget may also have run out on an operation that completed, with no wake
+/// deferred: then a deferred wake of our own makes sure the task, counted runnable, is polled
+/// again (tokio merges it with the other, if any).
+#[cfg(feature = "tokio")]
+fn defer_wake_if_budget_spent(cx: &mut Context<'_>) -> bool {
+    if !crate::backend::tokio::time::budget_spent() {
+        return false;
+    }
+    crate::backend::tokio::time::schedule_yield(cx);
+    true
+}
+
+/// Without tokio, there is no tokio budget.
+#[cfg(not(feature = "tokio"))]
+fn defer_wake_if_budget_spent(_: &mut Context<'_>) -> bool {
+    false
+}
+
 /// Puts back the task that was being polled on this thread before.
 struct Restore(Option<Arc<TaskTrack>>);
 
@@ -167,6 +192,17 @@ pub(super) fn current_instruments() -> Option<Arc<Instruments>> {
             .borrow()
             .as_ref()
             .map(|track| Arc::clone(&track.instruments))
+    })
+}
+
+/// See [`current_task`](super::current_task).
+pub(super) fn current_task(instruments: &Arc<Instruments>) -> Option<usize> {
+    CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .filter(|track| Arc::ptr_eq(&track.instruments, instruments))
+            .map(|track| Arc::as_ptr(track) as usize)
     })
 }
 

@@ -29,3 +29,10 @@ pub(crate) fn schedule_yield(cx: &mut Context<'_>) {
         cx.waker().wake_by_ref();
     }
 }
+
+/// Whether the task being polled has spent tokio's cooperative budget: a tokio resource it
+/// polled then returned `Pending` with the task's wake deferred until after the poll (as
+/// `yield_now` does).
+pub(crate) fn budget_spent() -> bool {
+    !::tokio::task::coop::has_budget_remaining()
+}
