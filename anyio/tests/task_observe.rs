@@ -11,15 +11,23 @@ use anyio::streams::ByteReceiveStream;
 use anyio::sync::{Event, Lock};
 use anyio::testing::wait_all_tasks_blocked;
 
+/// A name unique to this test's runtime: `cargo test` runs the tests of both backends at once
+/// in one process, and the dump shows the tasks of every runtime in it.
+fn unique(name: &str) -> String {
+    format!("{name}-{}", anyio::get_current_task().unwrap().id())
+}
+
 #[anyio::test(timeout = 30)]
 async fn the_dump_is_a_tree_of_what_each_task_waits_on() {
+    let (server, connection, ticker) = (unique("server"), unique("connection"), unique("ticker"));
+    let names = [server.clone(), connection.clone(), ticker.clone()];
     let event = Arc::new(Event::new());
     let (send, receive) = anyio::create_memory_object_stream::<u32>(1);
     let waiter = Arc::clone(&event);
     anyio::task_group(|tg| async move {
-        tg.spawn_named("server", async move {
+        tg.spawn_named(server, async move {
             anyio::task_group(|inner| async move {
-                inner.spawn_named("connection", async move {
+                inner.spawn_named(connection, async move {
                     let _ = receive.receive().await;
                 });
                 waiter.wait().await;
@@ -27,7 +35,9 @@ async fn the_dump_is_a_tree_of_what_each_task_waits_on() {
             .await
             .unwrap();
         });
-        tg.spawn_named("ticker", anyio::sleep(Duration::from_secs(3600)));
+        tg.spawn_named(ticker, anyio::sleep(Duration::from_secs(3600)));
+        let [server, connection, ticker] = names;
+        let main_id = anyio::get_current_task().unwrap().id();
         wait_all_tasks_blocked().await;
         let dump = anyio::task::dump();
         let text = dump.to_string();
@@ -37,29 +47,33 @@ async fn the_dump_is_a_tree_of_what_each_task_waits_on() {
                 .unwrap_or_else(|| panic!("no line for {name} in\n{text}"))
                 .to_owned()
         };
-        let main = line("anyio::run");
+        let main = text
+            .lines()
+            .find(|line| line.starts_with(&format!("#{main_id} anyio::run: ")))
+            .unwrap_or_else(|| panic!("no line for the main task in\n{text}"));
+        assert!(main.ends_with(": running"), "{text}");
+        assert!(line(&server).starts_with("  #"), "{text}");
+        assert!(line(&server).ends_with("waits on an event"), "{text}");
+        assert!(line(&connection).starts_with("    #"), "{text}");
         assert!(
-            main.starts_with('#') && main.ends_with(": running"),
+            line(&connection).ends_with("waits on a receive on a memory object stream"),
             "{text}"
         );
-        assert!(line("server").starts_with("  #"), "{text}");
-        assert!(line("server").ends_with("waits on an event"), "{text}");
-        assert!(line("connection").starts_with("    #"), "{text}");
+        assert!(line(&ticker).starts_with("  #"), "{text}");
         assert!(
-            line("connection").ends_with("waits on a receive on a memory object stream"),
-            "{text}"
-        );
-        assert!(line("ticker").starts_with("  #"), "{text}");
-        assert!(
-            line("ticker").ends_with("waits on a sleep or a deadline"),
+            line(&ticker).ends_with("waits on a sleep or a deadline"),
             "{text}"
         );
         // Tree order: a task comes before its children, siblings in spawn order.
-        let names: Vec<&str> = dump.tasks().map(|task| task.name()).collect();
-        let position = |name: &str| names.iter().position(|n| *n == name).unwrap();
-        assert!(position("anyio::run") < position("server"));
-        assert!(position("server") < position("connection"));
-        assert!(position("connection") < position("ticker"));
+        let order: Vec<(anyio::TaskId, String)> = dump
+            .tasks()
+            .map(|task| (task.id(), task.name().to_owned()))
+            .collect();
+        let position = |name: &str| order.iter().position(|(_, n)| n == name).unwrap();
+        let main_position = order.iter().position(|(id, _)| *id == main_id).unwrap();
+        assert!(main_position < position(&server));
+        assert!(position(&server) < position(&connection));
+        assert!(position(&connection) < position(&ticker));
         tg.cancel();
         drop(send);
     })
@@ -71,9 +85,11 @@ async fn the_dump_is_a_tree_of_what_each_task_waits_on() {
 #[anyio::test(timeout = 30)]
 async fn a_pending_cancellation_shows_in_the_dump() {
     let release = Arc::new(Event::new());
+    let shielded = unique("shielded");
+    let pattern = format!(" {shielded}: ");
     anyio::task_group(|tg| async move {
         let waiter = Arc::clone(&release);
-        let handle = tg.spawn_named("shielded", async move {
+        let handle = tg.spawn_named(shielded, async move {
             anyio::CancelScope::new()
                 .shield(true)
                 .run(waiter.wait())
@@ -81,17 +97,11 @@ async fn a_pending_cancellation_shows_in_the_dump() {
         });
         wait_all_tasks_blocked().await;
         let text = anyio::task::dump().to_string();
-        let line = text
-            .lines()
-            .find(|line| line.contains(" shielded: "))
-            .unwrap();
+        let line = text.lines().find(|line| line.contains(&pattern)).unwrap();
         assert!(line.ends_with("waits on an event"), "{text}");
         handle.cancel();
         let text = anyio::task::dump().to_string();
-        let line = text
-            .lines()
-            .find(|line| line.contains(" shielded: "))
-            .unwrap();
+        let line = text.lines().find(|line| line.contains(&pattern)).unwrap();
         assert!(
             line.ends_with("waits on an event (cancellation pending)"),
             "{text}"
