@@ -403,6 +403,7 @@ mod child {
     //! The server, on its side of the pipe.
 
     use std::fmt::{self, Write as _};
+    #[cfg(feature = "tls")]
     use std::time::Duration;
 
     use anyio::Backend;

@@ -4,7 +4,6 @@
 #![cfg(feature = "macros")]
 
 use std::io;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyio::net::{ConnectedUdpSocket, UdpSocket, UnixListener, UnixStream};
@@ -13,32 +12,10 @@ use anyio::streams::{ByteReceiveStream, ByteSendStream};
 /// How long a test may wait before it fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// A fresh directory for one test's sockets, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "anyio-{test}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[anyio::test(timeout = 30)]
 async fn a_std_unix_listener_is_taken_over_and_made_non_blocking() {
-    let dir = TempDir::new("from-std-listener");
-    let path = dir.0.join("server.sock");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sock");
     // std's listeners block: were it left so, this accept would block the event loop's
     // thread, and the deadline below could never fire.
     let std_listener = std::os::unix::net::UnixListener::bind(&path).unwrap();

@@ -19,34 +19,12 @@ use anyio::streams::{
 /// How long a test may wait before it fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// A fresh directory for one test's sockets, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "anyio-{test}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A TCP listener on 127.0.0.1 and a UNIX one in `dir`, as one; with the TCP address and the
 /// UNIX path.
-fn both(dir: &TempDir) -> (MultiListener<SocketListener>, std::net::SocketAddr, PathBuf) {
+fn both(dir: &tempfile::TempDir) -> (MultiListener<SocketListener>, std::net::SocketAddr, PathBuf) {
     let tcp = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let address = tcp.local_addr().unwrap();
-    let path = dir.0.join("server.sock");
+    let path = dir.path().join("server.sock");
     let unix = UnixListener::bind(&path).unwrap();
     let listener = [SocketListener::from(tcp), SocketListener::from(unix)]
         .into_iter()
@@ -88,7 +66,7 @@ async fn ask(mut stream: impl ByteStream, line: &[u8]) -> Vec<u8> {
 
 #[anyio::test(timeout = 30)]
 async fn one_handler_serves_tcp_and_unix_clients() {
-    let dir = TempDir::new("mixed-serve");
+    let dir = tempfile::tempdir().unwrap();
     let (mut listener, address, path) = both(&dir);
     let answers = anyio::fail_after(
         LIMIT,
@@ -112,7 +90,7 @@ async fn one_handler_serves_tcp_and_unix_clients() {
 
 #[anyio::test(timeout = 30)]
 async fn accept_takes_from_either_and_close_closes_both() {
-    let dir = TempDir::new("mixed-accept");
+    let dir = tempfile::tempdir().unwrap();
     let (mut listener, address, path) = both(&dir);
 
     let client = UnixStream::connect(&path).await.unwrap();
@@ -153,7 +131,7 @@ async fn accept_takes_from_either_and_close_closes_both() {
 async fn both_io_trait_families_work_on_either_kind() {
     use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _};
 
-    let dir = TempDir::new("mixed-traits");
+    let dir = tempfile::tempdir().unwrap();
     let (mut listener, address, path) = both(&dir);
     let clients = [
         SocketStream::from(TcpStream::connect(address).await.unwrap()),
