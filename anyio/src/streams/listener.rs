@@ -203,12 +203,13 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     ///         let stop = Arc::clone(&stop);
     ///         async move { stop.wait().await }
     ///     };
-    ///     // Answers one message, even when it comes after the stop.
+    ///     // Answers one message, after the stop has begun (so that it is in flight then).
     ///     let handler = {
     ///         let accepted = Arc::clone(&accepted);
-    ///         move |mut stream: TcpStream, _: Shutdown| {
+    ///         move |mut stream: TcpStream, shutdown: Shutdown| {
     ///             accepted.set();
     ///             async move {
+    ///                 shutdown.started().await;
     ///                 let mut buf = [0; 64];
     ///                 if let Ok(n) = stream.receive(&mut buf).await {
     ///                     let _ = stream.send(&buf[..n]).await;
