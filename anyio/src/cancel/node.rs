@@ -161,6 +161,24 @@ impl<X: NodeExtra> ScopeNode<X> {
     }
 }
 
+impl<X: NodeExtra> ScopeNode<X> {
+    /// The root scope of a task spawned into the group whose scope is `group`, carrying
+    /// `extra`: entered from the start, and not listed among `group`'s children (the group's
+    /// [`Fanout`] lists it once the task suspends). Built whole rather than entered later, so
+    /// that a spawn writes the parent link with the allocation instead of through a `OnceLock`.
+    pub(crate) fn task_root(group: Arc<ScopeNode>, extra: X) -> Arc<ScopeNode<X>> {
+        Arc::new(ScopeNode {
+            parent: OnceLock::from(Some(group)),
+            task_root: true,
+            flags: AtomicU8::new(ENTERED),
+            fanout: OnceLock::new(),
+            holds: AtomicUsize::new(0),
+            inner: Mutex::new(Inner::default()),
+            extra,
+        })
+    }
+}
+
 impl ScopeNode {
     /// A node that is not entered yet.
     pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
@@ -208,13 +226,6 @@ impl ScopeNode {
         let _ = self.fanout.set(fanout);
     }
 
-    /// Links a task's root scope under `parent` without listing it there: the parent's
-    /// [`Fanout`] (its task group) lists it.
-    pub(crate) fn enter_unlisted(&self, parent: Arc<ScopeNode>) {
-        let _ = self.parent.set(Some(parent));
-        self.flags.fetch_or(ENTERED, Ordering::AcqRel);
-    }
-
     /// Sets the reason a deadline will give, before the scope is cancelled.
     pub(crate) fn set_deadline_reason(&self, reason: Option<Cow<'static, str>>) {
         let mut inner = self.lock();
@@ -243,6 +254,15 @@ impl ScopeNode {
         if let (Some(parent), Some(slot)) = (self.parent(), slot) {
             parent.lock().children.remove(slot);
         }
+    }
+
+    /// [`exit`](Self::exit) for a task's root scope whose task never suspended: no waker was
+    /// ever registered on it, it has no slot in a parent's list and it holds nothing (a root
+    /// is never a shield), so marking it is all there is to do, without the lock.
+    pub(crate) fn exit_unsuspended(&self, caught: bool) {
+        debug_assert!(self.task_root, "only a task's root scope exits this way");
+        self.flags
+            .fetch_or(EXITED | if caught { CAUGHT } else { 0 }, Ordering::AcqRel);
     }
 
     /// Cancels the scope: its future drops its body at the next suspension point, and every

@@ -18,6 +18,7 @@ use super::group::GroupShared;
 use super::handle::{Outcome, TaskRoot};
 use super::info::{self, TaskInfo};
 use super::result::TaskResult;
+use super::span::TaskSpan;
 use super::start::StartShared;
 use crate::backend::coop;
 use crate::cancel::context::{self, Frame};
@@ -42,6 +43,8 @@ pin_project! {
         start: Option<Arc<dyn StartShared<E>>>,
         // The child's slot in its group's list, once it has suspended.
         slot: Option<usize>,
+        // Its tracing span, entered for every poll and for the drop of the body.
+        span: TaskSpan,
     }
 
     impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E> {
@@ -50,14 +53,25 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             if let Body::Running { .. } = *this.body {
+                let _entered = this.span.enter();
                 this.body.set(Body::Done);
                 this.handle.extra.finish(Outcome::Cancelled);
                 if let Some(root) = this.root.as_ref() {
-                    root.exit(true);
+                    exit_root(root, this.slot.is_some(), true);
                 }
                 finish(this.group, this.slot.take(), this.start.take(), Ending::Cancelled);
             }
         }
+    }
+}
+
+/// Exits a child's root scope; `suspended`: whether the child ever suspended (and so
+/// registered its waker there and listed itself in its group).
+fn exit_root(root: &ScopeNode, suspended: bool, caught: bool) {
+    if suspended {
+        root.exit(caught);
+    } else {
+        root.exit_unsuspended(caught);
     }
 }
 
@@ -98,7 +112,9 @@ where
         task: TaskInfo,
         start: Option<Arc<dyn StartShared<E>>>,
     ) -> Self {
+        let span = TaskSpan::new(&task);
         ChildTask {
+            span,
             body: Body::Running { future },
             root: Some(root),
             task: Some(task),
@@ -119,6 +135,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
+        let _entered = this.span.enter();
         let BodyProj::Running { future } = this.body.as_mut().project() else {
             return Poll::Ready(());
         };
@@ -183,7 +200,11 @@ where
         };
         // The body goes first (it may hold scopes of this task), then the root scope.
         this.body.set(Body::Done);
-        root.exit(matches!(ending, Ending::Cancelled));
+        exit_root(
+            root,
+            this.slot.is_some(),
+            matches!(ending, Ending::Cancelled),
+        );
         finish(this.group, this.slot.take(), this.start.take(), ending);
         Poll::Ready(())
     }

@@ -320,10 +320,10 @@ impl<E: Send + 'static> TaskGroup<E> {
             Parent::Host => host,
             Parent::Task(task) => task,
         };
-        let root = HandleShared::new_root(Identity::new(name, parent));
-        let scope: &ScopeNode = &*root;
-        scope.enter_unlisted(Arc::clone(&self.shared.node));
-        Ok(root)
+        Ok(HandleShared::new_root(
+            Arc::clone(&self.shared.node),
+            Identity::new(name, parent),
+        ))
     }
 
     /// Runs a child admitted by [`admit_child`](Self::admit_child) as a runtime task.
@@ -339,19 +339,6 @@ impl<E: Send + 'static> TaskGroup<E> {
     {
         let task = HandleShared::task_info(&root);
         let scope: Arc<ScopeNode> = Arc::clone(&root) as Arc<ScopeNode>;
-        #[cfg(feature = "tracing")]
-        let child = super::span::instrument(
-            ChildTask::new(
-                future,
-                Arc::clone(&self.shared),
-                root,
-                scope,
-                task.clone(),
-                start,
-            ),
-            &task,
-        );
-        #[cfg(not(feature = "tracing"))]
         let child = ChildTask::new(future, Arc::clone(&self.shared), root, scope, task, start);
         match self.shared.target.get() {
             Some(Ok(target)) => target.spawn(child),

@@ -102,12 +102,10 @@ struct HandleState<T> {
 }
 
 impl<T: Send + 'static> HandleShared<T> {
-    /// A task's root scope, not entered yet.
-    pub(crate) fn new_root(identity: Identity) -> Arc<TaskRoot<T>> {
-        ScopeNode::with_extra(
-            None,
-            false,
-            true,
+    /// The root scope of a task spawned into the group whose scope is `group`.
+    pub(crate) fn new_root(group: Arc<ScopeNode>, identity: Identity) -> Arc<TaskRoot<T>> {
+        ScopeNode::task_root(
+            group,
             HandleShared {
                 identity,
                 state: Mutex::new(HandleState {

@@ -103,7 +103,6 @@ mod group;
 mod handle;
 pub(crate) mod info;
 mod result;
-#[cfg(feature = "tracing")]
 pub(crate) mod span;
 mod start;
 
