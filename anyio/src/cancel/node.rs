@@ -93,8 +93,8 @@ impl NodeExtra for () {}
 /// `X` is what the node carries beside the scope state; the tree itself only sees
 /// `ScopeNode<dyn NodeExtra>` (the default), to which an `Arc<ScopeNode<X>>` coerces.
 pub(crate) struct ScopeNode<X: ?Sized = dyn NodeExtra> {
-    /// Set once, when the scope is entered. `None` inside: the scope has no parent.
-    parent: OnceLock<Option<Arc<ScopeNode>>>,
+    /// The enclosing scope. `None` inside: the scope has no parent.
+    parent: ParentLink,
     /// The root scope of a task spawned into a task group. Holds stop here: a shield or a group
     /// inside a task holds the scopes of that task only (the group holds the rest).
     task_root: bool,
@@ -109,6 +109,26 @@ pub(crate) struct ScopeNode<X: ?Sized = dyn NodeExtra> {
     inner: Mutex<Inner>,
     /// Last, so that the node can be unsized.
     pub(crate) extra: X,
+}
+
+/// The link from a node to its parent.
+enum ParentLink {
+    /// Known when the node was made: a task's root scope, made under its group's scope.
+    Fixed(Option<Arc<ScopeNode>>),
+    /// Set once, when the scope is entered: a scope made before it runs (one with a handle).
+    /// A `OnceLock` costs a little at every set (even through `OnceLock::from`), which a spawn
+    /// should not pay.
+    OnEntry(OnceLock<Option<Arc<ScopeNode>>>),
+}
+
+impl ParentLink {
+    #[inline]
+    fn get(&self) -> Option<&Arc<ScopeNode>> {
+        match self {
+            ParentLink::Fixed(parent) => parent.as_ref(),
+            ParentLink::OnEntry(parent) => parent.get().and_then(Option::as_ref),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -147,7 +167,7 @@ impl<X: NodeExtra> ScopeNode<X> {
         extra: X,
     ) -> Arc<ScopeNode<X>> {
         Arc::new(ScopeNode {
-            parent: OnceLock::new(),
+            parent: ParentLink::OnEntry(OnceLock::new()),
             task_root,
             flags: AtomicU8::new(if shield { SHIELD } else { 0 }),
             fanout: OnceLock::new(),
@@ -165,10 +185,10 @@ impl<X: NodeExtra> ScopeNode<X> {
     /// The root scope of a task spawned into the group whose scope is `group`, carrying
     /// `extra`: entered from the start, and not listed among `group`'s children (the group's
     /// [`Fanout`] lists it once the task suspends). Built whole rather than entered later, so
-    /// that a spawn writes the parent link with the allocation instead of through a `OnceLock`.
+    /// that a spawn writes the parent link with the allocation.
     pub(crate) fn task_root(group: Arc<ScopeNode>, extra: X) -> Arc<ScopeNode<X>> {
         Arc::new(ScopeNode {
-            parent: OnceLock::from(Some(group)),
+            parent: ParentLink::Fixed(Some(group)),
             task_root: true,
             flags: AtomicU8::new(ENTERED),
             fanout: OnceLock::new(),
@@ -198,7 +218,7 @@ impl ScopeNode {
     }
 
     pub(crate) fn parent(&self) -> Option<&Arc<ScopeNode>> {
-        self.parent.get().and_then(Option::as_ref)
+        self.parent.get()
     }
 
     pub(crate) fn is_entered(&self) -> bool {
@@ -211,7 +231,13 @@ impl ScopeNode {
             let slot = parent.lock().children.insert(Arc::downgrade(self));
             self.lock().slot = Some(slot);
         }
-        let _ = self.parent.set(parent);
+        debug_assert!(
+            matches!(self.parent, ParentLink::OnEntry(_)),
+            "a task's root scope is made entered"
+        );
+        if let ParentLink::OnEntry(link) = &self.parent {
+            let _ = link.set(parent);
+        }
         self.flags.fetch_or(ENTERED, Ordering::AcqRel);
         let mut inner = self.lock();
         if self.flag(SHIELD) && !inner.shield_holds {
