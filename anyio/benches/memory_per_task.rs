@@ -22,7 +22,6 @@
 //! that all wait, and it waits on the shared `Event` until the spawner sets it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
@@ -156,13 +155,11 @@ struct Round {
 }
 
 /// The future every variant spawns `TASKS` of.
-fn idle(round: Arc<Round>) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        if round.counted_in.fetch_add(1, Ordering::AcqRel) + 1 == TASKS {
-            round.all_waiting.set();
-        }
-        round.release.wait().await;
+async fn idle(round: Arc<Round>) {
+    if round.counted_in.fetch_add(1, Ordering::AcqRel) + 1 == TASKS {
+        round.all_waiting.set();
     }
+    round.release.wait().await;
 }
 
 /// One round of a variant: `spawn_all` spawns the tasks of `round` and returns something to
