@@ -1,5 +1,8 @@
 //! Spawning and joining 100,000 empty children: an anyio task group beside tokio's `JoinSet`
-//! and async-executor's spawn + join, on two-thread runtimes, in the same run.
+//! and async-executor's spawn + join, in the same run: on two-thread runtimes
+//! (`spawn_join_100k/*`), and on one thread (`spawn_join_100k_1thread/*`: a current-thread tokio
+//! runtime, a one-thread smol executor), where no second thread runs children while the parent
+//! spawns, so the groups show the cost of spawning and finishing alone.
 
 use std::time::{Duration, Instant};
 
@@ -19,31 +22,45 @@ async fn anyio_group() {
     .unwrap();
 }
 
-fn tokio_groups(c: &mut Criterion) {
-    let mut group = c.benchmark_group("spawn_join_100k/tokio");
+/// The tokio groups: `native` spawns into a `JoinSet` and joins every child with
+/// `join_next`, `anyio` runs [`anyio_group`]; both on a current-thread runtime if
+/// `one_thread`, else on two worker threads.
+fn tokio_group(c: &mut Criterion, name: &str, one_thread: bool) {
+    let runner = move || {
+        let runner = anyio::Runner::tokio();
+        if one_thread {
+            runner.current_thread()
+        } else {
+            runner.worker_threads(2)
+        }
+    };
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.bench_function("native", |b| {
         b.iter_custom(|iters| {
-            anyio::Runner::tokio()
-                .worker_threads(2)
-                .run(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let mut set = tokio::task::JoinSet::new();
-                        for _ in 0..CHILDREN {
-                            set.spawn(async {});
-                        }
-                        while set.join_next().await.is_some() {}
+            let mut builder = if one_thread {
+                tokio::runtime::Builder::new_current_thread()
+            } else {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(2);
+                builder
+            };
+            builder.enable_all().build().unwrap().block_on(async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..CHILDREN {
+                        set.spawn(async {});
                     }
-                    start.elapsed()
-                })
-                .unwrap()
+                    while set.join_next().await.is_some() {}
+                }
+                start.elapsed()
+            })
         })
     });
     group.bench_function("anyio", |b| {
         b.iter_custom(|iters| {
-            anyio::Runner::tokio()
-                .worker_threads(2)
+            runner()
                 .run(async move {
                     let start = Instant::now();
                     for _ in 0..iters {
@@ -57,12 +74,14 @@ fn tokio_groups(c: &mut Criterion) {
     group.finish();
 }
 
-fn smol_groups(c: &mut Criterion) {
-    let mut group = c.benchmark_group("spawn_join_100k/smol");
+/// The smol groups on `threads` threads: `native` spawns on async-executor and awaits each
+/// task, `anyio` runs [`anyio_group`].
+fn smol_group(c: &mut Criterion, name: &str, threads: usize) {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.bench_function("native", |b| {
         b.iter_custom(|iters| {
-            common::on_native_smol(2, |executor| async move {
+            common::on_native_smol(threads, |executor| async move {
                 let start = Instant::now();
                 for _ in 0..iters {
                     let tasks: Vec<_> = (0..CHILDREN).map(|_| executor.spawn(async {})).collect();
@@ -77,7 +96,7 @@ fn smol_groups(c: &mut Criterion) {
     group.bench_function("anyio", |b| {
         b.iter_custom(|iters| {
             anyio::Runner::smol()
-                .threads(2)
+                .threads(threads)
                 .run(async move {
                     let start = Instant::now();
                     for _ in 0..iters {
@@ -91,11 +110,21 @@ fn smol_groups(c: &mut Criterion) {
     group.finish();
 }
 
+fn two_threads(c: &mut Criterion) {
+    tokio_group(c, "spawn_join_100k/tokio", false);
+    smol_group(c, "spawn_join_100k/smol", 2);
+}
+
+fn one_thread(c: &mut Criterion) {
+    tokio_group(c, "spawn_join_100k_1thread/tokio", true);
+    smol_group(c, "spawn_join_100k_1thread/smol", 1);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    targets = tokio_groups, smol_groups
+    targets = two_threads, one_thread
 }
 criterion_main!(benches);

@@ -144,7 +144,7 @@ impl TcpListener {
             // cancellation nor keeps the task from yielding.
             match gated_io(
                 WaitPoint::Accept,
-                io.io(Direction::Read, |listener| listener.accept()),
+                io.io(Direction::Read, accept_nonblocking),
             )
             .await
             {
@@ -183,7 +183,7 @@ impl TcpListener {
         let io = self.registered_io()?;
         loop {
             let unit = ready!(poll_io_gate(cx, WaitPoint::Accept));
-            let accepted = ready!(io.poll_io(cx, Direction::Read, |listener| listener.accept()));
+            let accepted = ready!(io.poll_io(cx, Direction::Read, accept_nonblocking));
             unit.made_progress();
             match accepted {
                 Ok((stream, peer)) => return Poll::Ready(adopt(stream, peer)),
@@ -252,9 +252,36 @@ impl TcpListener {
     }
 }
 
-/// A connection just accepted, made non-blocking and registered.
-fn adopt(stream: std::net::TcpStream, peer: SocketAddr) -> io::Result<(TcpStream, SocketAddr)> {
+/// Accepts a connection that is non-blocking (and close-on-exec) from the start: `accept4`
+/// with `SOCK_NONBLOCK`, one system call where std's `accept` and `set_nonblocking` take two
+/// (`accept4`, then `ioctl(FIONBIO)`), for every connection a server takes.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn accept_nonblocking(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let (socket, peer) =
+        socket2::SockRef::from(listener).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)?;
+    let peer = peer.as_socket().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "an accepted TCP connection has no IP address",
+        )
+    })?;
+    Ok((socket.into(), peer))
+}
+
+/// Accepts a connection and makes it non-blocking (where there is no `accept4`).
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn accept_nonblocking(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept()?;
     stream.set_nonblocking(true)?;
+    Ok((stream, peer))
+}
+
+/// A connection just accepted (non-blocking already), registered.
+fn adopt(stream: std::net::TcpStream, peer: SocketAddr) -> io::Result<(TcpStream, SocketAddr)> {
     Ok((TcpStream::registered(Registered::new(stream)?)?, peer))
 }
 
@@ -300,5 +327,21 @@ impl Listener for TcpListener {
     /// attribute).
     async fn accept(&mut self) -> io::Result<TcpStream> {
         Ok(TcpListener::accept(self).await?.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_nonblocking;
+
+    #[test]
+    fn accepted_connections_are_non_blocking_and_close_on_exec() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, peer) = accept_nonblocking(&listener).unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert!(socket2::SockRef::from(&accepted).nonblocking().unwrap());
+        let flags = rustix::io::fcntl_getfd(&accepted).unwrap();
+        assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
     }
 }
