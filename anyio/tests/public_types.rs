@@ -20,6 +20,11 @@ fn public_types_are_send_and_sync_where_sound() {
     send::<anyio::Runner>();
     // Threads.
     send::<anyio::to_thread::RunSync<fn() -> u8, u8>>();
+    // Memory object streams (their ends share the state behind a lock of anyio's own).
+    send_sync::<anyio::streams::memory::MemoryObjectSender<String>>();
+    send_sync::<anyio::streams::memory::MemoryObjectReceiver<String>>();
+    send_sync::<anyio::streams::memory::SendFuture<'static, String>>();
+    send_sync::<anyio::streams::memory::ReceiveFuture<'static, String>>();
     send_sync::<anyio::lowlevel::EventLoopToken>();
     send_sync::<anyio::from_thread::BlockingPortal>();
     send_sync::<anyio::from_thread::PortalTask<u8>>();

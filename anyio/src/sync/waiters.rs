@@ -395,9 +395,16 @@ impl WakeList {
 
     /// Wakes them all. Call it with no lock held: a woken task may run at once on another
     /// thread and take the lock.
+    #[inline]
     pub(crate) fn wake(self) {
-        // Usually none or one: test the inline one first and touch the vector only if it
-        // was used.
+        // Usually none: this test is inlined into every operation, the waking is not.
+        if self.first.is_some() {
+            self.wake_all();
+        }
+    }
+
+    fn wake_all(self) {
+        // Usually one: wake the inline one, and touch the vector only if it was used.
         let Some(first) = self.first else {
             return;
         };

@@ -117,6 +117,7 @@ impl<T> Chan<T> {
     }
 
     /// What the stream can take now.
+    #[inline]
     fn room(&self) -> usize {
         self.capacity
             .saturating_sub(self.queue.len())
@@ -125,10 +126,16 @@ impl<T> Chan<T> {
 
     /// Grants waiting senders reservations while there is room for them, passing over those
     /// whose cancellation is pending.
+    #[inline]
     fn serve_senders(&mut self, woken: &mut WakeList) {
-        if self.senders.is_empty() {
-            return;
+        if !self.senders.is_empty() {
+            self.serve_waiting_senders(woken);
         }
+    }
+
+    /// [`serve_senders`](Self::serve_senders) once some sender waits: out of line, so that
+    /// the common case (nobody waits) stays small where it is inlined.
+    fn serve_waiting_senders(&mut self, woken: &mut WakeList) {
         self.evict_cancelled_receivers();
         while self.reserved < self.room() {
             let Some(waker) = self.senders.grant_front_live() else {
@@ -141,6 +148,7 @@ impl<T> Chan<T> {
 
     /// Puts `item` in the hands of the first waiting receiver whose cancellation is not
     /// pending, or gives it back if there is none.
+    #[inline]
     fn hand_to_receiver(&mut self, item: T, woken: &mut WakeList) -> Result<(), T> {
         let Some(slot) = self.receivers.front_live(drop) else {
             return Err(item);
@@ -153,6 +161,7 @@ impl<T> Chan<T> {
     }
 
     /// Puts `item` in a waiting receiver's hands, or at the back of the buffer.
+    #[inline]
     fn deliver(&mut self, item: T, woken: &mut WakeList) {
         if let Err(item) = self.hand_to_receiver(item, woken) {
             self.queue.push_back(item);
@@ -160,6 +169,7 @@ impl<T> Chan<T> {
     }
 
     /// Sends at once if the stream has room nobody else reserved.
+    #[inline]
     pub(super) fn try_send(&mut self, item: T, woken: &mut WakeList) -> Result<(), SendRefused<T>> {
         if self.receivers_open == 0 {
             return Err(SendRefused::Broken(item));
@@ -259,6 +269,7 @@ impl<T> Chan<T> {
     }
 
     /// Receives at once if an item is buffered.
+    #[inline]
     pub(super) fn try_receive(&mut self, woken: &mut WakeList) -> Result<T, Empty> {
         match self.queue.pop_front() {
             Some(item) => {

@@ -31,10 +31,12 @@ pub(super) enum Place {
 pub(super) struct LineSlot(AtomicUsize);
 
 impl LineSlot {
+    #[inline]
     pub(super) fn new() -> Self {
         LineSlot(AtomicUsize::new(IDLE))
     }
 
+    #[inline]
     pub(super) fn get(&self) -> Place {
         match self.0.load(Ordering::Relaxed) {
             IDLE => Place::Idle,
@@ -43,6 +45,7 @@ impl LineSlot {
         }
     }
 
+    #[inline]
     pub(super) fn set(&self, place: Place) {
         let raw = match place {
             Place::Idle => IDLE,
@@ -54,6 +57,7 @@ impl LineSlot {
 
     /// The place, leaving `Idle` behind. Stores only when there was a place: this runs on
     /// every send and receive, where the slot is nearly always idle.
+    #[inline]
     pub(super) fn take(&self) -> Place {
         let place = self.get();
         if place != Place::Idle {

@@ -60,6 +60,7 @@
 use std::sync::Arc;
 
 mod chan;
+mod chan_lock;
 mod error;
 mod line_slot;
 #[cfg(all(test, anyio_loom))]
@@ -72,8 +73,8 @@ pub use error::{ReceiveError, SendError, TryReceiveError, TrySendError};
 pub use receiver::{MemoryObjectReceiver, ReceiveFuture};
 pub use sender::{MemoryObjectSender, SendFuture};
 
-use crate::sync::shim::Mutex;
 use chan::Chan;
+use chan_lock::Mutex;
 
 /// Makes a memory object stream with a buffer of `max_buffer_size` items (0: a rendezvous),
 /// and returns its sending and receiving ends.

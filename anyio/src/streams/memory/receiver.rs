@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::chan::{Chan, Empty};
+use super::chan_lock::{Mutex, lock};
 use super::error::{ReceiveError, TryReceiveError};
 use super::line_slot::{LineSlot, Place};
 use super::{MemoryObjectStreamStatistics, statistics};
 use crate::backend::wait_point::WaitPoint;
 use crate::cancel::gate::{Gate, gate};
-use crate::sync::shim::{Mutex, lock};
 use crate::sync::waiters::{Key, WakeList};
 
 /// The receiving end of a memory object stream, made by
