@@ -1,7 +1,9 @@
 //! The sync primitives beside `tokio::sync` (on tokio) and `async-lock` / `event-listener`
 //! (on smol), in the same run: uncontended lock + unlock, semaphore acquire + release, event
 //! set + wait, a lock contended by 2, 4 and 8 tasks on two threads, uncontended `RwLock` reads
-//! and writes, and a `CapacityLimiter` borrow.
+//! and writes, and a `CapacityLimiter` borrow. And `event_wait_set`: the wait on an event that
+//! is already set, which is little more than the gate every operation passes (the cancellation
+//! check, the budget and the wait point), in the main future and in a spawned task.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -147,6 +149,60 @@ fn events(c: &mut Criterion) {
         black_box(&event).wait().await;
     });
     group.finish();
+}
+
+static SET_EVENT: std::sync::LazyLock<anyio::sync::Event> = std::sync::LazyLock::new(|| {
+    let event = anyio::sync::Event::new();
+    event.set();
+    event
+});
+static SET_FLAG: AtomicBool = AtomicBool::new(true);
+
+/// The wait on an event that is already set: the operation's gate and one load, beside the
+/// same load in a plain `async` block. `anyio-in-a-task` runs the loop in a task spawned into a
+/// task group, where the gate reads the task's scope (and its ancestors').
+fn gate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("event_wait_set/tokio");
+    on_tokio(&mut group, "native", || async {
+        black_box(SET_FLAG.load(Ordering::Acquire))
+    });
+    on_tokio(&mut group, "anyio", || SET_EVENT.wait());
+    group.bench_function("anyio-in-a-task", |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::tokio()
+                .current_thread()
+                .run(in_a_task(iters))
+                .unwrap()
+        })
+    });
+    group.finish();
+    let mut group = c.benchmark_group("event_wait_set/smol");
+    on_smol(&mut group, "native", || async {
+        black_box(SET_FLAG.load(Ordering::Acquire))
+    });
+    on_smol(&mut group, "anyio", || SET_EVENT.wait());
+    group.bench_function("anyio-in-a-task", |b| {
+        b.iter_custom(|iters| {
+            anyio::Runner::smol()
+                .threads(1)
+                .run(in_a_task(iters))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// `iters` waits on [`SET_EVENT`], timed in a task spawned into a task group.
+async fn in_a_task(iters: u64) -> Duration {
+    let (tell, told) = std::sync::mpsc::channel();
+    anyio::task_group(|tg| async move {
+        tg.spawn(async move {
+            tell.send(timed(iters, || SET_EVENT.wait()).await).unwrap();
+        });
+    })
+    .await
+    .unwrap();
+    told.recv().unwrap()
 }
 
 const ROUNDS: usize = 1_000;
@@ -333,6 +389,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = uncontended, send_receive, events, contended, rwlocks_and_limiter
+    targets = uncontended, send_receive, events, gate, contended, rwlocks_and_limiter
 }
 criterion_main!(benches);

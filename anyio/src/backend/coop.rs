@@ -5,10 +5,11 @@
 //! point to drop its body at. So each completed operation spends one unit of a per-task
 //! budget, and an operation that finds the budget spent yields instead (DESIGN §4 rule 10).
 //!
-//! The budget is a per-thread counter of anyio's, refilled each time an anyio task (a
-//! task-group child, a runner's main future) is polled, so it is per task poll, as tokio's
-//! own is. Under a native executor, for tasks anyio did not spawn, it is refilled when it runs
-//! out: such a thread yields once every [`BUDGET`] ready anyio operations.
+//! The budget is a per-thread counter of anyio's (in the thread's [`op_cell`](super::op_cell)),
+//! refilled each time an anyio task (a task-group child, a runner's main future) is polled, so
+//! it is per task poll, as tokio's own is. Under a native executor, for tasks anyio did not
+//! spawn, it is refilled when it runs out: such a thread yields once every [`BUDGET`] ready
+//! anyio operations.
 //!
 //! On tokio the yield is tokio's (`yield_now`'s: the task runs again after the scheduler has
 //! polled its drivers). anyio does not spend tokio's own budget (`tokio::task::coop`): that
@@ -18,18 +19,15 @@
 //!
 //! As in tokio, an operation that does not complete (it has to wait) gives its unit back.
 
-use std::cell::Cell;
 use std::task::{Context, Poll};
 
 #[cfg(feature = "tokio")]
 use super::Active;
+use super::op_cell::{self, OpCell};
+use super::wait_point::{self, WaitPoint};
 
 /// Ready operations per task poll, as tokio's budget.
-const BUDGET: u8 = 128;
-
-thread_local! {
-    static REMAINING: Cell<u8> = const { Cell::new(BUDGET) };
-}
+pub(super) const BUDGET: u8 = 128;
 
 /// One unit of budget, taken by an operation about to complete; given back when dropped
 /// unless the operation [made progress](Unit::made_progress).
@@ -57,7 +55,10 @@ impl Drop for Unit {
     #[inline]
     fn drop(&mut self) {
         if self.taken {
-            REMAINING.with(|remaining| remaining.set(remaining.get().saturating_add(1)));
+            op_cell::with(|cell| {
+                let remaining = &cell.remaining;
+                remaining.set(remaining.get().saturating_add(1));
+            });
         }
     }
 }
@@ -66,23 +67,59 @@ impl Drop for Unit {
 /// be polled again after the others and returns `Pending`.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Unit> {
+    // No budget under loom: see `poll_proceed_at`.
+    if cfg!(anyio_loom) {
+        return Poll::Ready(Unit { taken: false });
+    }
+    if op_cell::with(take) {
+        return Poll::Ready(Unit { taken: true });
+    }
+    spent(cx)
+}
+
+/// [`poll_proceed`] for an operation that also notes its wait point (for a task dump): both in
+/// one access to the thread's [`OpCell`].
+#[inline]
+pub(crate) fn poll_proceed_at(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
     // Loom runs its model threads on one OS thread, and a thread-local budget would carry over
     // from one execution of a model to the next (which loom rejects as nondeterminism): the
     // models check the primitives' protocols, not the budget.
     if cfg!(anyio_loom) {
+        wait_point::note(point);
         return Poll::Ready(Unit { taken: false });
     }
-    REMAINING.with(|remaining| match remaining.get() {
-        0 => {
-            remaining.set(BUDGET);
-            yield_now(cx);
-            Poll::Pending
-        }
+    // The closure is kept to a few instructions so that it is inlined with the thread-local
+    // access; the rare spent budget is handled outside it.
+    let taken = op_cell::with(|cell| {
+        wait_point::note_in(cell, point);
+        take(cell)
+    });
+    if taken {
+        return Poll::Ready(Unit { taken: true });
+    }
+    spent(cx)
+}
+
+/// Takes a unit from the budget if one is left.
+#[inline]
+fn take(cell: &OpCell) -> bool {
+    match cell.remaining.get() {
+        0 => false,
         left => {
-            remaining.set(left - 1);
-            Poll::Ready(Unit { taken: true })
+            cell.remaining.set(left - 1);
+            true
         }
-    })
+    }
+}
+
+/// The budget is spent: refills it for the next poll and yields (out of line: this happens
+/// once in [`BUDGET`] operations).
+#[cold]
+#[inline(never)]
+fn spent(cx: &mut Context<'_>) -> Poll<Unit> {
+    refill();
+    yield_now(cx);
+    Poll::Pending
 }
 
 /// [`poll_proceed`] for an operation on a backend I/O object: on tokio, whose I/O objects
@@ -113,7 +150,6 @@ fn on_tokio() -> bool {
 
 /// Yields when the budget is spent: on tokio as `tokio::task::yield_now` does, elsewhere by
 /// waking the task at once (it goes to the back of the executor's queue).
-#[cold]
 fn yield_now(cx: &mut Context<'_>) {
     super::instruments::note_yield();
     #[cfg(feature = "tokio")]
@@ -128,5 +164,5 @@ fn yield_now(cx: &mut Context<'_>) {
 /// per task poll.
 #[inline]
 pub(crate) fn refill() {
-    REMAINING.with(|remaining| remaining.set(BUDGET));
+    op_cell::with(|cell| cell.remaining.set(BUDGET));
 }

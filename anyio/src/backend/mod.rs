@@ -39,6 +39,7 @@ pub(crate) mod coop;
 pub(crate) mod instruments;
 #[cfg(unix)]
 mod io;
+pub(crate) mod op_cell;
 pub(crate) mod runtime_local;
 mod spawn;
 mod timer;

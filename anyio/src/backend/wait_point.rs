@@ -1,11 +1,12 @@
 //! Where a task waits: each anyio operation notes what it is as it is polled, so that a task
 //! dump can say what a suspended task waits on.
 //!
-//! The note is one store into a thread-local cell. The task layer clears the cell before it
-//! polls a task and copies it into the task's identity after the poll, so that the operation
-//! polled last in a poll that suspended is the one the task waits on.
+//! The note is one store into a thread-local cell (beside the budget's, in the thread's
+//! [`op_cell`](super::op_cell)). The task layer clears the cell before it polls a task and
+//! copies it into the task's identity after the poll, so that the operation polled last in a
+//! poll that suspended is the one the task waits on.
 
-use std::cell::Cell;
+use super::op_cell::{self, OpCell};
 
 /// An anyio operation a task can wait in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,24 +97,26 @@ impl WaitPoint {
     }
 }
 
-thread_local! {
-    static NOTED: Cell<u8> = const { Cell::new(0) };
-}
-
 /// Notes that the task being polled on this thread is in `point`.
 #[inline]
 pub(crate) fn note(point: WaitPoint) {
-    NOTED.with(|noted| noted.set(point as u8));
+    op_cell::with(|cell| note_in(cell, point));
+}
+
+/// [`note`], for a caller that holds this thread's [`OpCell`] already (an operation's gate).
+#[inline]
+pub(crate) fn note_in(cell: &OpCell, point: WaitPoint) {
+    cell.noted.set(point as u8);
 }
 
 /// Clears the note before a task's poll; returns the note of the poll this one is nested in.
 #[inline]
 pub(crate) fn begin_poll() -> u8 {
-    NOTED.with(|noted| noted.replace(0))
+    op_cell::with(|cell| cell.noted.replace(0))
 }
 
 /// The note of the poll that just ended, restoring that of the enclosing poll.
 #[inline]
 pub(crate) fn end_poll(enclosing: u8) -> u8 {
-    NOTED.with(|noted| noted.replace(enclosing))
+    op_cell::with(|cell| cell.noted.replace(enclosing))
 }

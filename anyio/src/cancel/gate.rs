@@ -27,7 +27,7 @@ use pin_project_lite::pin_project;
 
 use super::context;
 use crate::backend::coop::{self, Unit};
-use crate::backend::wait_point::WaitPoint;
+use crate::backend::wait_point::{self, WaitPoint};
 
 /// What an operation may do now; see the [module docs](self).
 #[derive(Debug)]
@@ -41,11 +41,12 @@ pub(crate) enum Gate {
 /// what the operation is, for a task dump.
 #[inline]
 pub(crate) fn gate(cx: &mut Context<'_>, point: WaitPoint) -> Gate {
-    crate::backend::wait_point::note(point);
     if context::pending_cancellation(cx.waker()) {
+        wait_point::note(point);
         return Gate::Cancelled;
     }
-    match coop::poll_proceed(cx) {
+    // The note and the budget in one access to the thread's operation cell.
+    match coop::poll_proceed_at(cx, point) {
         Poll::Ready(unit) => Gate::Proceed(unit),
         Poll::Pending => Gate::Yield,
     }
@@ -68,7 +69,7 @@ pub(crate) fn poll_gate(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
 /// objects on tokio, which spend it themselves.
 #[inline]
 pub(crate) fn poll_io_gate(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
-    crate::backend::wait_point::note(point);
+    wait_point::note(point);
     if context::pending_cancellation(cx.waker()) {
         return Poll::Pending;
     }
