@@ -115,6 +115,21 @@ fn main_future_yield(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        // The same yields in a spawned task: the baseline of `anyio-in-a-task`, since a task
+        // is scheduled differently from the future that `block_on` drives (on two threads its
+        // every wake can be stolen by the other worker).
+        group.bench_function("native-in-a-task", |b| {
+            b.iter_custom(|iters| {
+                common::on_native_smol(threads, |executor| async move {
+                    executor
+                        .spawn(common::timed(
+                            iters * YIELDS,
+                            futures_lite::future::yield_now,
+                        ))
+                        .await
+                })
+            })
+        });
         group.bench_function("anyio-in-a-task", |b| {
             b.iter_custom(|iters| {
                 anyio::Runner::smol()

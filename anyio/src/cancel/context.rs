@@ -116,6 +116,32 @@ pub(crate) fn push(frame: Frame) -> FrameGuard {
     }
 }
 
+/// [`push`] for a task's root scope, the first frame of its task's poll: its node is known,
+/// so the summary is that node, with no walk over the frames below (another task's, or none).
+pub(crate) fn push_root(waker: *const (), node: Arc<ScopeNode>) -> FrameGuard {
+    let top = Top {
+        waker,
+        state: TopState::Node(NonNull::from(&*node)),
+    };
+    let depth = FRAMES.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        frames.push(Frame {
+            waker,
+            node: Some(node),
+            deadline: None,
+            shield: false,
+            expired: false,
+        });
+        frames.len()
+    });
+    // The node is now held by the frame just pushed, as `TOP`'s invariant asks.
+    TOP.set(top);
+    FrameGuard {
+        depth,
+        finished: false,
+    }
+}
+
 impl FrameGuard {
     /// Pops the frame and returns it, with the node that a nested scope may have created.
     pub(crate) fn finish(mut self) -> Frame {

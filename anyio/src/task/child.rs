@@ -10,7 +10,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
@@ -21,7 +21,7 @@ use super::result::TaskResult;
 use super::span::TaskSpan;
 use super::start::StartShared;
 use crate::backend::coop;
-use crate::cancel::context::{self, Frame};
+use crate::cancel::context;
 use crate::cancel::node::{Holds, ScopeNode, Verdict};
 
 /// How a child ended, for the group.
@@ -45,6 +45,9 @@ pin_project! {
         slot: Option<usize>,
         // Its tracing span, entered for every poll and for the drop of the body.
         span: TaskSpan,
+        // The waker registered on the root last: a runtime task polls with the same waker
+        // every time, so a poll that suspends with it again skips the root's lock.
+        registered: Option<Waker>,
     }
 
     impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E> {
@@ -104,6 +107,7 @@ where
     F: Future<Output = R>,
     R: TaskResult<E>,
 {
+    #[inline]
     pub(crate) fn new(
         future: F,
         group: Arc<GroupShared<E>>,
@@ -115,6 +119,7 @@ where
         let span = TaskSpan::new(&task);
         ChildTask {
             span,
+            registered: None,
             body: Body::Running { future },
             root: Some(root),
             task: Some(task),
@@ -146,13 +151,8 @@ where
             .as_ref()
             .map_or(Holds::default(), |root| root.holds());
         let polled = info::with_current(this.task, || {
-            let guard = context::push(Frame {
-                waker: cx.waker().data(),
-                node: root_slot.take(),
-                deadline: None,
-                shield: false,
-                expired: false,
-            });
+            let root = root_slot.take().expect("a task root keeps its node");
+            let guard = context::push_root(cx.waker().data(), root);
             let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
             *root_slot = guard.finish().node;
             polled
@@ -174,7 +174,14 @@ where
                 Ending::Panicked(payload)
             }
             Ok(Poll::Pending) => {
-                root.register_waker(cx.waker());
+                let unchanged = this
+                    .registered
+                    .as_ref()
+                    .is_some_and(|registered| registered.will_wake(cx.waker()));
+                if !unchanged {
+                    root.register_waker(cx.waker());
+                    *this.registered = Some(cx.waker().clone());
+                }
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.

@@ -284,6 +284,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         )
     }
 
+    #[inline]
     pub(crate) fn spawn_inner<F, R>(
         &self,
         name: Cow<'static, str>,
@@ -307,6 +308,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// # Panics
     /// When the group started where no runtime runs (so it has nowhere to spawn), with the
     /// [`NoEventLoopError`](crate::NoEventLoopError) message; before counting anything in.
+    #[inline]
     pub(crate) fn admit_child<T: Send + 'static>(
         &self,
         name: Cow<'static, str>,
@@ -327,6 +329,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     }
 
     /// Runs a child admitted by [`admit_child`](Self::admit_child) as a runtime task.
+    #[inline]
     pub(crate) fn launch<F, R>(
         &self,
         root: Arc<TaskRoot<R::Ok>>,
