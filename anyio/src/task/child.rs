@@ -10,7 +10,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
@@ -45,9 +45,6 @@ pin_project! {
         slot: Option<usize>,
         // Its tracing span, entered for every poll and for the drop of the body.
         span: TaskSpan,
-        // The waker registered on the root last: a runtime task polls with the same waker
-        // every time, so a poll that suspends with it again skips the root's lock.
-        registered: Option<Waker>,
     }
 
     impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E> {
@@ -119,7 +116,6 @@ where
         let span = TaskSpan::new(&task);
         ChildTask {
             span,
-            registered: None,
             body: Body::Running { future },
             root: Some(root),
             task: Some(task),
@@ -174,14 +170,7 @@ where
                 Ending::Panicked(payload)
             }
             Ok(Poll::Pending) => {
-                let unchanged = this
-                    .registered
-                    .as_ref()
-                    .is_some_and(|registered| registered.will_wake(cx.waker()));
-                if !unchanged {
-                    root.register_waker(cx.waker());
-                    *this.registered = Some(cx.waker().clone());
-                }
+                root.register_waker(cx.waker());
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
