@@ -104,38 +104,37 @@ pub(crate) struct FrameGuard {
 
 /// Pushes `frame` for the duration of one poll.
 pub(crate) fn push(frame: Frame) -> FrameGuard {
-    let depth = FRAMES.with(|frames| {
-        let mut frames = frames.borrow_mut();
-        frames.push(frame);
-        TOP.set(summarize(&frames));
-        frames.len()
-    });
-    FrameGuard {
-        depth,
-        finished: false,
-    }
+    push_summarized(frame, summarize)
 }
 
 /// [`push`] for a task's root scope, the first frame of its task's poll: its node is known,
 /// so the summary is that node, with no walk over the frames below (another task's, or none).
 pub(crate) fn push_root(waker: *const (), node: Arc<ScopeNode>) -> FrameGuard {
+    // The node stays where it is while its `Arc` moves into the frame, which holds it for as
+    // long as the summary names it, as `TOP`'s invariant asks.
     let top = Top {
         waker,
         state: TopState::Node(NonNull::from(&*node)),
     };
+    let frame = Frame {
+        waker,
+        node: Some(node),
+        deadline: None,
+        shield: false,
+        expired: false,
+    };
+    push_summarized(frame, |_| top)
+}
+
+/// Pushes `frame` and sets `TOP` to what `summary` says of the frames with it on top.
+#[inline]
+fn push_summarized(frame: Frame, summary: impl FnOnce(&[Frame]) -> Top) -> FrameGuard {
     let depth = FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
-        frames.push(Frame {
-            waker,
-            node: Some(node),
-            deadline: None,
-            shield: false,
-            expired: false,
-        });
+        frames.push(frame);
+        TOP.set(summary(&frames));
         frames.len()
     });
-    // The node is now held by the frame just pushed, as `TOP`'s invariant asks.
-    TOP.set(top);
     FrameGuard {
         depth,
         finished: false,

@@ -114,7 +114,7 @@ pub(crate) struct ScopeNode<X: ?Sized = dyn NodeExtra> {
 /// The link from a node to its parent.
 enum ParentLink {
     /// Known when the node was made: a task's root scope, made under its group's scope.
-    Fixed(Option<Arc<ScopeNode>>),
+    Fixed(Arc<ScopeNode>),
     /// Set once, when the scope is entered: a scope made before it runs (one with a handle).
     /// A `OnceLock` costs a little at every set (even through `OnceLock::from`), which a spawn
     /// should not pay.
@@ -125,7 +125,7 @@ impl ParentLink {
     #[inline]
     fn get(&self) -> Option<&Arc<ScopeNode>> {
         match self {
-            ParentLink::Fixed(parent) => parent.as_ref(),
+            ParentLink::Fixed(parent) => Some(parent),
             ParentLink::OnEntry(parent) => parent.get().and_then(Option::as_ref),
         }
     }
@@ -159,36 +159,13 @@ impl fmt::Debug for ScopeNode {
 }
 
 impl<X: NodeExtra> ScopeNode<X> {
-    /// A node that is not entered yet, carrying `extra`.
-    pub(crate) fn with_extra(
-        deadline: Option<Instant>,
-        shield: bool,
-        task_root: bool,
-        extra: X,
-    ) -> Arc<ScopeNode<X>> {
-        Arc::new(ScopeNode {
-            parent: ParentLink::OnEntry(OnceLock::new()),
-            task_root,
-            flags: AtomicU8::new(if shield { SHIELD } else { 0 }),
-            fanout: OnceLock::new(),
-            holds: AtomicUsize::new(0),
-            inner: Mutex::new(Inner {
-                deadline,
-                ..Inner::default()
-            }),
-            extra,
-        })
-    }
-}
-
-impl<X: NodeExtra> ScopeNode<X> {
     /// The root scope of a task spawned into the group whose scope is `group`, carrying
     /// `extra`: entered from the start, and not listed among `group`'s children (the group's
     /// [`Fanout`] lists it once the task suspends). Built whole rather than entered later, so
     /// that a spawn writes the parent link with the allocation.
     pub(crate) fn task_root(group: Arc<ScopeNode>, extra: X) -> Arc<ScopeNode<X>> {
         Arc::new(ScopeNode {
-            parent: ParentLink::Fixed(Some(group)),
+            parent: ParentLink::Fixed(group),
             task_root: true,
             flags: AtomicU8::new(ENTERED),
             fanout: OnceLock::new(),
@@ -202,7 +179,18 @@ impl<X: NodeExtra> ScopeNode<X> {
 impl ScopeNode {
     /// A node that is not entered yet.
     pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
-        ScopeNode::with_extra(deadline, shield, task_root, ())
+        Arc::new(ScopeNode {
+            parent: ParentLink::OnEntry(OnceLock::new()),
+            task_root,
+            flags: AtomicU8::new(if shield { SHIELD } else { 0 }),
+            fanout: OnceLock::new(),
+            holds: AtomicUsize::new(0),
+            inner: Mutex::new(Inner {
+                deadline,
+                ..Inner::default()
+            }),
+            extra: (),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
