@@ -8,8 +8,13 @@
 //! list of children) only once something needs it: a handle, a nested scope or task that needs
 //! a parent, or the body suspending with a deadline or a shield. A scope around a future that
 //! completes in its first poll therefore costs no allocation at all.
+//!
+//! A task's root scope is not a frame: it always has a node, and every poll of every task
+//! enters it, so it sits in a cell of its own ([`push_root`]) that a poll sets and puts back
+//! without touching the stack. Walks over the frames end at it.
 
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::Waker;
@@ -42,15 +47,59 @@ thread_local! {
     /// thread-local without a destructor (no registration check, no `RefCell` borrow) and
     /// one atomic load.
     static TOP: Cell<Top> = const { Cell::new(FREE) };
+    /// The root scope of the task being polled on this thread, if an anyio task is.
+    static ROOT: Cell<Root> = const { Cell::new(NO_ROOT) };
 }
 
-/// The frames, summarised from the innermost out to the first that decides, for code polled
-/// with the innermost frame's waker.
+/// The root scope of the task being polled, set for the length of its poll by [`push_root`].
+#[derive(Clone, Copy, Debug)]
+struct Root {
+    /// The root's node, borrowed from the task's future for the length of its poll. Invariant:
+    /// while this is set, the `Arc` it points to is alive and not moved (the [`RootGuard`]
+    /// that set it borrows it and puts the previous root back when dropped).
+    node: Option<NonNull<Arc<ScopeNode>>>,
+    /// The waker the task is polled with (see [`Frame::waker`]).
+    waker: *const (),
+    /// How many frames were on the stack when the task's poll began: those belong to the
+    /// polls around it (a nested executor's caller), and walks end at the root before them.
+    depth: usize,
+}
+
+const NO_ROOT: Root = Root {
+    node: None,
+    waker: std::ptr::null(),
+    depth: 0,
+};
+
+impl Root {
+    /// The root's node.
+    fn node(&self) -> Option<&Arc<ScopeNode>> {
+        // SAFETY: by `Root::node`'s invariant the `Arc` is alive and in place while `ROOT`
+        // holds this root, and callers use the reference before anything can change `ROOT`.
+        self.node.map(|node| unsafe { node.as_ref() })
+    }
+
+    /// The frames of the task's own poll (all of them when no task is being polled).
+    fn own<'f>(&self, frames: &'f [Frame]) -> &'f [Frame] {
+        &frames[self.depth.min(frames.len())..]
+    }
+
+    fn own_mut<'f>(&self, frames: &'f mut [Frame]) -> &'f mut [Frame] {
+        let start = self.depth.min(frames.len());
+        &mut frames[start..]
+    }
+}
+
+/// The frames, summarised from the innermost out to the first that decides (the task's root
+/// scope, under them all, decides when none does), for code polled with the innermost frame's
+/// waker.
 #[derive(Clone, Copy, Debug)]
 struct Top {
     /// The innermost frame's waker (see [`Frame::waker`]).
     waker: *const (),
     state: TopState,
+    /// How many frames are on the stack.
+    frames: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -60,39 +109,65 @@ enum TopState {
     Free,
     /// A frame without a node whose deadline has passed.
     Expired,
-    /// The nearest frame with a node. Invariant: this node is held by an `Arc` in a frame that
-    /// is on this thread's `FRAMES` now (every push, pop and node creation recomputes `TOP`).
+    /// The nearest frame with a node, or the task's root. Invariant: this node is held by an
+    /// `Arc` in a frame that is on this thread's `FRAMES` now, or by the root in `ROOT` (every
+    /// push, pop and node creation recomputes `TOP`, and a root's guard puts back the `TOP` of
+    /// the frames below it when it puts back their root).
     Node(NonNull<ScopeNode>),
 }
 
 const FREE: Top = Top {
     waker: std::ptr::null(),
     state: TopState::Free,
+    frames: 0,
 };
 
 fn summarize(frames: &[Frame]) -> Top {
-    let Some(innermost) = frames.last() else {
-        return FREE;
+    let root = ROOT.get();
+    let own = root.own(frames);
+    let Some(innermost) = own.last() else {
+        return match root.node() {
+            Some(node) => Top {
+                waker: root.waker,
+                state: TopState::Node(NonNull::from(&**node)),
+                frames: frames.len(),
+            },
+            None => Top {
+                frames: frames.len(),
+                ..FREE
+            },
+        };
     };
     let waker = innermost.waker;
-    let mut state = TopState::Free;
-    for frame in frames.iter().rev() {
+    let mut state = None;
+    for frame in own.iter().rev() {
         if frame.waker != waker {
+            state = Some(TopState::Free);
             break;
         }
         if let Some(node) = &frame.node {
-            state = TopState::Node(NonNull::from(&**node));
+            state = Some(TopState::Node(NonNull::from(&**node)));
             break;
         }
         if frame.expired {
-            state = TopState::Expired;
+            state = Some(TopState::Expired);
             break;
         }
         if frame.shield {
+            state = Some(TopState::Free);
             break;
         }
     }
-    Top { waker, state }
+    // No frame decided: the task's root does, if the frames are the task's own.
+    let state = state.unwrap_or_else(|| match root.node() {
+        Some(node) if root.waker == waker => TopState::Node(NonNull::from(&**node)),
+        _ => TopState::Free,
+    });
+    Top {
+        waker,
+        state,
+        frames: frames.len(),
+    }
 }
 
 /// Pops its frame when dropped, so a panicking body leaves the stack as it found it.
@@ -104,40 +179,63 @@ pub(crate) struct FrameGuard {
 
 /// Pushes `frame` for the duration of one poll.
 pub(crate) fn push(frame: Frame) -> FrameGuard {
-    push_summarized(frame, summarize)
-}
-
-/// [`push`] for a task's root scope, the first frame of its task's poll: its node is known,
-/// so the summary is that node, with no walk over the frames below (another task's, or none).
-pub(crate) fn push_root(waker: *const (), node: Arc<ScopeNode>) -> FrameGuard {
-    // The node stays where it is while its `Arc` moves into the frame, which holds it for as
-    // long as the summary names it, as `TOP`'s invariant asks.
-    let top = Top {
-        waker,
-        state: TopState::Node(NonNull::from(&*node)),
-    };
-    let frame = Frame {
-        waker,
-        node: Some(node),
-        deadline: None,
-        shield: false,
-        expired: false,
-    };
-    push_summarized(frame, |_| top)
-}
-
-/// Pushes `frame` and sets `TOP` to what `summary` says of the frames with it on top.
-#[inline]
-fn push_summarized(frame: Frame, summary: impl FnOnce(&[Frame]) -> Top) -> FrameGuard {
     let depth = FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
         frames.push(frame);
-        TOP.set(summary(&frames));
+        TOP.set(summarize(&frames));
         frames.len()
     });
     FrameGuard {
         depth,
         finished: false,
+    }
+}
+
+/// Makes `node` the root scope of the code polled until the guard drops: one poll of a task
+/// (polled with `waker`). The frames on the stack now belong to the polls around this one
+/// (another task's, or none), so walks end at the root before them. Nothing is pushed and
+/// nothing moves: the root is lent by reference, and the guard puts back what was there.
+#[inline]
+pub(crate) fn push_root(waker: *const (), node: &Arc<ScopeNode>) -> RootGuard<'_> {
+    let top = TOP.get();
+    let previous_root = ROOT.replace(Root {
+        node: Some(NonNull::from(node)),
+        waker,
+        depth: top.frames,
+    });
+    TOP.set(Top {
+        waker,
+        state: TopState::Node(NonNull::from(&**node)),
+        frames: top.frames,
+    });
+    RootGuard {
+        previous_root,
+        previous_top: top,
+        _node: PhantomData,
+    }
+}
+
+/// Puts back the root and the summary that were there before [`push_root`], when dropped
+/// (also when the poll panics). Every frame pushed during the poll has been popped by then:
+/// their guards live inside the poll.
+#[derive(Debug)]
+pub(crate) struct RootGuard<'a> {
+    previous_root: Root,
+    previous_top: Top,
+    /// The root stays borrowed while `ROOT` points to it.
+    _node: PhantomData<&'a Arc<ScopeNode>>,
+}
+
+impl Drop for RootGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        debug_assert_eq!(
+            TOP.get().frames,
+            self.previous_top.frames,
+            "a task's poll left scope frames behind"
+        );
+        ROOT.set(self.previous_root);
+        TOP.set(self.previous_top);
     }
 }
 
@@ -171,7 +269,7 @@ fn pop(depth: usize) -> Frame {
 
 /// Whether any scope is being polled on this thread (so an event loop polls the code).
 pub(crate) fn in_scope() -> bool {
-    FRAMES.with(|frames| !frames.borrow().is_empty())
+    TOP.get().frames > 0 || ROOT.get().node.is_some()
 }
 
 /// The node of the innermost scope being polled on this thread, created (with its ancestors')
@@ -179,7 +277,8 @@ pub(crate) fn in_scope() -> bool {
 pub(crate) fn current() -> Option<Arc<ScopeNode>> {
     FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
-        let node = materialize(&mut frames);
+        let root = ROOT.get();
+        let node = materialize(root.own_mut(&mut frames), root.node());
         TOP.set(summarize(&frames));
         node
     })
@@ -195,18 +294,21 @@ pub(crate) fn current_for(waker: &Waker) -> Option<Arc<ScopeNode>> {
     current()
 }
 
-/// Gives the top frame a node, linked under the frame below it.
-fn materialize(frames: &mut [Frame]) -> Option<Arc<ScopeNode>> {
-    let (top, below) = frames.split_last_mut()?;
+/// Gives the top frame a node, linked under the frame below it; under the bottom frame lies
+/// `root`, the root scope of the task being polled, if any.
+fn materialize(frames: &mut [Frame], root: Option<&Arc<ScopeNode>>) -> Option<Arc<ScopeNode>> {
+    let Some((top, below)) = frames.split_last_mut() else {
+        return root.cloned();
+    };
     if let Some(node) = &top.node {
         if !node.is_entered() {
             // A scope with a handle is entered on its first poll, before its frame is pushed;
             // this only happens if a nested scope asks during that very push.
-            node.enter(materialize(below));
+            node.enter(materialize(below, root));
         }
         return Some(Arc::clone(node));
     }
-    let parent = materialize(below);
+    let parent = materialize(below, root);
     let node = ScopeNode::new(top.deadline, top.shield, false);
     node.enter(parent);
     if top.expired {
@@ -222,7 +324,8 @@ fn materialize(frames: &mut [Frame]) -> Option<Arc<ScopeNode>> {
 /// which `now` is asked about only if such a frame has one.
 pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
     FRAMES.with(|frames| {
-        for frame in frames.borrow().iter().rev() {
+        let root = ROOT.get();
+        for frame in root.own(&frames.borrow()).iter().rev() {
             if let Some(node) = &frame.node {
                 return node.effectively_cancelled();
             }
@@ -233,7 +336,7 @@ pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
                 return false;
             }
         }
-        false
+        root.node().is_some_and(|node| node.effectively_cancelled())
     })
 }
 
@@ -272,7 +375,8 @@ pub(crate) fn pending_cancellation(waker: &Waker) -> bool {
 /// Only the frames polled with `waker` (the waiter's) count, as for [`pending_cancellation`].
 pub(crate) fn waiter_scope(waker: &Waker) -> Option<Arc<ScopeNode>> {
     FRAMES.with(|frames| {
-        for frame in frames.borrow().iter().rev() {
+        let root = ROOT.get();
+        for frame in root.own(&frames.borrow()).iter().rev() {
             if frame.waker != waker.data() {
                 return None;
             }
@@ -283,6 +387,8 @@ pub(crate) fn waiter_scope(waker: &Waker) -> Option<Arc<ScopeNode>> {
                 return None;
             }
         }
-        None
+        root.node()
+            .filter(|_| root.waker == waker.data())
+            .cloned()
     })
 }

@@ -18,7 +18,7 @@ pin_project! {
     pub(crate) struct MainTask<F> {
         #[pin]
         future: F,
-        task: Option<TaskInfo>,
+        task: TaskInfo,
         _registration: task::Registration,
         // The runtime's instruments, when it is run for testing: the main future is tracked
         // like a spawned task.
@@ -37,8 +37,8 @@ pin_project! {
 impl<F> MainTask<F> {
     /// The main task's identity.
     #[cfg(feature = "tracing")]
-    pub(crate) fn info(&self) -> Option<&TaskInfo> {
-        self.task.as_ref()
+    pub(crate) fn info(&self) -> &TaskInfo {
+        &self.task
     }
 
     pub(crate) fn new(future: F, instruments: Option<Arc<Instruments>>) -> Self {
@@ -51,7 +51,7 @@ impl<F> MainTask<F> {
         MainTask {
             future,
             _registration: task::register(&info),
-            task: Some(info),
+            task: info,
             tracking,
         }
     }

@@ -413,9 +413,9 @@ impl Runner {
             .then(|| backend::instruments::Instruments::new(self.virtual_time));
         let future = super::main_task::MainTask::new(future, instruments);
         #[cfg(feature = "tracing")]
-        let future = match future.info().cloned() {
-            Some(info) => crate::task::span::instrument(future, &info),
-            None => unreachable!("a main task has its identity until it is polled"),
+        let future = {
+            let info = future.info().clone();
+            crate::task::span::instrument(future, &info)
         };
         match active {
             #[cfg(feature = "tokio")]

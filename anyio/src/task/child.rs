@@ -22,7 +22,7 @@ use super::span::TaskSpan;
 use super::start::StartShared;
 use crate::backend::coop;
 use crate::cancel::context;
-use crate::cancel::node::{Holds, ScopeNode, Verdict};
+use crate::cancel::node::{ScopeNode, Verdict};
 
 /// How a child ended, for the group.
 pub(crate) enum Ending<E> {
@@ -36,8 +36,8 @@ pin_project! {
     pub(crate) struct ChildTask<F, R: TaskResult<E>, E> {
         #[pin]
         body: Body<F>,
-        root: Option<Arc<ScopeNode>>,
-        task: Option<TaskInfo>,
+        root: Arc<ScopeNode>,
+        task: TaskInfo,
         group: Arc<GroupShared<E>>,
         handle: Arc<TaskRoot<R::Ok>>,
         start: Option<Arc<dyn StartShared<E>>>,
@@ -56,9 +56,7 @@ pin_project! {
                 let _entered = this.span.enter();
                 this.body.set(Body::Done);
                 this.handle.extra.finish(Outcome::Cancelled);
-                if let Some(root) = this.root.as_ref() {
-                    exit_root(root, this.slot.is_some(), true);
-                }
+                exit_root(this.root, this.slot.is_some(), true);
                 finish(this.group, this.slot.take(), this.start.take(), Ending::Cancelled);
             }
         }
@@ -117,8 +115,8 @@ where
         ChildTask {
             span,
             body: Body::Running { future },
-            root: Some(root),
-            task: Some(task),
+            root,
+            task,
             group,
             handle,
             start,
@@ -142,18 +140,12 @@ where
         };
         // The task's own cooperative budget (smol; tokio refills its own).
         coop::refill();
-        let root_slot = &mut *this.root;
-        let before = root_slot
-            .as_ref()
-            .map_or(Holds::default(), |root| root.holds());
+        let root = &*this.root;
+        let before = root.holds();
         let polled = info::with_current(this.task, || {
-            let root = root_slot.take().expect("a task root keeps its node");
-            let guard = context::push_root(cx.waker().data(), root);
-            let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-            *root_slot = guard.finish().node;
-            polled
+            let _root = context::push_root(cx.waker().data(), root);
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         });
-        let root = root_slot.as_ref().expect("a task root keeps its node");
         let ending = match polled {
             Ok(Poll::Ready(output)) => match output.into_result() {
                 Ok(value) => {
@@ -174,11 +166,7 @@ where
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
-                    let task = this
-                        .task
-                        .as_ref()
-                        .expect("the task info is back after the poll");
-                    *this.slot = Some(this.group.list_child(task, root));
+                    *this.slot = Some(this.group.list_child(this.task, root));
                 }
                 if !this.group.is_aborted() {
                     match root.verdict(before) {

@@ -1,7 +1,8 @@
 //! Task identity: ids, names, the current task and the registry of running tasks.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::ptr::NonNull;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -309,42 +310,60 @@ impl std::hash::Hash for TaskInfo {
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<TaskInfo>> = const { RefCell::new(None) };
+    /// The info of the task being polled on this thread, borrowed from the future that polls
+    /// it for the length of the poll (see [`with_current`]). A plain cell of a pointer, with a
+    /// `const` initialiser and no destructor: setting and reading it is an offset from the
+    /// thread pointer, with no borrow flag and no registration check.
+    static CURRENT: Cell<Option<NonNull<TaskInfo>>> = const { Cell::new(None) };
+}
+
+/// Reads this thread's current task, if any.
+#[inline]
+fn read_current<R>(f: impl FnOnce(&TaskInfo) -> R) -> Option<R> {
+    let task = CURRENT.get()?;
+    // SAFETY: `CURRENT` holds a pointer only inside `with_current`, which borrows the info for
+    // the whole call and puts the previous value back before it returns (or unwinds): the
+    // info is alive, and not moved, while the pointer is there.
+    Some(f(unsafe { task.as_ref() }))
 }
 
 /// The id of the anyio task running the calling code, without cloning its info.
 #[inline]
 pub(crate) fn current_task_id() -> Option<TaskId> {
-    CURRENT.with(|current| current.borrow().as_ref().map(TaskInfo::id))
+    read_current(TaskInfo::id)
 }
 
-/// Runs `f` with `task` as this thread's current task (one poll of it). The info is moved in
-/// and back out, so this costs no reference counting; a panic in `f` still restores the
+/// Runs `f` with `task` as this thread's current task (one poll of it). The info is lent by
+/// pointer, so this costs no reference counting and no move; a panic in `f` still restores the
 /// previous task.
 ///
 /// The poll is also the task's activity for a task dump: running during the poll, then
 /// waiting in the operation that the poll noted last (see `backend::wait_point`).
-pub(crate) fn with_current<R>(task: &mut Option<TaskInfo>, f: impl FnOnce() -> R) -> R {
-    struct SwapBack<'a>(&'a mut Option<TaskInfo>, u8);
-    impl Drop for SwapBack<'_> {
+pub(crate) fn with_current<R>(task: &TaskInfo, f: impl FnOnce() -> R) -> R {
+    struct Restore<'a> {
+        task: &'a TaskInfo,
+        previous: Option<NonNull<TaskInfo>>,
+        enclosing: u8,
+    }
+    impl Drop for Restore<'_> {
         fn drop(&mut self) {
-            CURRENT.with(|current| std::mem::swap(&mut *current.borrow_mut(), self.0));
-            let noted = wait_point::end_poll(self.1);
-            if let Some(task) = self.0.as_ref() {
-                let activity = &task.inner.identity().activity;
-                activity.store(noted.saturating_add(1).min(RUNNING - 1), Ordering::Relaxed);
-            }
+            CURRENT.set(self.previous);
+            let noted = wait_point::end_poll(self.enclosing);
+            let activity = &self.task.inner.identity().activity;
+            activity.store(noted.saturating_add(1).min(RUNNING - 1), Ordering::Relaxed);
         }
     }
-    if let Some(task) = task.as_ref() {
-        task.inner
-            .identity()
-            .activity
-            .store(RUNNING, Ordering::Relaxed);
-    }
+    task.inner
+        .identity()
+        .activity
+        .store(RUNNING, Ordering::Relaxed);
     let enclosing = wait_point::begin_poll();
-    CURRENT.with(|current| std::mem::swap(&mut *current.borrow_mut(), task));
-    let _swap_back = SwapBack(task, enclosing);
+    let previous = CURRENT.replace(Some(NonNull::from(task)));
+    let _restore = Restore {
+        task,
+        previous,
+        enclosing,
+    };
     f()
 }
 
@@ -363,7 +382,7 @@ pub(crate) fn with_current<R>(task: &mut Option<TaskInfo>, f: impl FnOnce() -> R
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub fn get_current_task() -> Option<TaskInfo> {
-    CURRENT.with(|current| current.borrow().clone())
+    read_current(TaskInfo::clone)
 }
 
 /// The anyio tasks running now, in the whole process, in no particular order (AnyIO's

@@ -15,7 +15,7 @@ use super::error::{CallError, RunFinishedError};
 use super::oneshot;
 use crate::backend::coop;
 use crate::backend::instruments::{Instruments, Lend};
-use crate::cancel::context::{self, Frame};
+use crate::cancel::context;
 use crate::cancel::node::{ScopeNode, Verdict};
 use crate::task::{self, TaskId, TaskInfo};
 
@@ -43,7 +43,7 @@ pin_project! {
         #[pin]
         body: Option<F>,
         root: Option<Arc<ScopeNode>>,
-        task: Option<TaskInfo>,
+        task: TaskInfo,
         reply: Option<oneshot::Sender<Reply<F::Output>>>,
         registration: Option<task::Registration>,
         // The instruments whose clock the calling thread holds: lent from the first poll
@@ -82,7 +82,7 @@ impl<F: Future> Hosted<F> {
             body: Some(future),
             root: Some(root),
             registration: Some(task::register(&info)),
-            task: Some(info),
+            task: info,
             reply: Some(reply),
             clock,
             lent: None,
@@ -102,26 +102,12 @@ impl<F: Future> Future for Hosted<F> {
         if let Some(clock) = this.clock.take() {
             *this.lent = Some(clock.lend_hold());
         }
-        let root_slot = &mut *this.root;
-        let before = root_slot
-            .as_ref()
-            .expect("a running call has its root")
-            .holds();
+        let root = this.root.as_ref().expect("a running call has its root");
+        let before = root.holds();
         let polled = task::with_current(this.task, || {
-            let guard = context::push(Frame {
-                waker: cx.waker().data(),
-                node: root_slot.take(),
-                deadline: None,
-                shield: false,
-                expired: false,
-            });
-            let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-            *root_slot = guard.finish().node;
-            polled
+            let _root = context::push_root(cx.waker().data(), root);
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         });
-        let root = root_slot
-            .as_ref()
-            .expect("a call's root is back after the poll");
         let reply = match polled {
             Ok(Poll::Ready(value)) => Reply::Returned(value),
             Err(payload) => Reply::Panicked(payload),
