@@ -387,8 +387,6 @@ pub(crate) fn waiter_scope(waker: &Waker) -> Option<Arc<ScopeNode>> {
                 return None;
             }
         }
-        root.node()
-            .filter(|_| root.waker == waker.data())
-            .cloned()
+        root.node().filter(|_| root.waker == waker.data()).cloned()
     })
 }

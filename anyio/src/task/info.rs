@@ -2,8 +2,8 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::ptr::NonNull;
 use std::fmt;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
