@@ -3,17 +3,30 @@
 //! Used where many short-lived entries come and go under one lock (the children of a scope,
 //! of a task group): removal by index avoids both searching and shifting.
 
+/// The free list threads through the vacant slots themselves, so a slab is one vector and
+/// one index: an empty slab is small (a scope node carries one) and has one buffer to free.
 #[derive(Debug)]
 pub(crate) struct Slab<T> {
-    slots: Vec<Option<T>>,
-    free: Vec<usize>,
+    slots: Vec<Slot<T>>,
+    /// The first vacant slot, or [`END`].
+    free: usize,
+}
+
+/// The end of the free list.
+const END: usize = usize::MAX;
+
+#[derive(Debug)]
+enum Slot<T> {
+    Full(T),
+    /// Vacant; the next vacant slot, or [`END`].
+    Vacant(usize),
 }
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
         Slab {
             slots: Vec::new(),
-            free: Vec::new(),
+            free: END,
         }
     }
 }
@@ -21,28 +34,39 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Stores `value` and returns its index.
     pub(crate) fn insert(&mut self, value: T) -> usize {
-        match self.free.pop() {
-            Some(index) => {
-                self.slots[index] = Some(value);
-                index
-            }
-            None => {
-                self.slots.push(Some(value));
-                self.slots.len() - 1
+        let index = self.free;
+        if let Some(slot) = self.slots.get_mut(index) {
+            if let Slot::Vacant(next) = *slot {
+                *slot = Slot::Full(value);
+                self.free = next;
+                return index;
             }
         }
+        self.slots.push(Slot::Full(value));
+        self.slots.len() - 1
     }
 
     /// Removes and returns the value at `index`, if there is one.
     pub(crate) fn remove(&mut self, index: usize) -> Option<T> {
-        let value = self.slots.get_mut(index)?.take()?;
-        self.free.push(index);
-        Some(value)
+        let slot = self.slots.get_mut(index)?;
+        match std::mem::replace(slot, Slot::Vacant(self.free)) {
+            Slot::Full(value) => {
+                self.free = index;
+                Some(value)
+            }
+            vacant => {
+                *slot = vacant;
+                None
+            }
+        }
     }
 
     /// The stored values.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
-        self.slots.iter().flatten()
+        self.slots.iter().filter_map(|slot| match slot {
+            Slot::Full(value) => Some(value),
+            Slot::Vacant(_) => None,
+        })
     }
 }
 
@@ -65,5 +89,11 @@ mod tests {
         assert_eq!(values, ["b", "c"]);
         assert_eq!(slab.remove(b), Some("b"));
         assert_eq!(slab.remove(99), None);
+        // Vacant slots are reused last-freed first, and the vector does not grow meanwhile.
+        let d = slab.insert("d");
+        assert_eq!(d, b);
+        assert_eq!(slab.slots.len(), 2);
+        let e = slab.insert("e");
+        assert_eq!(e, 2);
     }
 }

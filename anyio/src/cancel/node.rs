@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock, Weak};
 
+
 // Under `--cfg anyio_loom` the lock and the atomics that order the tree's protocol are loom's, so the
 // model checker explores their interleavings (see the `loom_model` tests below). Loom has no
 // `Weak` or `OnceLock`: the reference counts and the once-set parent link stay std's.
@@ -83,10 +84,26 @@ pub(crate) enum Verdict {
 }
 
 /// What a node carries beside the scope state: nothing for a plain scope, the handle's state
-/// for a task's root scope (so a child costs one allocation less).
-pub(crate) trait NodeExtra: Send + Sync + 'static {}
+/// for a task's root scope (so a child costs one allocation less), the group for a task
+/// group's scope.
+pub(crate) trait NodeExtra: Send + Sync + 'static {
+    /// The group whose children's root scopes to wake when the node is cancelled, besides
+    /// the nodes in its list of children: a task group's scope lists its children's roots in
+    /// the group (under the lock it takes anyway to count them), so that spawning touches one
+    /// lock, not two.
+    fn fanout(&self) -> Option<Arc<dyn Fanout>> {
+        None
+    }
+}
 
 impl NodeExtra for () {}
+
+/// A task group's scope carries its group.
+impl NodeExtra for Weak<dyn Fanout> {
+    fn fanout(&self) -> Option<Arc<dyn Fanout>> {
+        self.upgrade()
+    }
+}
 
 /// A node of the scope tree.
 ///
@@ -99,9 +116,6 @@ pub(crate) struct ScopeNode<X: ?Sized = dyn NodeExtra> {
     /// inside a task holds the scopes of that task only (the group holds the rest).
     task_root: bool,
     flags: AtomicU8,
-    /// For a task group's scope: the group, which lists its children's root scopes itself (under
-    /// the lock it takes anyway to count them), so that spawning touches one lock, not two.
-    fanout: OnceLock<Weak<dyn Fanout>>,
     /// How many shields and live task groups inside this scope's body (in the same task) keep
     /// the body from being dropped (low half), and how many times a hold was released (high
     /// half, wrapping): one word, so that a release is seen together with its count.
@@ -131,6 +145,8 @@ impl ParentLink {
     }
 }
 
+/// The state behind the node's lock. Every task's root scope carries one, so it is kept small:
+/// what is rare (a reason) is boxed, and the slot and the shield's hold share a word.
 #[derive(Default)]
 struct Inner {
     deadline: Option<Instant>,
@@ -138,13 +154,13 @@ struct Inner {
     waker: Option<Waker>,
     /// The scopes entered inside this one (in any task), to wake when this one is cancelled.
     children: Slab<Weak<ScopeNode>>,
-    /// Our slot in the parent's `children`.
-    slot: Option<usize>,
-    /// Whether this scope's shield currently holds its ancestors.
-    shield_holds: bool,
     /// Why the scope was cancelled, once it was. Before that, the reason a deadline will give
     /// (set by `fail_after(..).with_reason(..)`): the first cancellation keeps or replaces it.
-    reason: Option<Cow<'static, str>>,
+    reason: Option<Box<Cow<'static, str>>>,
+    /// Our slot in the parent's `children`, if we are listed there.
+    slot: Option<u32>,
+    /// Whether this scope's shield currently holds its ancestors.
+    shield_holds: bool,
 }
 
 impl fmt::Debug for ScopeNode {
@@ -168,7 +184,6 @@ impl<X: NodeExtra> ScopeNode<X> {
             parent: ParentLink::Fixed(group),
             task_root: true,
             flags: AtomicU8::new(ENTERED),
-            fanout: OnceLock::new(),
             holds: AtomicUsize::new(0),
             inner: Mutex::new(Inner::default()),
             extra,
@@ -176,21 +191,34 @@ impl<X: NodeExtra> ScopeNode<X> {
     }
 }
 
-impl ScopeNode {
-    /// A node that is not entered yet.
-    pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
-        Arc::new(ScopeNode {
+impl ScopeNode<Weak<dyn Fanout>> {
+    /// A task group's scope, not entered yet: cancelling it also wakes the children that
+    /// `group` lists.
+    pub(crate) fn for_group(group: Weak<dyn Fanout>) -> ScopeNode<Weak<dyn Fanout>> {
+        ScopeNode::unentered(None, false, false, group)
+    }
+}
+
+impl<X: NodeExtra> ScopeNode<X> {
+    fn unentered(deadline: Option<Instant>, shield: bool, task_root: bool, extra: X) -> Self {
+        ScopeNode {
             parent: ParentLink::OnEntry(OnceLock::new()),
             task_root,
             flags: AtomicU8::new(if shield { SHIELD } else { 0 }),
-            fanout: OnceLock::new(),
             holds: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 deadline,
                 ..Inner::default()
             }),
-            extra: (),
-        })
+            extra,
+        }
+    }
+}
+
+impl ScopeNode {
+    /// A node that is not entered yet.
+    pub(crate) fn new(deadline: Option<Instant>, shield: bool, task_root: bool) -> Arc<ScopeNode> {
+        Arc::new(ScopeNode::unentered(deadline, shield, task_root, ()))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -217,7 +245,8 @@ impl ScopeNode {
     pub(crate) fn enter(self: &Arc<Self>, parent: Option<Arc<ScopeNode>>) {
         if let Some(parent) = &parent {
             let slot = parent.lock().children.insert(Arc::downgrade(self));
-            self.lock().slot = Some(slot);
+            // A node's list is indexed by its live children, which never number 2^32.
+            self.lock().slot = Some(slot as u32);
         }
         debug_assert!(
             matches!(self.parent, ParentLink::OnEntry(_)),
@@ -235,16 +264,11 @@ impl ScopeNode {
         }
     }
 
-    /// Makes `fanout` wake its scopes when this node is cancelled. Set once, by a task group.
-    pub(crate) fn set_fanout(&self, fanout: Weak<dyn Fanout>) {
-        let _ = self.fanout.set(fanout);
-    }
-
     /// Sets the reason a deadline will give, before the scope is cancelled.
     pub(crate) fn set_deadline_reason(&self, reason: Option<Cow<'static, str>>) {
         let mut inner = self.lock();
         if !self.flag(CANCEL_CALLED) {
-            inner.reason = reason;
+            inner.reason = reason.map(Box::new);
         }
     }
 
@@ -266,7 +290,7 @@ impl ScopeNode {
             self.release_ancestors();
         }
         if let (Some(parent), Some(slot)) = (self.parent(), slot) {
-            parent.lock().children.remove(slot);
+            parent.lock().children.remove(slot as usize);
         }
     }
 
@@ -315,7 +339,7 @@ impl ScopeNode {
             // An explicit cancellation says why (or not); a deadline keeps the reason it was
             // given beforehand unless this call brings one.
             if kind == CancelKind::Explicit || reason.is_some() {
-                inner.reason = reason;
+                inner.reason = reason.map(Box::new);
             }
         }
         self.wake_tree();
@@ -323,7 +347,7 @@ impl ScopeNode {
 
     /// The reason given for the cancellation (or, before it, for a deadline), if any.
     pub(crate) fn reason(&self) -> Option<Cow<'static, str>> {
-        self.lock().reason.clone()
+        self.lock().reason.as_deref().cloned()
     }
 
     /// Wakes this scope's task and, below it, every scope that is not shielded from it.
@@ -339,7 +363,7 @@ impl ScopeNode {
                     .collect::<Vec<_>>(),
             )
         };
-        if let Some(fanout) = self.fanout.get().and_then(Weak::upgrade) {
+        if let Some(fanout) = self.extra.fanout() {
             children.extend(fanout.roots());
         }
         if let Some(waker) = waker {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use super::child::{ChildTask, Ending};
 use super::error::GroupClosedError;
@@ -95,8 +95,8 @@ where
     Fut::Output: BodyResult,
     <Fut::Output as BodyResult>::Error: Send + 'static,
 {
-    let shared = Arc::new(GroupShared {
-        node: ScopeNode::new(None, false, false),
+    let shared = Arc::new_cyclic(|group: &Weak<GroupShared<_>>| GroupShared {
+        node: Arc::new(ScopeNode::for_group(group.clone() as Weak<dyn Fanout>)),
         aborted: AtomicBool::new(false),
         live: AtomicUsize::new(UNSTARTED),
         host: OnceLock::new(),
@@ -108,8 +108,6 @@ where
             listing: None,
         }),
     });
-    let fanout: Arc<dyn Fanout> = Arc::clone(&shared) as Arc<dyn Fanout>;
-    shared.node.set_fanout(Arc::downgrade(&fanout));
     let future = body(TaskGroup {
         shared: Arc::clone(&shared),
     });
