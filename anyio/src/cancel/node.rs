@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock, Weak};
 
-
 // Under `--cfg anyio_loom` the lock and the atomics that order the tree's protocol are loom's, so the
 // model checker explores their interleavings (see the `loom_model` tests below). Loom has no
 // `Weak` or `OnceLock`: the reference counts and the once-set parent link stay std's.
