@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use super::node::{CancelKind, ScopeNode};
+use super::node::{CancelKind, NodeExtra, ScopeNode};
 
 /// One scope being polled on this thread.
 #[derive(Debug)]
@@ -51,13 +51,43 @@ thread_local! {
     static ROOT: Cell<Root> = const { Cell::new(NO_ROOT) };
 }
 
+/// A task's root scope as the task's future holds it: an `Arc` of a node, whatever the node
+/// carries beside the scope state (a child's handle state and identity).
+pub(crate) trait RootScope: Sync {
+    /// The node.
+    fn scope(&self) -> &ScopeNode;
+
+    /// A new reference to the node, for a nested scope's parent link or a waiter.
+    fn share(&self) -> Arc<ScopeNode>;
+}
+
+impl<X: NodeExtra> RootScope for Arc<ScopeNode<X>> {
+    fn scope(&self) -> &ScopeNode {
+        &**self
+    }
+
+    fn share(&self) -> Arc<ScopeNode> {
+        Arc::clone(self) as Arc<ScopeNode>
+    }
+}
+
+impl RootScope for Arc<ScopeNode> {
+    fn scope(&self) -> &ScopeNode {
+        self
+    }
+
+    fn share(&self) -> Arc<ScopeNode> {
+        Arc::clone(self)
+    }
+}
+
 /// The root scope of the task being polled, set for the length of its poll by [`push_root`].
 #[derive(Clone, Copy, Debug)]
 struct Root {
-    /// The root's node, borrowed from the task's future for the length of its poll. Invariant:
-    /// while this is set, the `Arc` it points to is alive and not moved (the [`RootGuard`]
-    /// that set it borrows it and puts the previous root back when dropped).
-    node: Option<NonNull<Arc<ScopeNode>>>,
+    /// The root, borrowed from the task's future for the length of its poll. Invariant: while
+    /// this is set, what it points to is alive and not moved (the [`RootGuard`] that set it
+    /// borrows it and puts the previous root back when dropped).
+    node: Option<NonNull<dyn RootScope>>,
     /// The waker the task is polled with (see [`Frame::waker`]).
     waker: *const (),
     /// How many frames were on the stack when the task's poll began: those belong to the
@@ -72,11 +102,16 @@ const NO_ROOT: Root = Root {
 };
 
 impl Root {
-    /// The root's node.
-    fn node(&self) -> Option<&Arc<ScopeNode>> {
-        // SAFETY: by `Root::node`'s invariant the `Arc` is alive and in place while `ROOT`
+    /// The root.
+    fn get(&self) -> Option<&dyn RootScope> {
+        // SAFETY: by `Root::node`'s invariant the root is alive and in place while `ROOT`
         // holds this root, and callers use the reference before anything can change `ROOT`.
         self.node.map(|node| unsafe { node.as_ref() })
+    }
+
+    /// The root's node.
+    fn node(&self) -> Option<&ScopeNode> {
+        self.get().map(RootScope::scope)
     }
 
     /// The frames of the task's own poll (all of them when no task is being polled).
@@ -129,7 +164,7 @@ fn summarize(frames: &[Frame]) -> Top {
         return match root.node() {
             Some(node) => Top {
                 waker: root.waker,
-                state: TopState::Node(NonNull::from(&**node)),
+                state: TopState::Node(NonNull::from(node)),
                 frames: frames.len(),
             },
             None => Top {
@@ -160,7 +195,7 @@ fn summarize(frames: &[Frame]) -> Top {
     }
     // No frame decided: the task's root does, if the frames are the task's own.
     let state = state.unwrap_or_else(|| match root.node() {
-        Some(node) if root.waker == waker => TopState::Node(NonNull::from(&**node)),
+        Some(node) if root.waker == waker => TopState::Node(NonNull::from(node)),
         _ => TopState::Free,
     });
     Top {
@@ -196,22 +231,25 @@ pub(crate) fn push(frame: Frame) -> FrameGuard {
 /// (another task's, or none), so walks end at the root before them. Nothing is pushed and
 /// nothing moves: the root is lent by reference, and the guard puts back what was there.
 #[inline]
-pub(crate) fn push_root(waker: *const (), node: &Arc<ScopeNode>) -> RootGuard<'_> {
+pub(crate) fn push_root<'a>(
+    waker: *const (),
+    root: &'a (dyn RootScope + 'static),
+) -> RootGuard<'a> {
     let top = TOP.get();
     let previous_root = ROOT.replace(Root {
-        node: Some(NonNull::from(node)),
+        node: Some(NonNull::from(root)),
         waker,
         depth: top.frames,
     });
     TOP.set(Top {
         waker,
-        state: TopState::Node(NonNull::from(&**node)),
+        state: TopState::Node(NonNull::from(root.scope())),
         frames: top.frames,
     });
     RootGuard {
         previous_root,
         previous_top: top,
-        _node: PhantomData,
+        _root: PhantomData,
     }
 }
 
@@ -223,7 +261,7 @@ pub(crate) struct RootGuard<'a> {
     previous_root: Root,
     previous_top: Top,
     /// The root stays borrowed while `ROOT` points to it.
-    _node: PhantomData<&'a Arc<ScopeNode>>,
+    _root: PhantomData<&'a dyn RootScope>,
 }
 
 impl Drop for RootGuard<'_> {
@@ -278,7 +316,7 @@ pub(crate) fn current() -> Option<Arc<ScopeNode>> {
     FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
         let root = ROOT.get();
-        let node = materialize(root.own_mut(&mut frames), root.node());
+        let node = materialize(root.own_mut(&mut frames), root.get());
         TOP.set(summarize(&frames));
         node
     })
@@ -296,9 +334,9 @@ pub(crate) fn current_for(waker: &Waker) -> Option<Arc<ScopeNode>> {
 
 /// Gives the top frame a node, linked under the frame below it; under the bottom frame lies
 /// `root`, the root scope of the task being polled, if any.
-fn materialize(frames: &mut [Frame], root: Option<&Arc<ScopeNode>>) -> Option<Arc<ScopeNode>> {
+fn materialize(frames: &mut [Frame], root: Option<&dyn RootScope>) -> Option<Arc<ScopeNode>> {
     let Some((top, below)) = frames.split_last_mut() else {
-        return root.cloned();
+        return root.map(RootScope::share);
     };
     if let Some(node) = &top.node {
         if !node.is_entered() {
@@ -387,6 +425,8 @@ pub(crate) fn waiter_scope(waker: &Waker) -> Option<Arc<ScopeNode>> {
                 return None;
             }
         }
-        root.node().filter(|_| root.waker == waker.data()).cloned()
+        root.get()
+            .filter(|_| root.waker == waker.data())
+            .map(RootScope::share)
     })
 }

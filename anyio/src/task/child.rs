@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 
 use super::group::GroupShared;
 use super::handle::{Outcome, TaskRoot};
-use super::info::{self, TaskInfo};
+use super::info;
 use super::result::TaskResult;
 use super::span::TaskSpan;
 use super::start::StartShared;
@@ -33,13 +33,17 @@ pub(crate) enum Ending<E> {
 }
 
 pin_project! {
-    pub(crate) struct ChildTask<F, R: TaskResult<E>, E> {
+    pub(crate) struct ChildTask<F, R: TaskResult<E>, E>
+    where
+        R::Ok: Send,
+        R::Ok: 'static,
+    {
         #[pin]
         body: Body<F>,
-        root: Arc<ScopeNode>,
-        task: TaskInfo,
         group: Arc<GroupShared<E>>,
-        handle: Arc<TaskRoot<R::Ok>>,
+        // The child's root scope, which also carries its identity and the state it shares
+        // with its handle: one reference serves all three.
+        root: Arc<TaskRoot<R::Ok>>,
         start: Option<Arc<dyn StartShared<E>>>,
         // The child's slot in its group's list, once it has suspended.
         slot: Option<usize>,
@@ -47,7 +51,11 @@ pin_project! {
         span: TaskSpan,
     }
 
-    impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E> {
+    impl<F, R: TaskResult<E>, E> PinnedDrop for ChildTask<F, R, E>
+    where
+        R::Ok: Send,
+        R::Ok: 'static,
+    {
         // A runtime that shuts down (or any executor dropping the task) ends a child without a
         // last poll; it still reports, so that nothing waits for it forever.
         fn drop(this: Pin<&mut Self>) {
@@ -55,8 +63,8 @@ pin_project! {
             if let Body::Running { .. } = *this.body {
                 let _entered = this.span.enter();
                 this.body.set(Body::Done);
-                this.handle.extra.finish(Outcome::Cancelled);
-                exit_root(this.root, this.slot.is_some(), true);
+                this.root.extra.finish(Outcome::Cancelled);
+                exit_root(&**this.root, this.slot.is_some(), true);
                 finish(this.group, this.slot.take(), this.start.take(), Ending::Cancelled);
             }
         }
@@ -101,24 +109,21 @@ impl<F, R, E> ChildTask<F, R, E>
 where
     F: Future<Output = R>,
     R: TaskResult<E>,
+    R::Ok: Send + 'static,
 {
     #[inline]
     pub(crate) fn new(
         future: F,
         group: Arc<GroupShared<E>>,
-        handle: Arc<TaskRoot<R::Ok>>,
-        root: Arc<ScopeNode>,
-        task: TaskInfo,
+        root: Arc<TaskRoot<R::Ok>>,
         start: Option<Arc<dyn StartShared<E>>>,
     ) -> Self {
-        let span = TaskSpan::new(&task);
+        let span = TaskSpan::new(root.extra.identity());
         ChildTask {
             span,
             body: Body::Running { future },
-            root,
-            task,
             group,
-            handle,
+            root,
             start,
             slot: None,
         }
@@ -129,6 +134,7 @@ impl<F, R, E> Future for ChildTask<F, R, E>
 where
     F: Future<Output = R>,
     R: TaskResult<E>,
+    R::Ok: Send + 'static,
 {
     type Output = ();
 
@@ -140,25 +146,26 @@ where
         };
         // The task's own cooperative budget (smol; tokio refills its own).
         coop::refill();
-        let root = &*this.root;
+        let shared: &Arc<TaskRoot<R::Ok>> = this.root;
+        let root: &ScopeNode = &**shared;
         let before = root.holds();
-        let polled = info::with_current(this.task, || {
-            let _root = context::push_root(cx.waker().data(), root);
+        let polled = info::with_current(shared, || {
+            let _root = context::push_root(cx.waker().data(), shared);
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         });
         let ending = match polled {
             Ok(Poll::Ready(output)) => match output.into_result() {
                 Ok(value) => {
-                    this.handle.extra.finish(Outcome::Finished(value));
+                    shared.extra.finish(Outcome::Finished(value));
                     Ending::Returned
                 }
                 Err(error) => {
-                    this.handle.extra.finish(Outcome::Failed);
+                    shared.extra.finish(Outcome::Failed);
                     Ending::Failed(error)
                 }
             },
             Err(payload) => {
-                this.handle.extra.finish(Outcome::Panicked);
+                shared.extra.finish(Outcome::Panicked);
                 Ending::Panicked(payload)
             }
             Ok(Poll::Pending) => {
@@ -166,7 +173,7 @@ where
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
-                    *this.slot = Some(this.group.list_child(this.task, root));
+                    *this.slot = Some(this.group.list_child(shared));
                 }
                 if !this.group.is_aborted() {
                     match root.verdict(before) {
@@ -178,7 +185,7 @@ where
                         Verdict::Drop => {}
                     }
                 }
-                this.handle.extra.finish(Outcome::Cancelled);
+                shared.extra.finish(Outcome::Cancelled);
                 Ending::Cancelled
             }
         };

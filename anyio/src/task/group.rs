@@ -338,9 +338,7 @@ impl<E: Send + 'static> TaskGroup<E> {
         R: TaskResult<E> + Send + 'static,
         R::Ok: Send + 'static,
     {
-        let task = HandleShared::task_info(&root);
-        let scope: Arc<ScopeNode> = Arc::clone(&root) as Arc<ScopeNode>;
-        let child = ChildTask::new(future, Arc::clone(&self.shared), root, scope, task, start);
+        let child = ChildTask::new(future, Arc::clone(&self.shared), root, start);
         match self.shared.target.get() {
             Some(Ok(target)) => target.spawn(child),
             // `admit` succeeded, so the group started and has a target.
@@ -500,9 +498,9 @@ pub(crate) struct GroupState<E> {
     pub(crate) listing: Option<info::Listing>,
 }
 
+/// A listed child: its info, which shares its root scope's allocation (and leads to it).
 struct Child {
     task: TaskInfo,
-    root: Arc<ScopeNode>,
 }
 
 impl<E: Send> Fanout for GroupShared<E> {
@@ -510,7 +508,7 @@ impl<E: Send> Fanout for GroupShared<E> {
         self.lock()
             .children
             .iter()
-            .map(|child| Arc::clone(&child.root))
+            .filter_map(|child| child.task.root_scope())
             .collect()
     }
 }
@@ -561,11 +559,9 @@ impl<E> GroupShared<E> {
     }
 
     /// Lists a child that suspends, so that a cancellation of the group wakes it.
-    pub(crate) fn list_child(&self, task: &TaskInfo, root: &Arc<ScopeNode>) -> usize {
-        self.lock().children.insert(Child {
-            task: task.clone(),
-            root: Arc::clone(root),
-        })
+    pub(crate) fn list_child<T: Send + 'static>(&self, root: &Arc<TaskRoot<T>>) -> usize {
+        let task = HandleShared::task_info(root);
+        self.lock().children.insert(Child { task })
     }
 
     /// Counts a child out (unlisting it from `slot`) and records how it ended; a failure

@@ -92,6 +92,10 @@ impl<T: Send + 'static> Identify for TaskRoot<T> {
         let scope: &ScopeNode = self;
         scope.effectively_cancelled()
     }
+
+    fn root_scope(self: Arc<Self>) -> Option<Arc<ScopeNode>> {
+        Some(self)
+    }
 }
 
 struct HandleState<T> {
@@ -115,6 +119,11 @@ impl<T: Send + 'static> HandleShared<T> {
                 }),
             },
         )
+    }
+
+    /// The task's identity.
+    pub(crate) fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// The task's info, sharing the root's allocation.

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::backend::wait_point::{self, WaitPoint};
+use crate::cancel::node::ScopeNode;
 use crate::slab::Slab;
 
 /// A task's identity, unique within the process for its lifetime (never reused).
@@ -126,7 +127,15 @@ impl Identity {
         }
     }
 
-    fn parent_id(&self) -> Option<TaskId> {
+    pub(crate) fn id(&self) -> TaskId {
+        self.id
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn parent_id(&self) -> Option<TaskId> {
         match self.parent_id.load(Ordering::Relaxed) {
             0 => None,
             id => Some(TaskId(id)),
@@ -147,6 +156,41 @@ pub(crate) trait Identify: Send + Sync {
     /// Whether the task as a whole is cancelled (its root scope is effectively cancelled).
     fn pending_cancellation(&self) -> bool {
         false
+    }
+
+    /// The task's root scope, if the identity lives in it (a child's does).
+    fn root_scope(self: Arc<Self>) -> Option<Arc<ScopeNode>> {
+        None
+    }
+}
+
+/// What a task's future lends [`with_current`] for a poll: the task's identity, and its info
+/// on demand. A child lends the `Arc` of its root scope, which carries both, so that it keeps
+/// one reference to that allocation instead of one per use.
+pub(crate) trait CurrentTask: Sync {
+    fn identity(&self) -> &Identity;
+
+    /// The task's info (a new reference to it).
+    fn info(&self) -> TaskInfo;
+}
+
+impl CurrentTask for TaskInfo {
+    fn identity(&self) -> &Identity {
+        self.inner.identity()
+    }
+
+    fn info(&self) -> TaskInfo {
+        self.clone()
+    }
+}
+
+impl<X: Identify + 'static> CurrentTask for Arc<X> {
+    fn identity(&self) -> &Identity {
+        (**self).identity()
+    }
+
+    fn info(&self) -> TaskInfo {
+        TaskInfo::of(Arc::clone(self) as Arc<dyn Identify>)
     }
 }
 
@@ -169,6 +213,16 @@ impl TaskInfo {
         TaskInfo { inner: shared }
     }
 
+    /// The task's root scope, for a child of a task group.
+    pub(crate) fn root_scope(&self) -> Option<Arc<ScopeNode>> {
+        Arc::clone(&self.inner).root_scope()
+    }
+
+    /// The task's identity.
+    pub(crate) fn identity(&self) -> &Identity {
+        self.inner.identity()
+    }
+
     /// The task's id.
     ///
     /// # Examples
@@ -180,7 +234,7 @@ impl TaskInfo {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn id(&self) -> TaskId {
-        self.inner.identity().id
+        self.identity().id()
     }
 
     /// The task's name: the one given to [`TaskGroup::spawn_named`](crate::TaskGroup::spawn_named),
@@ -192,7 +246,7 @@ impl TaskInfo {
     /// # Ok::<(), anyio::RunError>(())
     /// ```
     pub fn name(&self) -> &str {
-        &self.inner.identity().name
+        self.identity().name()
     }
 
     /// The id of the task that spawned this one (the task running the group's body), if any.
@@ -314,12 +368,12 @@ thread_local! {
     /// it for the length of the poll (see [`with_current`]). A plain cell of a pointer, with a
     /// `const` initialiser and no destructor: setting and reading it is an offset from the
     /// thread pointer, with no borrow flag and no registration check.
-    static CURRENT: Cell<Option<NonNull<TaskInfo>>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<NonNull<dyn CurrentTask>>> = const { Cell::new(None) };
 }
 
 /// Reads this thread's current task, if any.
 #[inline]
-fn read_current<R>(f: impl FnOnce(&TaskInfo) -> R) -> Option<R> {
+fn read_current<R>(f: impl FnOnce(&dyn CurrentTask) -> R) -> Option<R> {
     let task = CURRENT.get()?;
     // SAFETY: `CURRENT` holds a pointer only inside `with_current`, which borrows the info for
     // the whole call and puts the previous value back before it returns (or unwinds): the
@@ -330,7 +384,7 @@ fn read_current<R>(f: impl FnOnce(&TaskInfo) -> R) -> Option<R> {
 /// The id of the anyio task running the calling code, without cloning its info.
 #[inline]
 pub(crate) fn current_task_id() -> Option<TaskId> {
-    read_current(TaskInfo::id)
+    read_current(|task| task.identity().id)
 }
 
 /// Runs `f` with `task` as this thread's current task (one poll of it). The info is lent by
@@ -339,28 +393,26 @@ pub(crate) fn current_task_id() -> Option<TaskId> {
 ///
 /// The poll is also the task's activity for a task dump: running during the poll, then
 /// waiting in the operation that the poll noted last (see `backend::wait_point`).
-pub(crate) fn with_current<R>(task: &TaskInfo, f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_current<R>(task: &(dyn CurrentTask + 'static), f: impl FnOnce() -> R) -> R {
     struct Restore<'a> {
-        task: &'a TaskInfo,
-        previous: Option<NonNull<TaskInfo>>,
+        identity: &'a Identity,
+        previous: Option<NonNull<dyn CurrentTask>>,
         enclosing: u8,
     }
     impl Drop for Restore<'_> {
         fn drop(&mut self) {
             CURRENT.set(self.previous);
             let noted = wait_point::end_poll(self.enclosing);
-            let activity = &self.task.inner.identity().activity;
-            activity.store(noted.saturating_add(1).min(RUNNING - 1), Ordering::Relaxed);
+            let activity = noted.saturating_add(1).min(RUNNING - 1);
+            self.identity.activity.store(activity, Ordering::Relaxed);
         }
     }
-    task.inner
-        .identity()
-        .activity
-        .store(RUNNING, Ordering::Relaxed);
+    let identity = task.identity();
+    identity.activity.store(RUNNING, Ordering::Relaxed);
     let enclosing = wait_point::begin_poll();
     let previous = CURRENT.replace(Some(NonNull::from(task)));
     let _restore = Restore {
-        task,
+        identity,
         previous,
         enclosing,
     };
@@ -382,7 +434,7 @@ pub(crate) fn with_current<R>(task: &TaskInfo, f: impl FnOnce() -> R) -> R {
 /// # Ok::<(), anyio::RunError>(())
 /// ```
 pub fn get_current_task() -> Option<TaskInfo> {
-    read_current(TaskInfo::clone)
+    read_current(|task| task.info())
 }
 
 /// The anyio tasks running now, in the whole process, in no particular order (AnyIO's

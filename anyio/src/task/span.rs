@@ -13,6 +13,8 @@
 #[cfg(feature = "tracing")]
 use std::future::Future;
 
+use super::info::Identity;
+#[cfg(feature = "tracing")]
 use super::info::TaskInfo;
 
 /// `future`, run inside the task's span.
@@ -22,11 +24,11 @@ pub(crate) fn instrument<F: Future>(
     task: &TaskInfo,
 ) -> tracing::instrument::Instrumented<F> {
     use tracing::Instrument;
-    future.instrument(span_of(task))
+    future.instrument(span_of(task.identity()))
 }
 
 #[cfg(feature = "tracing")]
-fn span_of(task: &TaskInfo) -> tracing::Span {
+fn span_of(task: &Identity) -> tracing::Span {
     tracing::info_span!(
         target: "anyio::task",
         "task",
@@ -45,7 +47,7 @@ pub(crate) struct TaskSpan(Option<Box<tracing::Span>>);
 
 #[cfg(feature = "tracing")]
 impl TaskSpan {
-    pub(crate) fn new(task: &TaskInfo) -> TaskSpan {
+    pub(crate) fn new(task: &Identity) -> TaskSpan {
         let span = span_of(task);
         TaskSpan((!span.is_disabled()).then(|| Box::new(span)))
     }
@@ -64,7 +66,7 @@ pub(crate) struct TaskSpan;
 
 #[cfg(not(feature = "tracing"))]
 impl TaskSpan {
-    pub(crate) fn new(_task: &TaskInfo) -> TaskSpan {
+    pub(crate) fn new(_task: &Identity) -> TaskSpan {
         TaskSpan
     }
 
