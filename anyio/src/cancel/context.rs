@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use super::node::{CancelKind, NodeExtra, ScopeNode};
+use super::node::{self, CancelKind, NodeExtra, ScopeNode};
 
 /// One scope being polled on this thread.
 #[derive(Debug)]
@@ -47,6 +47,10 @@ thread_local! {
     /// thread-local without a destructor (no registration check, no `RefCell` borrow) and
     /// one atomic load.
     static TOP: Cell<Top> = const { Cell::new(FREE) };
+    /// The cancel epoch (see `node::cancel_epoch`) at which the node that `TOP` names was last
+    /// found not cancelled, or [`UNKNOWN`]: while the epoch stays there, it still is not. Reset
+    /// by every change of `TOP` ([`set_top`]).
+    static CLEAR_AT: Cell<u64> = const { Cell::new(UNKNOWN) };
     /// The root scope of the task being polled on this thread, if an anyio task is.
     static ROOT: Cell<Root> = const { Cell::new(NO_ROOT) };
 }
@@ -137,6 +141,9 @@ struct Top {
     frames: usize,
 }
 
+/// `CLEAR_AT` before the node of `TOP` was looked at.
+const UNKNOWN: u64 = u64::MAX;
+
 #[derive(Clone, Copy, Debug)]
 enum TopState {
     /// No frame, or a shield without a node first, or frames of another waker: nothing can
@@ -156,6 +163,13 @@ const FREE: Top = Top {
     state: TopState::Free,
     frames: 0,
 };
+
+/// Sets `TOP`, forgetting what was known of its node.
+#[inline]
+fn set_top(top: Top) {
+    TOP.set(top);
+    CLEAR_AT.set(UNKNOWN);
+}
 
 fn summarize(frames: &[Frame]) -> Top {
     let root = ROOT.get();
@@ -217,7 +231,7 @@ pub(crate) fn push(frame: Frame) -> FrameGuard {
     let depth = FRAMES.with(|frames| {
         let mut frames = frames.borrow_mut();
         frames.push(frame);
-        TOP.set(summarize(&frames));
+        set_top(summarize(&frames));
         frames.len()
     });
     FrameGuard {
@@ -241,7 +255,7 @@ pub(crate) fn push_root<'a>(
         waker,
         depth: top.frames,
     });
-    TOP.set(Top {
+    set_top(Top {
         waker,
         state: TopState::Node(NonNull::from(root.scope())),
         frames: top.frames,
@@ -273,7 +287,7 @@ impl Drop for RootGuard<'_> {
             "a task's poll left scope frames behind"
         );
         ROOT.set(self.previous_root);
-        TOP.set(self.previous_top);
+        set_top(self.previous_top);
     }
 }
 
@@ -300,7 +314,7 @@ fn pop(depth: usize) -> Frame {
         let frame = frames
             .pop()
             .expect("a scope frame was pushed for this poll");
-        TOP.set(summarize(&frames));
+        set_top(summarize(&frames));
         frame
     })
 }
@@ -317,7 +331,7 @@ pub(crate) fn current() -> Option<Arc<ScopeNode>> {
         let mut frames = frames.borrow_mut();
         let root = ROOT.get();
         let node = materialize(root.own_mut(&mut frames), root.get());
-        TOP.set(summarize(&frames));
+        set_top(summarize(&frames));
         node
     })
 }
@@ -382,7 +396,8 @@ pub(crate) fn cancelled(now: impl Fn() -> Instant) -> bool {
 /// whether it may complete: like [`cancelled`], but without reading the clock. A deadline that
 /// passed unnoticed counts only once its scope has noticed (at the body's next suspension, or
 /// before the scope polls its body again: see `Scoped`), which keeps this to one thread-local
-/// access and an atomic load per scope node walked.
+/// access and an atomic load per scope node walked; and once the node was found not cancelled,
+/// to one atomic load of the cancel epoch until something somewhere is cancelled.
 /// `waker` is the one the operation is polled with: code polled with another waker than the
 /// innermost scope's is not inside it (see [`Frame::waker`]).
 #[inline]
@@ -394,11 +409,29 @@ pub(crate) fn pending_cancellation(waker: &Waker) -> bool {
     match top.state {
         TopState::Free => false,
         TopState::Expired => true,
-        // SAFETY: by `TopState::Node`'s invariant the node is kept alive by an `Arc` in a frame
-        // on this thread's stack right now: frames leave the stack only in `pop`, which
-        // recomputes `TOP` before anything else runs on this thread.
-        TopState::Node(node) => unsafe { node.as_ref() }.effectively_cancelled(),
+        TopState::Node(node) => {
+            // The epoch is read before the flags: a cancellation that the walk misses has
+            // bumped it past `epoch`, so the next check walks again.
+            let epoch = node::cancel_epoch();
+            CLEAR_AT.get() != epoch && node_cancelled(node, epoch)
+        }
     }
+}
+
+/// [`pending_cancellation`] for `TOP`'s node, not known to be clear at `epoch`: walks up from
+/// it, and remembers a clear answer. Out of line, so that the check that comes first inlines
+/// into every operation.
+#[inline(never)]
+fn node_cancelled(node: NonNull<ScopeNode>, epoch: u64) -> bool {
+    // SAFETY: by `TopState::Node`'s invariant the node is kept alive by an `Arc` in a frame on
+    // this thread's stack right now, or by the root in `ROOT`: frames leave the stack only in
+    // `pop`, and a root only when its guard drops, both of which change `TOP` before anything
+    // else runs on this thread; the caller read `node` from `TOP` just now.
+    let cancelled = unsafe { node.as_ref() }.effectively_cancelled();
+    if !cancelled {
+        CLEAR_AT.set(epoch);
+    }
+    cancelled
 }
 
 /// The scope whose cancellation would cancel the code being polled, for a waiter to leave with

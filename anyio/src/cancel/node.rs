@@ -47,6 +47,26 @@ pub(crate) trait Fanout: Send + Sync {
     fn roots(&self) -> Vec<Arc<ScopeNode>>;
 }
 
+/// Bumped by every change that can make a scope effectively cancelled: a cancellation, or a
+/// shield switched off (entering a node under a cancelled scope needs no bump: the entering
+/// thread looks at the node afresh). So a thread that found its innermost scope not cancelled
+/// while the count had some value knows, as long as the count still has it, that the scope is
+/// still not cancelled, without walking its ancestors again (see
+/// `context::pending_cancellation`). Plain std atomics under loom too: the models do not
+/// involve the thread's frames.
+static CANCEL_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The current value of the count of changes that can cancel a scope (see [`CANCEL_EPOCH`]).
+#[inline]
+pub(crate) fn cancel_epoch() -> u64 {
+    CANCEL_EPOCH.load(Ordering::Acquire)
+}
+
+/// Counts a change that can cancel a scope, after making it.
+fn bump_cancel_epoch() {
+    CANCEL_EPOCH.fetch_add(1, Ordering::AcqRel);
+}
+
 /// How a scope was cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CancelKind {
@@ -341,6 +361,7 @@ impl ScopeNode {
                 inner.reason = reason.map(Box::new);
             }
         }
+        bump_cancel_epoch();
         self.wake_tree();
     }
 
@@ -563,6 +584,7 @@ impl ScopeNode {
             self.flags.fetch_or(SHIELD, Ordering::AcqRel);
         } else {
             self.flags.fetch_and(!SHIELD, Ordering::AcqRel);
+            bump_cancel_epoch();
         }
         let running = self.flag(ENTERED) && !self.flag(EXITED);
         let change = running && inner.shield_holds != shield;
