@@ -51,6 +51,12 @@ impl std::fmt::Debug for Unit {
 }
 
 impl Unit {
+    /// A unit that costs nothing: for operations that do not spend this budget.
+    #[inline]
+    pub(crate) fn free() -> Unit {
+        Unit { taken: false }
+    }
+
     /// The operation completed: the unit stays spent.
     #[inline]
     pub(crate) fn made_progress(mut self) {
@@ -76,7 +82,7 @@ impl Drop for Unit {
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Unit> {
     // No budget under loom: see `poll_proceed_at`.
     if cfg!(anyio_loom) {
-        return Poll::Ready(Unit { taken: false });
+        return Poll::Ready(Unit::free());
     }
     if op_cell::with(take) {
         return Poll::Ready(Unit { taken: true });
@@ -93,7 +99,7 @@ pub(crate) fn poll_proceed_at(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Un
     // models check the primitives' protocols, not the budget.
     if cfg!(anyio_loom) {
         wait_point::note(point);
-        return Poll::Ready(Unit { taken: false });
+        return Poll::Ready(Unit::free());
     }
     // The closure is kept to a few instructions so that it is inlined with the thread-local
     // access; the rare spent budget is handled outside it.
@@ -134,7 +140,7 @@ fn spent(cx: &mut Context<'_>) -> Poll<Unit> {
 #[inline]
 pub(crate) fn poll_proceed_io(cx: &mut Context<'_>) -> Poll<Unit> {
     if on_tokio() {
-        return Poll::Ready(Unit { taken: false });
+        return Poll::Ready(Unit::free());
     }
     poll_proceed(cx)
 }

@@ -18,6 +18,10 @@
 //! The cancellation check reads the scope frames of this thread and the flags of the nearest
 //! scope node (atomics), never the clock: a deadline that passed unnoticed is noticed by its
 //! scope at the body's next suspension, which the budget guarantees comes.
+//!
+//! Built with `RUSTFLAGS="--cfg anyio_no_gate"`, the gate lets everything through at no cost:
+//! that build exists only to measure what the gate costs (README, "Performance"), and breaks
+//! cancellation and fairness, so nothing else may use it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +45,9 @@ pub(crate) enum Gate {
 /// what the operation is, for a task dump.
 #[inline]
 pub(crate) fn gate(cx: &mut Context<'_>, point: WaitPoint) -> Gate {
+    if cfg!(anyio_no_gate) {
+        return Gate::Proceed(Unit::free());
+    }
     if context::pending_cancellation(cx.waker()) {
         wait_point::note(point);
         return Gate::Cancelled;
@@ -69,6 +76,9 @@ pub(crate) fn poll_gate(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
 /// objects on tokio, which spend it themselves.
 #[inline]
 pub(crate) fn poll_io_gate(cx: &mut Context<'_>, point: WaitPoint) -> Poll<Unit> {
+    if cfg!(anyio_no_gate) {
+        return Poll::Ready(Unit::free());
+    }
     wait_point::note(point);
     if context::pending_cancellation(cx.waker()) {
         return Poll::Pending;
