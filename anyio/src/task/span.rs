@@ -48,6 +48,11 @@ pub(crate) struct TaskSpan(Option<Box<tracing::Span>>);
 #[cfg(feature = "tracing")]
 impl TaskSpan {
     pub(crate) fn new(task: &Identity) -> TaskSpan {
+        // A program that never set a subscriber (most of those that do not trace) pays one
+        // relaxed load here, not the macro's look at the callsite's interest.
+        if !tracing::dispatcher::has_been_set() {
+            return TaskSpan(None);
+        }
         let span = span_of(task);
         TaskSpan((!span.is_disabled()).then(|| Box::new(span)))
     }

@@ -262,11 +262,19 @@ pub(crate) fn current() -> Option<Arc<Instruments>> {
     INSTALLED.get().ok().flatten()
 }
 
-/// The instruments of the runtime that `target` spawns on, if it has any.
+/// The instruments of the runtime that `target` spawns on, if it has any: inlined down to one
+/// relaxed load when no runtime has instruments, as at every spawn of a program not under test.
+#[inline]
 pub(crate) fn of_target(target: &SpawnTarget) -> Option<Arc<Instruments>> {
     if ACTIVE.load(Ordering::Relaxed) == 0 {
         return None;
     }
+    installed_for(target)
+}
+
+/// [`of_target`] when some runtime has instruments.
+#[inline(never)]
+fn installed_for(target: &SpawnTarget) -> Option<Arc<Instruments>> {
     let key = RuntimeKey::of(target);
     if let Some(instruments) = tracked::current_instruments() {
         if instruments.runtime.get() == Some(&key) {
