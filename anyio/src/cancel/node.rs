@@ -165,14 +165,18 @@ impl ParentLink {
 }
 
 /// The state behind the node's lock. Every task's root scope carries one, so it is kept small:
-/// what is rare (a reason) is boxed, and the slot and the shield's hold share a word.
+/// what is rare (a reason, a list of children) is boxed, and the slot and the shield's hold
+/// share a word.
 #[derive(Default)]
 struct Inner {
     deadline: Option<Instant>,
     /// The waker of the task that runs the scope's future.
     waker: Option<Waker>,
     /// The scopes entered inside this one (in any task), to wake when this one is cancelled.
-    children: Slab<Weak<ScopeNode>>,
+    /// Boxed when the first one comes (and kept): most nodes never get one (a task that
+    /// suspends in no nested scope with a deadline or a handle), and the box is 8 bytes where
+    /// an empty list is 32.
+    children: Option<Box<Slab<Weak<ScopeNode>>>>,
     /// Why the scope was cancelled, once it was. Before that, the reason a deadline will give
     /// (set by `fail_after(..).with_reason(..)`): the first cancellation keeps or replaces it.
     reason: Option<Box<Cow<'static, str>>>,
@@ -263,7 +267,11 @@ impl ScopeNode {
     /// Links the node under `parent` and marks it running. Called once, by the scope's future.
     pub(crate) fn enter(self: &Arc<Self>, parent: Option<Arc<ScopeNode>>) {
         if let Some(parent) = &parent {
-            let slot = parent.lock().children.insert(Arc::downgrade(self));
+            let slot = parent
+                .lock()
+                .children
+                .get_or_insert_with(Box::default)
+                .insert(Arc::downgrade(self));
             // A node's list is indexed by its live children, which never number 2^32.
             self.lock().slot = Some(slot as u32);
         }
@@ -309,7 +317,9 @@ impl ScopeNode {
             self.release_ancestors();
         }
         if let (Some(parent), Some(slot)) = (self.parent(), slot) {
-            parent.lock().children.remove(slot as usize);
+            if let Some(children) = parent.lock().children.as_mut() {
+                children.remove(slot as usize);
+            }
         }
     }
 
@@ -379,6 +389,7 @@ impl ScopeNode {
                 inner
                     .children
                     .iter()
+                    .flat_map(|children| children.iter())
                     .filter_map(Weak::upgrade)
                     .collect::<Vec<_>>(),
             )
