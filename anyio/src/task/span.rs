@@ -49,7 +49,10 @@ pub(crate) struct TaskSpan(Option<Box<tracing::Span>>);
 impl TaskSpan {
     pub(crate) fn new(task: &Identity) -> TaskSpan {
         // A program that never set a subscriber (most of those that do not trace) pays one
-        // relaxed load here, not the macro's look at the callsite's interest.
+        // relaxed load here, not the macro's look at the callsite's interest. The function is
+        // hidden from tracing's docs, but tracing's own exported macros expand to calls of it
+        // in their users' crates, so it stays for as long as tracing 0.1 does. Scoped
+        // subscribers (`set_default`, `with_default`) set it too.
         if !tracing::dispatcher::has_been_set() {
             return TaskSpan(None);
         }
