@@ -1,7 +1,7 @@
-//! Review probes for the poll-path and budget changes: a task looping on ready operations
-//! leaves a sibling waiting on a timer or on I/O its wake-up (the budget's yield is a plain
-//! wake on tokio now), and a nested executor inside a task's poll leaves the task's root
-//! scope, current task and remembered "clear" answer as it found them.
+//! A task looping on ready operations leaves a sibling waiting on a timer or on I/O its
+//! wake-up (the budget's yield is a plain wake on every backend, and the runtime still gets to
+//! poll its drivers), and a nested executor inside a task's poll leaves the task's root scope,
+//! current task and remembered "not cancelled" answer as it found them.
 #![cfg(feature = "macros")]
 
 use std::sync::atomic::{AtomicBool, Ordering};
