@@ -44,9 +44,12 @@ pin_project! {
         // The child's root scope, which also carries its identity and the state it shares
         // with its handle: one reference serves all three.
         root: Arc<TaskRoot<R::Ok>>,
-        start: Option<Arc<dyn StartShared<E>>>,
-        // The child's slot in its group's list, once it has suspended.
-        slot: Option<usize>,
+        // Boxed (a thin pointer): only children started with `TaskGroup::start` have one.
+        start: Option<Box<Arc<dyn StartShared<E>>>>,
+        // The child's slot in its group's list, once it has suspended. A `u32`, with the
+        // `start` box below, to keep the runtime's task small: a group never lists anywhere
+        // near 2^32 children at once (each costs hundreds of bytes).
+        slot: Option<u32>,
         // Its tracing span, entered for every poll and for the drop of the body.
         span: TaskSpan,
     }
@@ -65,7 +68,8 @@ pin_project! {
                 this.body.set(Body::Done);
                 this.root.extra.finish(Outcome::Cancelled);
                 exit_root(&**this.root, this.slot.is_some(), true);
-                finish(this.group, this.slot.take(), this.start.take(), Ending::Cancelled);
+                let start = this.start.take().map(|start| *start);
+                finish(this.group, slot_index(this.slot.take()), start, Ending::Cancelled);
             }
         }
     }
@@ -79,6 +83,11 @@ fn exit_root(root: &ScopeNode, suspended: bool, caught: bool) {
     } else {
         root.exit_unsuspended(caught);
     }
+}
+
+/// A child's slot in its group's list, as the group indexes it.
+fn slot_index(slot: Option<u32>) -> Option<usize> {
+    slot.map(|slot| slot as usize)
 }
 
 /// Hands a child's ending to the caller of `start()` (before `started()`) or to its group.
@@ -124,7 +133,7 @@ where
             body: Body::Running { future },
             group,
             root,
-            start,
+            start: start.map(Box::new),
             slot: None,
         }
     }
@@ -173,7 +182,7 @@ where
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
-                    *this.slot = Some(this.group.list_child(shared));
+                    *this.slot = Some(this.group.list_child(shared) as u32);
                 }
                 if !this.group.is_aborted() {
                     match root.verdict(before) {
@@ -196,7 +205,8 @@ where
             this.slot.is_some(),
             matches!(ending, Ending::Cancelled),
         );
-        finish(this.group, this.slot.take(), this.start.take(), ending);
+        let start = this.start.take().map(|start| *start);
+        finish(this.group, slot_index(this.slot.take()), start, ending);
         Poll::Ready(())
     }
 }
