@@ -12,6 +12,14 @@ mod common;
 
 const CHILDREN: usize = 100_000;
 
+/// The size of an anyio child's own block (`benches/memory_per_task.rs` reports it).
+const SECOND_BLOCK: usize = 200;
+
+/// A block of [`SECOND_BLOCK`] bytes, written when made as anyio's is.
+fn second_block() -> Box<[u8; SECOND_BLOCK]> {
+    Box::new([1; SECOND_BLOCK])
+}
+
 async fn anyio_group() {
     anyio::task_group(|tg| async move {
         for _ in 0..CHILDREN {
@@ -20,6 +28,18 @@ async fn anyio_group() {
     })
     .await
     .unwrap();
+}
+
+/// A native tokio runtime: current-thread if `one_thread`, else two worker threads.
+fn native_tokio_runtime(one_thread: bool) -> tokio::runtime::Runtime {
+    let mut builder = if one_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    builder.enable_all().build().unwrap()
 }
 
 /// The tokio groups: `native` spawns into a `JoinSet` and joins every child with
@@ -38,19 +58,28 @@ fn tokio_group(c: &mut Criterion, name: &str, one_thread: bool) {
     group.sample_size(10);
     group.bench_function("native", |b| {
         b.iter_custom(|iters| {
-            let mut builder = if one_thread {
-                tokio::runtime::Builder::new_current_thread()
-            } else {
-                let mut builder = tokio::runtime::Builder::new_multi_thread();
-                builder.worker_threads(2);
-                builder
-            };
-            builder.enable_all().build().unwrap().block_on(async move {
+            native_tokio_runtime(one_thread).block_on(async move {
                 let start = Instant::now();
                 for _ in 0..iters {
                     let mut set = tokio::task::JoinSet::new();
                     for _ in 0..CHILDREN {
                         set.spawn(async {});
+                    }
+                    while set.join_next().await.is_some() {}
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("native_second_block", |b| {
+        b.iter_custom(|iters| {
+            native_tokio_runtime(one_thread).block_on(async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..CHILDREN {
+                        let block = second_block();
+                        set.spawn(async move { drop(std::hint::black_box(block)) });
                     }
                     while set.join_next().await.is_some() {}
                 }
@@ -85,6 +114,25 @@ fn smol_group(c: &mut Criterion, name: &str, threads: usize) {
                 let start = Instant::now();
                 for _ in 0..iters {
                     let tasks: Vec<_> = (0..CHILDREN).map(|_| executor.spawn(async {})).collect();
+                    for task in tasks {
+                        task.await;
+                    }
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("native_second_block", |b| {
+        b.iter_custom(|iters| {
+            common::on_native_smol(threads, |executor| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let tasks: Vec<_> = (0..CHILDREN)
+                        .map(|_| {
+                            let block = second_block();
+                            executor.spawn(async move { drop(std::hint::black_box(block)) })
+                        })
+                        .collect();
                     for task in tasks {
                         task.await;
                     }

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock, Weak};
 
 // Under `--cfg anyio_loom` the lock and the atomics that order the tree's protocol are loom's, so the
@@ -180,8 +181,9 @@ struct Inner {
     /// Why the scope was cancelled, once it was. Before that, the reason a deadline will give
     /// (set by `fail_after(..).with_reason(..)`): the first cancellation keeps or replaces it.
     reason: Option<Box<Cow<'static, str>>>,
-    /// Our slot in the parent's `children`, if we are listed there.
-    slot: Option<u32>,
+    /// Our slot in the parent's `children` plus one, if we are listed there: four bytes, and
+    /// a node's list is indexed by its live children, which never number 2^32 - 1.
+    slot: Option<NonZeroU32>,
     /// Whether this scope's shield currently holds its ancestors.
     shield_holds: bool,
 }
@@ -272,8 +274,7 @@ impl ScopeNode {
                 .children
                 .get_or_insert_with(Box::default)
                 .insert(Arc::downgrade(self));
-            // A node's list is indexed by its live children, which never number 2^32.
-            self.lock().slot = Some(slot as u32);
+            self.lock().slot = u32::try_from(slot + 1).ok().and_then(NonZeroU32::new);
         }
         debug_assert!(
             matches!(self.parent, ParentLink::OnEntry(_)),
@@ -318,7 +319,7 @@ impl ScopeNode {
         }
         if let (Some(parent), Some(slot)) = (self.parent(), slot) {
             if let Some(children) = parent.lock().children.as_mut() {
-                children.remove(slot as usize);
+                children.remove(slot.get() as usize - 1);
             }
         }
     }

@@ -7,6 +7,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -46,10 +47,10 @@ pin_project! {
         root: Arc<TaskRoot<R::Ok>>,
         // Boxed (a thin pointer): only children started with `TaskGroup::start` have one.
         start: Option<Box<Arc<dyn StartShared<E>>>>,
-        // The child's slot in its group's list, once it has suspended. A `u32`, with the
-        // `start` box below, to keep the runtime's task small: a group never lists anywhere
-        // near 2^32 children at once (each costs hundreds of bytes).
-        slot: Option<u32>,
+        // The child's slot in its group's list plus one, once it has suspended. Four bytes,
+        // with the `start` box above, to keep the runtime's task small: a group never lists
+        // anywhere near 2^32 children at once (each costs hundreds of bytes).
+        slot: Option<NonZeroU32>,
         // Its tracing span, entered for every poll and for the drop of the body.
         span: TaskSpan,
     }
@@ -86,8 +87,16 @@ fn exit_root(root: &ScopeNode, suspended: bool, caught: bool) {
 }
 
 /// A child's slot in its group's list, as the group indexes it.
-fn slot_index(slot: Option<u32>) -> Option<usize> {
-    slot.map(|slot| slot as usize)
+fn slot_index(slot: Option<NonZeroU32>) -> Option<usize> {
+    slot.map(|slot| slot.get() as usize - 1)
+}
+
+/// The slot the group gave a child, as the child keeps it.
+fn kept_slot(index: usize) -> NonZeroU32 {
+    u32::try_from(index + 1)
+        .ok()
+        .and_then(NonZeroU32::new)
+        .expect("a task group lists fewer than 2^32 - 1 children at once")
 }
 
 /// Hands a child's ending to the caller of `start()` (before `started()`) or to its group.
@@ -182,7 +191,7 @@ where
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
-                    *this.slot = Some(this.group.list_child(shared) as u32);
+                    *this.slot = Some(kept_slot(this.group.list_child(shared)));
                 }
                 if !this.group.is_aborted() {
                     match root.verdict(before) {

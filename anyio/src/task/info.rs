@@ -83,13 +83,45 @@ pub struct TaskInfo {
 #[derive(Debug)]
 pub(crate) struct Identity {
     id: TaskId,
-    name: Cow<'static, str>,
+    name: TaskName,
     /// The parent's id, 0 for none (ids start at 1). It changes once for a task started with
     /// `TaskGroup::start`: from the task that called `start` to the group's host.
     parent_id: AtomicU64,
     /// What the task is doing, for a task dump: [`NEW`], [`RUNNING`], or one more than the
     /// [`WaitPoint`] its last poll noted.
     activity: AtomicU8,
+}
+
+/// A task's name: 16 bytes where a `Cow<'static, str>` takes 24, since every spawned task
+/// carries one in the block it shares with its handle. Most names are static (a spawned
+/// future's type name); a name built at run time is boxed once more to keep the enum small.
+enum TaskName {
+    Static(&'static str),
+    // Boxed on purpose: a `String` would make the enum 24 bytes, as `Cow` is.
+    #[allow(clippy::box_collection)]
+    Owned(Box<String>),
+}
+
+impl TaskName {
+    fn new(name: Cow<'static, str>) -> TaskName {
+        match name {
+            Cow::Borrowed(name) => TaskName::Static(name),
+            Cow::Owned(name) => TaskName::Owned(Box::new(name)),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            TaskName::Static(name) => name,
+            TaskName::Owned(name) => name,
+        }
+    }
+}
+
+impl fmt::Debug for TaskName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// Not polled yet.
@@ -113,7 +145,7 @@ impl Identity {
     pub(crate) fn new(name: Cow<'static, str>, parent_id: Option<TaskId>) -> Identity {
         Identity {
             id: TaskId::next(),
-            name,
+            name: TaskName::new(name),
             parent_id: AtomicU64::new(parent_id.map_or(0, TaskId::as_u64)),
             activity: AtomicU8::new(NEW),
         }
@@ -132,7 +164,7 @@ impl Identity {
     }
 
     pub(crate) fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
     }
 
     pub(crate) fn parent_id(&self) -> Option<TaskId> {
@@ -343,7 +375,7 @@ impl fmt::Debug for TaskInfo {
         let identity = self.inner.identity();
         f.debug_struct("TaskInfo")
             .field("id", &identity.id)
-            .field("name", &identity.name)
+            .field("name", &identity.name())
             .field("parent_id", &identity.parent_id())
             .finish()
     }
