@@ -452,7 +452,14 @@ async fn task_info_names_ids_and_parents() {
             Ok(me)
         });
         let unnamed = tg.spawn(async { Ok(anyio::get_current_task().unwrap()) });
+        // A name made at run time is kept as well as a static one.
+        let built = tg.spawn_named(format!("worker-{}", 2), async {
+            Ok(anyio::get_current_task().unwrap())
+        });
         let (named, unnamed) = (named.await.unwrap(), unnamed.await.unwrap());
+        let built = built.await.unwrap();
+        assert_eq!(built.name(), "worker-2");
+        assert!(format!("{built:?}").contains("\"worker-2\""), "{built:?}");
         assert_ne!(named.id(), unnamed.id());
         assert!(
             unnamed.name().contains("task_info_names_ids_and_parents"),
