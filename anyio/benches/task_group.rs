@@ -3,6 +3,17 @@
 //! (`spawn_join_100k/*`), and on one thread (`spawn_join_100k_1thread/*`: a current-thread tokio
 //! runtime, a one-thread smol executor), where no second thread runs children while the parent
 //! spawns, so the groups show the cost of spawning and finishing alone.
+//!
+//! Two more native rows in each group say what anyio's extra bytes per child cost the
+//! runtime's own spawn, on the same allocator, before anyio does anything. An anyio child has
+//! a block of [`SECOND_BLOCK`] bytes beside the runtime's task (its root scope, which it shares
+//! with its handle and its identity):
+//!
+//! - `native_second_block`: the spawner hands each child one more heap block of that size,
+//!   which the child frees;
+//! - `native_bigger_task`: each child's future carries those bytes itself, so each child is
+//!   one block as big as the two together: what a child would cost if its state lived in
+//!   the runtime's task.
 
 use std::time::{Duration, Instant};
 
@@ -87,6 +98,24 @@ fn tokio_group(c: &mut Criterion, name: &str, one_thread: bool) {
             })
         })
     });
+    group.bench_function("native_bigger_task", |b| {
+        b.iter_custom(|iters| {
+            native_tokio_runtime(one_thread).block_on(async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..CHILDREN {
+                        let state = [1u8; SECOND_BLOCK];
+                        set.spawn(async move {
+                            std::hint::black_box(&state);
+                        });
+                    }
+                    while set.join_next().await.is_some() {}
+                }
+                start.elapsed()
+            })
+        })
+    });
     group.bench_function("anyio", |b| {
         b.iter_custom(|iters| {
             runner()
@@ -131,6 +160,27 @@ fn smol_group(c: &mut Criterion, name: &str, threads: usize) {
                         .map(|_| {
                             let block = second_block();
                             executor.spawn(async move { drop(std::hint::black_box(block)) })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await;
+                    }
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("native_bigger_task", |b| {
+        b.iter_custom(|iters| {
+            common::on_native_smol(threads, |executor| async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let tasks: Vec<_> = (0..CHILDREN)
+                        .map(|_| {
+                            let state = [1u8; SECOND_BLOCK];
+                            executor.spawn(async move {
+                                std::hint::black_box(&state);
+                            })
                         })
                         .collect();
                     for task in tasks {
