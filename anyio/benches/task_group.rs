@@ -12,8 +12,9 @@
 //! - `native_second_block`: the spawner hands each child one more heap block of that size,
 //!   which the child frees;
 //! - `native_bigger_task`: each child's future carries those bytes itself, so each child is
-//!   one block as big as the two together: what a child would cost if its state lived in
-//!   the runtime's task.
+//!   one block as big as the two together (on tokio bigger still: its task cells are
+//!   128-byte aligned, so 256 bytes grow to 384): what a child would cost if its state lived
+//!   in the runtime's task.
 
 use std::time::{Duration, Instant};
 

@@ -181,8 +181,8 @@ struct Inner {
     /// Why the scope was cancelled, once it was. Before that, the reason a deadline will give
     /// (set by `fail_after(..).with_reason(..)`): the first cancellation keeps or replaces it.
     reason: Option<Box<Cow<'static, str>>>,
-    /// Our slot in the parent's `children` plus one, if we are listed there: four bytes, and
-    /// a node's list is indexed by its live children, which never number 2^32 - 1.
+    /// Our key in the parent's `children` (see `Slab::insert_keyed`), if we are listed there:
+    /// four bytes.
     slot: Option<NonZeroU32>,
     /// Whether this scope's shield currently holds its ancestors.
     shield_holds: bool,
@@ -267,14 +267,19 @@ impl ScopeNode {
     }
 
     /// Links the node under `parent` and marks it running. Called once, by the scope's future.
+    ///
+    /// # Panics
+    /// If `parent` already lists 2^32 - 1 scopes entered inside it, which no program comes near
+    /// (nothing is listed then).
     pub(crate) fn enter(self: &Arc<Self>, parent: Option<Arc<ScopeNode>>) {
         if let Some(parent) = &parent {
             let slot = parent
                 .lock()
                 .children
                 .get_or_insert_with(Box::default)
-                .insert(Arc::downgrade(self));
-            self.lock().slot = u32::try_from(slot + 1).ok().and_then(NonZeroU32::new);
+                .insert_keyed(Arc::downgrade(self));
+            let slot = slot.expect("a cancel scope lists fewer than 2^32 - 1 scopes inside it");
+            self.lock().slot = Some(slot);
         }
         debug_assert!(
             matches!(self.parent, ParentLink::OnEntry(_)),
@@ -319,7 +324,7 @@ impl ScopeNode {
         }
         if let (Some(parent), Some(slot)) = (self.parent(), slot) {
             if let Some(children) = parent.lock().children.as_mut() {
-                children.remove(slot.get() as usize - 1);
+                children.remove_keyed(slot);
             }
         }
     }

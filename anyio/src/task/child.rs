@@ -24,6 +24,7 @@ use super::start::StartShared;
 use crate::backend::coop;
 use crate::cancel::context;
 use crate::cancel::node::{ScopeNode, Verdict};
+use crate::slab;
 
 /// How a child ended, for the group.
 pub(crate) enum Ending<E> {
@@ -47,9 +48,8 @@ pin_project! {
         root: Arc<TaskRoot<R::Ok>>,
         // Boxed (a thin pointer): only children started with `TaskGroup::start` have one.
         start: Option<Box<Arc<dyn StartShared<E>>>>,
-        // The child's slot in its group's list plus one, once it has suspended. Four bytes,
-        // with the `start` box above, to keep the runtime's task small: a group never lists
-        // anywhere near 2^32 children at once (each costs hundreds of bytes).
+        // The child's key in its group's list (see `Slab::insert_keyed`), once it has
+        // suspended. Four bytes, with the `start` box above, to keep the runtime's task small.
         slot: Option<NonZeroU32>,
         // Its tracing span, entered for every poll and for the drop of the body.
         span: TaskSpan,
@@ -88,15 +88,7 @@ fn exit_root(root: &ScopeNode, suspended: bool, caught: bool) {
 
 /// A child's slot in its group's list, as the group indexes it.
 fn slot_index(slot: Option<NonZeroU32>) -> Option<usize> {
-    slot.map(|slot| slot.get() as usize - 1)
-}
-
-/// The slot the group gave a child, as the child keeps it.
-fn kept_slot(index: usize) -> NonZeroU32 {
-    u32::try_from(index + 1)
-        .ok()
-        .and_then(NonZeroU32::new)
-        .expect("a task group lists fewer than 2^32 - 1 children at once")
+    slot.map(slab::index_of)
 }
 
 /// Hands a child's ending to the caller of `start()` (before `started()`) or to its group.
@@ -191,7 +183,7 @@ where
                 if this.slot.is_none() {
                     // Listed before the cancellation check below: a cancellation of the group
                     // either finds this child in the list, or is seen by the check.
-                    *this.slot = Some(kept_slot(this.group.list_child(shared)));
+                    *this.slot = Some(this.group.list_child(shared));
                 }
                 if !this.group.is_aborted() {
                     match root.verdict(before) {

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
@@ -558,10 +559,16 @@ impl<E> GroupShared<E> {
         Ok(self.host.get().copied().flatten())
     }
 
-    /// Lists a child that suspends, so that a cancellation of the group wakes it.
-    pub(crate) fn list_child<T: Send + 'static>(&self, root: &Arc<TaskRoot<T>>) -> usize {
+    /// Lists a child that suspends, so that a cancellation of the group wakes it; returns its
+    /// key in the list.
+    ///
+    /// # Panics
+    /// If the group already lists 2^32 - 1 suspended children, which no program comes near
+    /// (nothing is listed then).
+    pub(crate) fn list_child<T: Send + 'static>(&self, root: &Arc<TaskRoot<T>>) -> NonZeroU32 {
         let task = HandleShared::task_info(root);
-        self.lock().children.insert(Child { task })
+        let key = self.lock().children.insert_keyed(Child { task });
+        key.expect("a task group lists fewer than 2^32 - 1 suspended children")
     }
 
     /// Counts a child out (unlisting it from `slot`) and records how it ended; a failure
