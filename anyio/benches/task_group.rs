@@ -54,6 +54,47 @@ fn native_tokio_runtime(one_thread: bool) -> tokio::runtime::Runtime {
     builder.enable_all().build().unwrap()
 }
 
+/// Times `iters` rounds, on a native tokio runtime (see [`native_tokio_runtime`]), of
+/// spawning [`CHILDREN`] children into a `JoinSet` with `spawn_child` and joining them all
+/// with `join_next`. Generic, so that each row's spawn is inlined as a hand-written loop's
+/// would be.
+fn native_tokio_rounds(
+    one_thread: bool,
+    iters: u64,
+    spawn_child: impl Fn(&mut tokio::task::JoinSet<()>),
+) -> Duration {
+    native_tokio_runtime(one_thread).block_on(async move {
+        let start = Instant::now();
+        for _ in 0..iters {
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..CHILDREN {
+                spawn_child(&mut set);
+            }
+            while set.join_next().await.is_some() {}
+        }
+        start.elapsed()
+    })
+}
+
+/// Times `iters` rounds, on a native async-executor on `threads` threads, of spawning
+/// [`CHILDREN`] children with `spawn_child` and awaiting each one.
+fn native_smol_rounds(
+    threads: usize,
+    iters: u64,
+    spawn_child: impl Fn(&async_executor::Executor<'static>) -> async_executor::Task<()>,
+) -> Duration {
+    common::on_native_smol(threads, |executor| async move {
+        let start = Instant::now();
+        for _ in 0..iters {
+            let tasks: Vec<_> = (0..CHILDREN).map(|_| spawn_child(&executor)).collect();
+            for task in tasks {
+                task.await;
+            }
+        }
+        start.elapsed()
+    })
+}
+
 /// The tokio groups: `native` spawns into a `JoinSet` and joins every child with
 /// `join_next`, `anyio` runs [`anyio_group`]; both on a current-thread runtime if
 /// `one_thread`, else on two worker threads.
@@ -70,50 +111,26 @@ fn tokio_group(c: &mut Criterion, name: &str, one_thread: bool) {
     group.sample_size(10);
     group.bench_function("native", |b| {
         b.iter_custom(|iters| {
-            native_tokio_runtime(one_thread).block_on(async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..CHILDREN {
-                        set.spawn(async {});
-                    }
-                    while set.join_next().await.is_some() {}
-                }
-                start.elapsed()
+            native_tokio_rounds(one_thread, iters, |set| {
+                set.spawn(async {});
             })
         })
     });
     group.bench_function("native_second_block", |b| {
         b.iter_custom(|iters| {
-            native_tokio_runtime(one_thread).block_on(async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..CHILDREN {
-                        let block = second_block();
-                        set.spawn(async move { drop(std::hint::black_box(block)) });
-                    }
-                    while set.join_next().await.is_some() {}
-                }
-                start.elapsed()
+            native_tokio_rounds(one_thread, iters, |set| {
+                let block = second_block();
+                set.spawn(async move { drop(std::hint::black_box(block)) });
             })
         })
     });
     group.bench_function("native_bigger_task", |b| {
         b.iter_custom(|iters| {
-            native_tokio_runtime(one_thread).block_on(async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..CHILDREN {
-                        let state = [1u8; SECOND_BLOCK];
-                        set.spawn(async move {
-                            std::hint::black_box(&state);
-                        });
-                    }
-                    while set.join_next().await.is_some() {}
-                }
-                start.elapsed()
+            native_tokio_rounds(one_thread, iters, |set| {
+                let state = [1u8; SECOND_BLOCK];
+                set.spawn(async move {
+                    std::hint::black_box(&state);
+                });
             })
         })
     });
@@ -140,55 +157,24 @@ fn smol_group(c: &mut Criterion, name: &str, threads: usize) {
     group.sample_size(10);
     group.bench_function("native", |b| {
         b.iter_custom(|iters| {
-            common::on_native_smol(threads, |executor| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let tasks: Vec<_> = (0..CHILDREN).map(|_| executor.spawn(async {})).collect();
-                    for task in tasks {
-                        task.await;
-                    }
-                }
-                start.elapsed()
-            })
+            native_smol_rounds(threads, iters, |executor| executor.spawn(async {}))
         })
     });
     group.bench_function("native_second_block", |b| {
         b.iter_custom(|iters| {
-            common::on_native_smol(threads, |executor| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let tasks: Vec<_> = (0..CHILDREN)
-                        .map(|_| {
-                            let block = second_block();
-                            executor.spawn(async move { drop(std::hint::black_box(block)) })
-                        })
-                        .collect();
-                    for task in tasks {
-                        task.await;
-                    }
-                }
-                start.elapsed()
+            native_smol_rounds(threads, iters, |executor| {
+                let block = second_block();
+                executor.spawn(async move { drop(std::hint::black_box(block)) })
             })
         })
     });
     group.bench_function("native_bigger_task", |b| {
         b.iter_custom(|iters| {
-            common::on_native_smol(threads, |executor| async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    let tasks: Vec<_> = (0..CHILDREN)
-                        .map(|_| {
-                            let state = [1u8; SECOND_BLOCK];
-                            executor.spawn(async move {
-                                std::hint::black_box(&state);
-                            })
-                        })
-                        .collect();
-                    for task in tasks {
-                        task.await;
-                    }
-                }
-                start.elapsed()
+            native_smol_rounds(threads, iters, |executor| {
+                let state = [1u8; SECOND_BLOCK];
+                executor.spawn(async move {
+                    std::hint::black_box(&state);
+                })
             })
         })
     });
