@@ -14,7 +14,12 @@
 //! - `native_bigger_task`: each child's future carries those bytes itself, so each child is
 //!   one block as big as the two together (on tokio bigger still: its task cells are
 //!   128-byte aligned, so 256 bytes grow to 384): what a child would cost if its state lived
-//!   in the runtime's task.
+//!   in the runtime's task;
+//! - `native_block_in_child`: the child makes the block itself when it runs, and frees it
+//!   before it ends: the same bytes and the same number of blocks as `native_second_block`,
+//!   but made, used and freed on one thread within one poll, while the block is still in the
+//!   cache. Beside `native_second_block`, it shows that what costs is a block made at spawn
+//!   time and touched again when the child runs, not the second block as such.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +35,11 @@ const SECOND_BLOCK: usize = 200;
 /// A block of [`SECOND_BLOCK`] bytes, written when made as anyio's is.
 fn second_block() -> Box<[u8; SECOND_BLOCK]> {
     Box::new([1; SECOND_BLOCK])
+}
+
+/// A child that makes its own [`second_block`] and frees it.
+async fn child_with_own_block() {
+    drop(std::hint::black_box(second_block()));
 }
 
 async fn anyio_group() {
@@ -134,6 +144,13 @@ fn tokio_group(c: &mut Criterion, name: &str, one_thread: bool) {
             })
         })
     });
+    group.bench_function("native_block_in_child", |b| {
+        b.iter_custom(|iters| {
+            native_tokio_rounds(one_thread, iters, |set| {
+                set.spawn(child_with_own_block());
+            })
+        })
+    });
     group.bench_function("anyio", |b| {
         b.iter_custom(|iters| {
             runner()
@@ -175,6 +192,13 @@ fn smol_group(c: &mut Criterion, name: &str, threads: usize) {
                 executor.spawn(async move {
                     std::hint::black_box(&state);
                 })
+            })
+        })
+    });
+    group.bench_function("native_block_in_child", |b| {
+        b.iter_custom(|iters| {
+            native_smol_rounds(threads, iters, |executor| {
+                executor.spawn(child_with_own_block())
             })
         })
     });
